@@ -1,0 +1,288 @@
+"""Value objects (``Modele``, ``Requete``, ``Site``) and the estimate of one kind of request.
+
+``Modele`` is the serving setup, ``Requete`` the request (tokens and how many),
+``Site`` where it runs (grid and datacentre). :func:`estimate` applies a method
+to them and returns an :class:`Estimate` with the central value and a low/high
+range from the inputs' ranges.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from . import physics
+from .errors import InvalidInputError, format_validation_error, reject_bool
+
+MAX_TOKENS = 10_000_000
+"""Largest token count accepted for one request (the longest context windows are 1 to 10 million)."""
+MAX_COUNT = 10**13
+"""Largest number of requests accepted in one estimate (about 1,000 years of 300 requests per second)."""
+
+HARDWARE_METHOD = "hardware"
+SEED_QUADRATIC_METHOD = "seed-quadratic"
+METHODS = (HARDWARE_METHOD, SEED_QUADRATIC_METHOD)
+
+Bounds = Mapping[str, tuple[float, float]]
+NOT_BOOL = BeforeValidator(reject_bool)
+"""Numbers only: JSON ``true`` is not a token count."""
+
+_VALUE = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, defer_build=True)
+
+# Inputs whose growth lowers the energy: the low estimate takes their maximum.
+_LOWERS_ENERGY = frozenset({"prefill_tokens_per_s", "decode_tokens_per_s", "batch_size", "lifetime_years"})
+
+COVERS = {
+    "energy_gpu_kwh": "GPU boards only",
+    "energy_cpu_kwh": "host CPUs only",
+    "energy_it_kwh": "server IT energy: GPUs + host CPUs",
+    "energy_kwh": "facility: server IT energy x PUE (cooling, power conversion)",
+    "carbon_gco2eq": "scope 2, location-based: facility energy x grid intensity; usage only",
+    "carbon_embodied_gco2eq": "scope 3: share of the GPUs' and server's manufacturing; NOT included in carbon_gco2eq",
+    "water_l": "on-site cooling water (x IT energy) + off-site water of electricity generation (x facility energy)",
+}
+
+
+class _Bounded(BaseModel):
+    """A value object whose uncertain fields carry a (min, max) range in ``bounds``."""
+
+    model_config = _VALUE
+    bounds: dict[str, tuple[float, float]] = Field(
+        default_factory=dict,
+        description="(min, max) of uncertain fields, by field name; each range must hold the field's value",
+    )
+
+    @model_validator(mode="after")
+    def _bounds_hold_values(self) -> _Bounded:
+        for name, (low, high) in self.bounds.items():
+            if name not in type(self).model_fields or name == "bounds":
+                raise ValueError(f"bounds: unknown field {name!r}")
+            value = getattr(self, name)
+            if not low <= value <= high:
+                raise ValueError(f"bounds.{name}: need min <= value <= max, got {low} <= {value} <= {high}")
+        return self
+
+    def at(self, side: Literal["low", "high"]) -> Any:
+        """A copy with each uncertain field at the bound that gives the lowest (or highest) energy."""
+        if not self.bounds:
+            return self
+        update = {}
+        for name, (low, high) in self.bounds.items():
+            lowers = name in _LOWERS_ENERGY
+            update[name] = high if (side == "low") == lowers else low
+        return self.model_copy(update=update)
+
+    @classmethod
+    def create(cls, **values: Any) -> Any:
+        """Validate and build; a bad value raises :class:`InvalidInputError` naming the field."""
+        try:
+            return cls.model_validate(values)
+        except ValidationError as error:
+            raise InvalidInputError(format_validation_error(error, cls)) from None
+
+
+class Requete(_Bounded):
+    """A request: tokens in, tokens out, and how many such requests."""
+
+    input_tokens: Annotated[int, NOT_BOOL, Field(ge=1, le=MAX_TOKENS, description=f"prompt length in tokens, an integer from 1 to {MAX_TOKENS:,}")]
+    output_tokens: Annotated[int, NOT_BOOL, Field(ge=1, le=MAX_TOKENS, description=f"answer length in tokens, an integer from 1 to {MAX_TOKENS:,}")]
+    count: Annotated[int, NOT_BOOL, Field(ge=1, le=MAX_COUNT, description=f"number of such requests, an integer from 1 to {MAX_COUNT:,}")] = 1
+
+
+class Modele(_Bounded):
+    """The serving setup: GPUs and their power, host CPU, throughputs and batch."""
+
+    n_gpu: Annotated[int, NOT_BOOL, Field(ge=1, le=1024, description="number of GPUs serving the model, an integer from 1 to 1024")] = 1
+    gpu_power_w: Annotated[float, NOT_BOOL, Field(gt=0, le=5000, description="board power of one GPU in watts, > 0 and <= 5000")]
+    gpu_utilisation: Annotated[float, NOT_BOOL, Field(ge=0, le=1, description="mean GPU power draw as a fraction of board power, from 0 to 1")]
+    cpu_power_w: Annotated[float, NOT_BOOL, Field(ge=0, le=5000, description="host CPU power in watts, from 0 to 5000")] = 0.0
+    cpu_utilisation: Annotated[float, NOT_BOOL, Field(ge=0, le=1, description="mean CPU power draw as a fraction of its power, from 0 to 1")] = 0.0
+    prefill_tokens_per_s: Annotated[float, NOT_BOOL, Field(gt=0, le=1e7, description="prompt reading speed of one request in tokens/s, > 0 and <= 10,000,000")]
+    decode_tokens_per_s: Annotated[float, NOT_BOOL, Field(gt=0, le=1e6, description="generation speed of one request in tokens/s, > 0 and <= 1,000,000")]
+    batch_size: Annotated[float, NOT_BOOL, Field(ge=1, le=100_000, description="requests served at once (mean running batch), from 1 to 100,000")] = 1.0
+    gpu_embodied_kgco2eq: Annotated[float, NOT_BOOL, Field(ge=0, le=1e5, description="manufacturing emissions of one GPU in kgCO2e, from 0 to 100,000")] = 0.0
+    server_embodied_kgco2eq: Annotated[
+        float, NOT_BOOL, Field(ge=0, le=1e6, description="manufacturing emissions of the server without GPUs in kgCO2e, from 0 to 1,000,000")
+    ] = 0.0
+    lifetime_years: Annotated[float, NOT_BOOL, Field(gt=0, le=30, description="hardware lifetime in years, > 0 and <= 30")] = 4.0
+
+
+class Site(_Bounded):
+    """Where the request runs: grid carbon intensity, PUE and water factors."""
+
+    region: str = Field("custom", description="region name, for the record")
+    datacenter: str = Field("custom", description="datacentre preset name, for the record")
+    carbon_intensity_gco2eq_per_kwh: Annotated[float, NOT_BOOL, Field(ge=0, le=2000, description="grid carbon intensity in gCO2e/kWh, from 0 to 2000")]
+    pue: Annotated[float, NOT_BOOL, Field(ge=1, le=3, description="power usage effectiveness (facility / IT energy), from 1 to 3")] = 1.0
+    wue_site_l_per_kwh: Annotated[float, NOT_BOOL, Field(ge=0, le=20, description="on-site water in litres per kWh of IT energy, from 0 to 20")] = 0.0
+    wue_offsite_l_per_kwh: Annotated[
+        float, NOT_BOOL, Field(ge=0, le=50, description="off-site water of electricity generation in litres per kWh, from 0 to 50")
+    ] = 0.0
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """The footprint of ``count`` identical requests: per-request times, totals, ranges."""
+
+    method: str
+    count: int
+    input_tokens: int
+    output_tokens: int
+    prefill_s: float
+    decode_s: float
+    duration_s: float
+    energy_gpu_kwh: float
+    energy_cpu_kwh: float
+    energy_it_kwh: float
+    energy_kwh: float
+    carbon_gco2eq: float
+    water_l: float
+    carbon_embodied_gco2eq: float
+    low: Mapping[str, float]
+    high: Mapping[str, float]
+    assumptions: Mapping[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    RANGED = ("energy_kwh", "carbon_gco2eq", "water_l", "carbon_embodied_gco2eq")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape shared by the CLI's ``--json`` and the API."""
+        out: dict[str, Any] = {
+            "method": self.method,
+            "region": self.assumptions.get("region"),
+            "count": self.count,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "prefill_s": self.prefill_s,
+            "decode_s": self.decode_s,
+            "duration_s": self.duration_s,
+            "energy_gpu_kwh": self.energy_gpu_kwh,
+            "energy_cpu_kwh": self.energy_cpu_kwh,
+            "energy_it_kwh": self.energy_it_kwh,
+            "energy_kwh": self.energy_kwh,
+            "carbon_gco2eq": self.carbon_gco2eq,
+            "water_l": self.water_l,
+            "carbon_embodied_gco2eq": self.carbon_embodied_gco2eq,
+        }
+        for name in self.RANGED:
+            out[f"{name}_min"] = self.low[name]
+            out[f"{name}_max"] = self.high[name]
+        out["per_request"] = {
+            "energy_kwh": self.energy_kwh / self.count,
+            "energy_wh": self.energy_kwh / self.count * physics.WH_PER_KWH,
+            "carbon_gco2eq": self.carbon_gco2eq / self.count,
+            "water_l": self.water_l / self.count,
+        }
+        out["covers"] = dict(COVERS)
+        out["assumptions"] = dict(self.assumptions)
+        out["warnings"] = list(self.warnings)
+        return out
+
+
+def footprint(
+    input_tokens: Any,
+    output_tokens: Any,
+    count: Any,
+    modele: Modele,
+    site: Site,
+    method: str = HARDWARE_METHOD,
+) -> dict[str, Any]:
+    """The formulas of DESIGN.md section 2 over scalars or numpy columns.
+
+    Returns per-request ``prefill_s``, ``decode_s``, ``duration_s`` and totals
+    over ``count`` for every energy, carbon and water quantity. Token and count
+    arguments may be floats or arrays; the setup and site are scalars.
+    """
+    if method == SEED_QUADRATIC_METHOD:
+        # The seed's formula: one throughput for both phases, no batch sharing.
+        prefill_s = input_tokens * input_tokens / modele.decode_tokens_per_s
+        decode_s = physics.decode_duration_s(output_tokens, modele.decode_tokens_per_s)
+        duration_s = physics.seed_quadratic_duration_s(input_tokens, output_tokens, modele.decode_tokens_per_s)
+        batch_size = 1.0
+    elif method == HARDWARE_METHOD:
+        prefill_s = physics.prefill_duration_s(input_tokens, modele.prefill_tokens_per_s)
+        decode_s = physics.decode_duration_s(output_tokens, modele.decode_tokens_per_s)
+        duration_s = prefill_s + decode_s
+        batch_size = modele.batch_size
+    else:
+        raise InvalidInputError(f"method: unknown method {method!r}; allowed: {', '.join(METHODS)}", code="unknown-method")
+    gpu_w = physics.gpu_power_w(modele.n_gpu, modele.gpu_power_w, modele.gpu_utilisation)
+    cpu_w = physics.cpu_power_w(modele.cpu_power_w, modele.cpu_utilisation)
+    busy_s = duration_s * count
+    energy_gpu_kwh = physics.request_energy_kwh(gpu_w, busy_s, batch_size)
+    energy_cpu_kwh = physics.request_energy_kwh(cpu_w, busy_s, batch_size)
+    energy_it_kwh = energy_gpu_kwh + energy_cpu_kwh
+    energy_kwh = physics.facility_energy_kwh(energy_it_kwh, site.pue)
+    return {
+        "prefill_s": prefill_s,
+        "decode_s": decode_s,
+        "duration_s": duration_s,
+        "energy_gpu_kwh": energy_gpu_kwh,
+        "energy_cpu_kwh": energy_cpu_kwh,
+        "energy_it_kwh": energy_it_kwh,
+        "energy_kwh": energy_kwh,
+        "carbon_gco2eq": physics.carbon_gco2eq(energy_kwh, site.carbon_intensity_gco2eq_per_kwh),
+        "water_l": physics.water_l(energy_it_kwh, energy_kwh, site.wue_site_l_per_kwh, site.wue_offsite_l_per_kwh),
+        "carbon_embodied_gco2eq": physics.embodied_gco2eq(
+            modele.n_gpu,
+            modele.gpu_embodied_kgco2eq,
+            modele.server_embodied_kgco2eq,
+            busy_s,
+            batch_size,
+            modele.lifetime_years,
+        ),
+    }
+
+
+def estimate(
+    requete: Requete,
+    modele: Modele,
+    site: Site,
+    method: str = HARDWARE_METHOD,
+    assumptions: Mapping[str, Any] | None = None,
+    notes: tuple[str, ...] = (),
+) -> Estimate:
+    """Footprint of ``requete.count`` requests, with low and high values from the inputs' ranges."""
+    central = footprint(requete.input_tokens, requete.output_tokens, requete.count, modele, site, method)
+    sides = {}
+    for side in ("low", "high"):
+        bounded = requete.at(side)
+        values = footprint(bounded.input_tokens, bounded.output_tokens, bounded.count, modele.at(side), site.at(side), method)
+        sides[side] = {name: values[name] for name in Estimate.RANGED}
+    warnings = list(notes)
+    if method == SEED_QUADRATIC_METHOD:
+        warnings.append(
+            "seed-quadratic is the seed README's legacy formula (Input^2 + Output) / throughput: "
+            "it is dimensionally wrong and overstates time and energy by orders of magnitude; "
+            "use it only to reproduce the seed's numbers"
+        )
+    recorded = {
+        "region": site.region,
+        "datacenter": site.datacenter,
+        **site.model_dump(exclude={"bounds", "region", "datacenter"}),
+        **modele.model_dump(exclude={"bounds"}),
+        **(assumptions or {}),
+    }
+    return Estimate(
+        method=method,
+        count=requete.count,
+        input_tokens=requete.input_tokens,
+        output_tokens=requete.output_tokens,
+        prefill_s=central["prefill_s"],
+        decode_s=central["decode_s"],
+        duration_s=central["duration_s"],
+        energy_gpu_kwh=central["energy_gpu_kwh"],
+        energy_cpu_kwh=central["energy_cpu_kwh"],
+        energy_it_kwh=central["energy_it_kwh"],
+        energy_kwh=central["energy_kwh"],
+        carbon_gco2eq=central["carbon_gco2eq"],
+        water_l=central["water_l"],
+        carbon_embodied_gco2eq=central["carbon_embodied_gco2eq"],
+        low=sides["low"],
+        high=sides["high"],
+        assumptions=recorded,
+        warnings=tuple(warnings),
+    )
