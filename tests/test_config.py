@@ -1,0 +1,95 @@
+"""Config files: validated when loaded, names case-insensitive, errors name the key."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import traitement
+from traitement.config import CONFIG_DIR, load_config
+
+
+@pytest.fixture()
+def config_copy(tmp_path: Path) -> Path:
+    for name in ("config.yaml", "config_model.yaml"):
+        shutil.copy(CONFIG_DIR / name, tmp_path / name)
+    return tmp_path
+
+
+@pytest.mark.parametrize("name", ["usa", "USA", "Usa", " usa ", "france", "FRA", "fra", "DEU", "iceland", "ISL"])
+def test_regions_case_insensitive_and_iso(name):
+    key, region = load_config().region(name)
+    assert key in {"usa", "france", "germany", "iceland"}
+    assert region.carbon_intensity_gco2eq_per_kwh > 0
+
+
+def test_required_regions_hardware_and_profiles_exist():
+    config = load_config()
+    for region in ("france", "germany", "iceland", "usa", "sweden", "uk", "china", "india", "world"):
+        config.region(region)
+    for datacenter in ("google", "aws", "microsoft", "industry-average"):
+        config.datacenter(datacenter)
+    for hardware in ("a100", "h100", "h200", "b200", "l4", "mi300x"):
+        config.hardware(hardware)
+    for profile in ("chatbot", "completion", "translation"):
+        config.profile(profile)
+
+
+def test_reference_values_match_design():
+    """DESIGN.md section 5: Ember 2024 intensities and board powers."""
+    config = load_config()
+    assert config.region("france")[1].carbon_intensity_gco2eq_per_kwh == 44.2
+    assert config.region("usa")[1].carbon_intensity_gco2eq_per_kwh == 383.6
+    assert config.region("world")[1].carbon_intensity_gco2eq_per_kwh == 472.9
+    assert config.gpu("h100")[1].power_w == 700
+    assert config.gpu("a100")[1].power_w == 400
+    assert config.datacenter("google")[1].pue.value == 1.09
+
+
+def test_unknown_region_lists_the_known_ones():
+    with pytest.raises(traitement.UnknownNameError) as caught:
+        load_config().region("mars")
+    assert caught.value.code == "unknown-region"
+    assert "france" in str(caught.value) and "usa" in str(caught.value)
+
+
+def test_unknown_hardware_suggests_the_closest():
+    with pytest.raises(traitement.UnknownNameError, match="did you mean h100"):
+        load_config().hardware("h10")
+
+
+def test_every_entry_has_a_source():
+    config = load_config()
+    entries = [*config.site.regions.values(), *config.site.datacenters.values(), *config.model.gpus.values(), *config.model.hardware.values(), *config.model.profiles.values()]
+    assert all(entry.source.strip() for entry in entries)
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "expected"),
+    [
+        ("config.yaml", "carbon_intensity_gco2eq_per_kwh: 44.2", "carbon_intensity_gco2eq_per_kwh: -4", "regions.france.carbon_intensity_gco2eq_per_kwh"),
+        ("config.yaml", "carbon_intensity_gco2eq_per_kwh: 44.2", "carbon_intensity_gco2eq_per_kwh: lots", "regions.france.carbon_intensity_gco2eq_per_kwh"),
+        ("config.yaml", "    iso: FRA\n", "    iso: FRA\n    colour: blue\n", "regions.france.colour"),
+        ("config_model.yaml", "    gpu: h100\n    n_gpu: 4", "    gpu: h999\n    n_gpu: 4", "unknown gpu 'h999'"),
+        ("config_model.yaml", "decode_tokens_per_s: {value: 40, min: 20, max: 60}", "decode_tokens_per_s: {value: 40, min: 50, max: 60}", "hardware.h100.decode_tokens_per_s"),
+        ("config.yaml", "  region: usa", "  region: atlantis", "atlantis"),
+        ("config.yaml", "regions:\n", "regions: [\n", "invalid YAML at line"),
+    ],
+)
+def test_malformed_config_names_the_key(config_copy, file, old, new, expected):
+    path = config_copy / file
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(traitement.ConfigError) as caught:
+        load_config(config_copy)
+    assert expected in str(caught.value)
+    assert str(path) in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_missing_config_file(tmp_path):
+    with pytest.raises(traitement.ConfigError, match="file not found"):
+        load_config(tmp_path)
