@@ -1,0 +1,84 @@
+"""The README's commands run, and every command and route is documented.
+
+Each line of a ```bash block is run: ``python interface.py ...`` through
+``interface.main``, ``curl`` against the app in process. Lines that start a
+server, install packages or run this suite are checked for their wording only.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+import api
+import interface
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+BASH_LINES = [line.strip() for block in re.findall(r"```bash\n(.*?)```", README, re.S) for line in block.splitlines() if line.strip()]
+CLI_LINES = [line for line in BASH_LINES if line.startswith("python interface.py")]
+CURL_LINES = [line for line in BASH_LINES if line.startswith("curl ")]
+
+
+def test_readme_has_the_two_commands():
+    setup, tests = BASH_LINES[0], BASH_LINES[1]
+    assert "pip install -r requirements.txt" in setup
+    assert setup.endswith("python interface.py --in_tok 2000 --out_tok 500 --region usa")
+    assert tests == "python test.py"
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "pip install --quiet -r requirements.txt" in ci and "\npython test.py" in ci
+
+
+@pytest.mark.parametrize("line", CLI_LINES)
+def test_readme_cli_command_runs(line, capsys):
+    argv = shlex.split(line)[2:]
+    code = interface.main(argv)
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert captured.out.strip()
+
+
+def _curl(line: str):
+    words = shlex.split(line)
+    method, data, url = "GET", None, None
+    index = 1
+    while index < len(words):
+        word = words[index]
+        if word == "-X":
+            method, index = words[index + 1], index + 2
+        elif word == "-H":
+            index += 2
+        elif word in ("-d", "--data"):
+            data, index = words[index + 1], index + 2
+        elif word == "-F":
+            raise AssertionError("-F uploads are run by their own tests")
+        else:
+            url, index = word, index + 1
+    path = re.sub(r"^https?://[^/]+", "", url)
+    return method, path, data
+
+
+@pytest.mark.parametrize("line", CURL_LINES)
+def test_readme_curl_example_runs(line):
+    method, path, data = _curl(line)
+    client = TestClient(api.app)
+    response = client.request(method, path, json=json.loads(data) if data else None)
+    assert response.status_code == 200, response.text
+
+
+def test_every_cli_command_is_documented():
+    for name in interface.COMMANDS:
+        if name != "estimate":
+            assert f"python interface.py {name}" in README, name
+
+
+def test_every_route_is_documented():
+    for route in api.app.routes:
+        if getattr(route, "include_in_schema", False):
+            for method in route.methods - {"HEAD"}:
+                assert f"`{method} {route.path}`" in README, f"{method} {route.path}"
