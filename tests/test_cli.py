@@ -129,6 +129,7 @@ def test_broken_config_is_a_one_line_failure(tmp_path, monkeypatch):
 
 
 def test_one_off_estimate_imports_no_heavy_library():
-    code = "import sys, interface; interface.main(['--in_tok','10','--out_tok','10']); print(sorted(m for m in ('numpy','pandas','fastapi','seaborn','matplotlib') if m in sys.modules))"
+    heavy = "('numpy', 'pandas', 'fastapi', 'seaborn', 'matplotlib')"
+    code = f"import sys, interface; interface.main(['--in_tok', '10', '--out_tok', '10']); print(sorted(m for m in {heavy} if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert result.stdout.strip().splitlines()[-1] == "[]"

@@ -62,7 +62,13 @@ def test_unknown_hardware_suggests_the_closest():
 
 def test_every_entry_has_a_source():
     config = load_config()
-    entries = [*config.site.regions.values(), *config.site.datacenters.values(), *config.model.gpus.values(), *config.model.hardware.values(), *config.model.profiles.values()]
+    entries = [
+        *config.site.regions.values(),
+        *config.site.datacenters.values(),
+        *config.model.gpus.values(),
+        *config.model.hardware.values(),
+        *config.model.profiles.values(),
+    ]
     assert all(entry.source.strip() for entry in entries)
 
 
@@ -73,7 +79,12 @@ def test_every_entry_has_a_source():
         ("config.yaml", "carbon_intensity_gco2eq_per_kwh: 44.2", "carbon_intensity_gco2eq_per_kwh: lots", "regions.france.carbon_intensity_gco2eq_per_kwh"),
         ("config.yaml", "    iso: FRA\n", "    iso: FRA\n    colour: blue\n", "regions.france.colour"),
         ("config_model.yaml", "    gpu: h100\n    n_gpu: 4", "    gpu: h999\n    n_gpu: 4", "unknown gpu 'h999'"),
-        ("config_model.yaml", "decode_tokens_per_s: {value: 40, min: 20, max: 60}", "decode_tokens_per_s: {value: 40, min: 50, max: 60}", "hardware.h100.decode_tokens_per_s"),
+        (
+            "config_model.yaml",
+            "decode_tokens_per_s: {value: 40, min: 20, max: 60}",
+            "decode_tokens_per_s: {value: 40, min: 50, max: 60}",
+            "hardware.h100.decode_tokens_per_s",
+        ),
         ("config.yaml", "  region: usa", "  region: atlantis", "atlantis"),
         ("config.yaml", "regions:\n", "regions: [\n", "invalid YAML at line"),
     ],

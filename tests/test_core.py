@@ -44,10 +44,25 @@ HARDWARE_CASES = [
     ),
     pytest.param(
         dict(input_tokens=2000, output_tokens=500),
-        dict(n_gpu=4, gpu_power_w=700.0, gpu_utilisation=0.6, cpu_power_w=350.0, cpu_utilisation=0.3, prefill_tokens_per_s=5000.0, decode_tokens_per_s=40.0, batch_size=32.0),
+        dict(
+            n_gpu=4,
+            gpu_power_w=700.0,
+            gpu_utilisation=0.6,
+            cpu_power_w=350.0,
+            cpu_utilisation=0.3,
+            prefill_tokens_per_s=5000.0,
+            decode_tokens_per_s=40.0,
+            batch_size=32.0,
+        ),
         dict(carbon_intensity_gco2eq_per_kwh=383.6, pue=1.57),
         # P = 4*700*0.6 + 350*0.3 = 1785 W; T = 0.4 + 12.5 = 12.9 s; E_it = 1785*12.9/32/3.6e6
-        dict(prefill_s=0.4, decode_s=12.5, energy_it_kwh=1785 * 12.9 / 32 / 3.6e6, energy_kwh=1785 * 12.9 / 32 / 3.6e6 * 1.57, carbon_gco2eq=1785 * 12.9 / 32 / 3.6e6 * 1.57 * 383.6),
+        dict(
+            prefill_s=0.4,
+            decode_s=12.5,
+            energy_it_kwh=1785 * 12.9 / 32 / 3.6e6,
+            energy_kwh=1785 * 12.9 / 32 / 3.6e6 * 1.57,
+            carbon_gco2eq=1785 * 12.9 / 32 / 3.6e6 * 1.57 * 383.6,
+        ),
         id="seed-example-h100-usa",
     ),
     pytest.param(
@@ -55,7 +70,13 @@ HARDWARE_CASES = [
         dict(gpu_utilisation=1.0, cpu_power_w=0.0, prefill_tokens_per_s=100.0, decode_tokens_per_s=10.0, batch_size=2.0),
         dict(carbon_intensity_gco2eq_per_kwh=100.0, pue=1.0),
         # P = 400 W; T = 1 + 10 = 11 s; E_it = 10 * 400 * 11 / 2 / 3.6e6
-        dict(prefill_s=1.0, decode_s=10.0, energy_it_kwh=10 * 400 * 11 / 2 / 3.6e6, energy_kwh=10 * 400 * 11 / 2 / 3.6e6, carbon_gco2eq=10 * 400 * 11 / 2 / 3.6e6 * 100),
+        dict(
+            prefill_s=1.0,
+            decode_s=10.0,
+            energy_it_kwh=10 * 400 * 11 / 2 / 3.6e6,
+            energy_kwh=10 * 400 * 11 / 2 / 3.6e6,
+            carbon_gco2eq=10 * 400 * 11 / 2 / 3.6e6 * 100,
+        ),
         id="ten-requests-batch-2",
     ),
 ]
