@@ -17,7 +17,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 import traitement
-from traitement.errors import CalculatorError, format_validation_error
+from traitement.errors import CalculatorError, InvalidInputError, format_validation_error
+from traitement.fields import pydantic_model
+
+# Request bodies: pydantic models generated from the core's records (same fields,
+# bounds and descriptions), so FastAPI validates and documents them.
+NamedRequestBody = pydantic_model(traitement.NamedRequest, "NamedRequest")
+RawRequestBody = pydantic_model(traitement.RawRequest, "RawRequest")
 
 app = FastAPI(
     title="GenAI carbon calculator",
@@ -38,11 +44,17 @@ async def _calculator_error(_: Request, error: CalculatorError) -> JSONResponse:
 
 @app.exception_handler(RequestValidationError)
 async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
-    schema = _BODY_SCHEMAS.get(request.url.path)
-    return _error(422, "invalid-input", format_validation_error(error, schema))
+    """Answer with the core's own message for the body, so the words are the CLI's."""
+    record = _BODY_RECORDS.get(request.url.path)
+    if record is not None and error.body is not None:
+        try:
+            record.from_dict(error.body)
+        except InvalidInputError as core_error:
+            return _error(422, core_error.code, str(core_error))
+    return _error(422, "invalid-input", format_validation_error(error, record))
 
 
-_BODY_SCHEMAS: dict[str, type] = {
+_BODY_RECORDS: dict[str, type[traitement.fields.Record]] = {
     "/calculate": traitement.NamedRequest,
     "/calculate-raw": traitement.RawRequest,
 }
@@ -54,15 +66,17 @@ async def health() -> dict[str, str]:
 
 
 @app.post("/calculate-raw", summary="Estimate from raw numbers (the seed README's payload)")
-async def calculate_raw(body: traitement.RawRequest) -> dict[str, Any]:
+async def calculate_raw(body: RawRequestBody) -> dict[str, Any]:  # type: ignore[valid-type]
     """Power in W, speeds in tokens/s, intensity in gCO2e/kWh; same keys as the CLI's `--json`."""
-    return traitement.estimate_raw(traitement.load_config(), body).to_dict()
+    request = traitement.RawRequest.from_dict(body.model_dump(exclude_unset=True))  # type: ignore[attr-defined]
+    return traitement.estimate_raw(traitement.load_config(), request).to_dict()
 
 
 @app.post("/calculate", summary="Estimate from config names (region, hardware, profile)")
-async def calculate(body: traitement.NamedRequest) -> dict[str, Any]:
+async def calculate(body: NamedRequestBody) -> dict[str, Any]:  # type: ignore[valid-type]
     """Unknown names answer 404 listing the known ones; same keys as the CLI's `--json`."""
-    return traitement.estimate_named(traitement.load_config(), body).to_dict()
+    request = traitement.NamedRequest.from_dict(body.model_dump(exclude_unset=True))  # type: ignore[attr-defined]
+    return traitement.estimate_named(traitement.load_config(), request).to_dict()
 
 
 @app.get("/regions", summary="Regions (grid intensity, water) and datacentre presets")

@@ -3,6 +3,7 @@
 The public API, re-exported so that ``import traitement`` is all a caller needs.
 """
 
+from . import fields
 from .config import Config, ConfigError, load_config
 from .core import (
     COVERS,
@@ -44,6 +45,7 @@ __all__ = [
     "Site",
     "UnknownNameError",
     "describe_hardware",
+    "fields",
     "describe_profiles",
     "describe_regions",
     "estimate",

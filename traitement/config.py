@@ -14,42 +14,34 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-
-from .errors import ConfigError, UnknownNameError, format_validation_error
+from .errors import ConfigError, InvalidInputError, UnknownNameError
+from .fields import Record, nested, scalar, table
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CONFIG_DIR = PROJECT_DIR / "config"
 CONFIG_DIR_ENV = "GENAI_CARBON_CONFIG_DIR"
 """Environment variable naming another folder holding the same YAML files."""
 
-_STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, defer_build=True)
 
-
-class Uncertain(BaseModel):
+@dataclass(frozen=True)
+class Uncertain(Record):
     """A value with an optional range: ``{value: V, min: LO, max: HI}`` or a plain number."""
 
-    model_config = _STRICT
-    value: float
-    min: float | None = None
-    max: float | None = None
+    value: float = scalar(float, "the central value")
+    min: float | None = scalar(float, "the lowest plausible value (default: the value)", None)
+    max: float | None = scalar(float, "the highest plausible value (default: the value)", None)
 
-    @model_validator(mode="before")
     @classmethod
-    def _from_number(cls, data: Any) -> Any:
+    def _prepare(cls, data: Any) -> Any:
         if isinstance(data, (int, float)) and not isinstance(data, bool):
             return {"value": data}
         return data
 
-    @model_validator(mode="after")
-    def _ordered(self) -> Uncertain:
-        low = self.value if self.min is None else self.min
-        high = self.value if self.max is None else self.max
-        if not low <= self.value <= high:
-            raise ValueError(f"need min <= value <= max, got min={low}, value={self.value}, max={high}")
-        return self
+    def __post_init__(self) -> None:
+        if not self.low <= self.value <= self.high:
+            raise ValueError(f"need min <= value <= max, got min={self.low}, value={self.value}, max={self.high}")
 
     @property
     def low(self) -> float:
@@ -59,103 +51,108 @@ class Uncertain(BaseModel):
     def high(self) -> float:
         return self.value if self.max is None else self.max
 
-
-Positive = Annotated[float, Field(gt=0)]
-Fraction = Annotated[float, Field(ge=0, le=1)]
-
-
-class RegionConfig(BaseModel):
-    model_config = _STRICT
-    iso: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
-    carbon_intensity_gco2eq_per_kwh: Annotated[float, Field(ge=0, le=2000)]
-    wue_offsite_l_per_kwh: Annotated[float, Field(ge=0, le=50)]
-    source: str
+    def within(self, ge: float | None = None, le: float | None = None) -> bool:
+        return (ge is None or self.low >= ge) and (le is None or self.high <= le)
 
 
-class DatacenterConfig(BaseModel):
-    model_config = _STRICT
-    pue: Uncertain
-    wue_site_l_per_kwh: Uncertain
-    source: str
-
-    @model_validator(mode="after")
-    def _pue_at_least_one(self) -> DatacenterConfig:
-        if self.pue.low < 1:
-            raise ValueError(f"pue must be >= 1 (facility energy over IT energy), got {self.pue.low}")
-        return self
+def _uncertain(description: str) -> Any:
+    return nested(Uncertain, description)
 
 
-class SiteDefaults(BaseModel):
-    model_config = _STRICT
-    region: str
-    datacenter: str
+def _source() -> Any:
+    return scalar(str, "where the values come from")
 
 
-class SiteFile(BaseModel):
+@dataclass(frozen=True)
+class RegionConfig(Record):
+    iso: str = scalar(str, "ISO 3166-1 alpha-3 code, three capital letters", max_length=3)
+    carbon_intensity_gco2eq_per_kwh: float = scalar(float, "grid carbon intensity in gCO2e/kWh, from 0 to 2000", ge=0, le=2000)
+    wue_offsite_l_per_kwh: float = scalar(float, "water of electricity generation in L/kWh, from 0 to 50", ge=0, le=50)
+    source: str = _source()
+
+
+@dataclass(frozen=True)
+class DatacenterConfig(Record):
+    pue: Uncertain = _uncertain("power usage effectiveness, from 1 to 3")
+    wue_site_l_per_kwh: Uncertain = _uncertain("on-site water in L per kWh of IT energy, from 0 to 20")
+    source: str = _source()
+
+    def __post_init__(self) -> None:
+        if not self.pue.within(1, 3):
+            raise ValueError(f"pue: must be from 1 to 3 (facility energy over IT energy), got {self.pue.low} to {self.pue.high}")
+        if not self.wue_site_l_per_kwh.within(0, 20):
+            raise ValueError("wue_site_l_per_kwh: must be from 0 to 20")
+
+
+@dataclass(frozen=True)
+class SiteDefaults(Record):
+    region: str = scalar(str, "default region name")
+    datacenter: str = scalar(str, "default datacentre preset name")
+
+
+@dataclass(frozen=True)
+class SiteFile(Record):
     """``config/config.yaml``."""
 
-    model_config = _STRICT
-    defaults: SiteDefaults
-    regions: dict[str, RegionConfig]
-    datacenters: dict[str, DatacenterConfig]
+    defaults: SiteDefaults = nested(SiteDefaults, "default names")
+    regions: dict[str, RegionConfig] = table(RegionConfig, "regions by name")
+    datacenters: dict[str, DatacenterConfig] = table(DatacenterConfig, "datacentre presets by name")
 
 
-class GpuConfig(BaseModel):
-    model_config = _STRICT
-    name: str
-    power_w: Positive
-    memory_gb: Positive
-    memory_bandwidth_tb_per_s: Positive
-    bf16_tflop_per_s: Positive
-    embodied_kgco2eq: Uncertain
-    source: str
+@dataclass(frozen=True)
+class GpuConfig(Record):
+    name: str = scalar(str, "product name")
+    power_w: float = scalar(float, "board power (TDP) in W, > 0", gt=0, le=5000)
+    memory_gb: float = scalar(float, "memory in GB, > 0", gt=0)
+    memory_bandwidth_tb_per_s: float = scalar(float, "memory bandwidth in TB/s, > 0", gt=0)
+    bf16_tflop_per_s: float = scalar(float, "dense bf16 compute in TFLOP/s, > 0", gt=0)
+    embodied_kgco2eq: Uncertain = _uncertain("manufacturing emissions of one board in kgCO2e")
+    source: str = _source()
 
 
-class HardwareConfig(BaseModel):
-    model_config = _STRICT
-    description: str
-    gpu: str
-    n_gpu: Annotated[int, Field(ge=1, le=1024)]
-    gpu_utilisation: Uncertain
-    cpu_power_w: Annotated[float, Field(ge=0)]
-    cpu_utilisation: Uncertain
-    prefill_tokens_per_s: Uncertain
-    decode_tokens_per_s: Uncertain
-    batch_size: Uncertain
-    server_embodied_kgco2eq: Uncertain
-    lifetime_years: Uncertain
-    source: str
+@dataclass(frozen=True)
+class HardwareConfig(Record):
+    description: str = scalar(str, "what the setup is")
+    gpu: str = scalar(str, "an entry of gpus")
+    n_gpu: int = scalar(int, "number of GPUs, an integer from 1 to 1024", ge=1, le=1024)
+    gpu_utilisation: Uncertain = _uncertain("mean GPU draw as a fraction of board power, from 0 to 1")
+    cpu_power_w: float = scalar(float, "host CPU power in W, >= 0", ge=0, le=5000)
+    cpu_utilisation: Uncertain = _uncertain("mean CPU draw as a fraction of its power, from 0 to 1")
+    prefill_tokens_per_s: Uncertain = _uncertain("prompt reading speed of one request in tokens/s, > 0")
+    decode_tokens_per_s: Uncertain = _uncertain("generation speed of one request in tokens/s, > 0")
+    batch_size: Uncertain = _uncertain("requests served at once, >= 1")
+    server_embodied_kgco2eq: Uncertain = _uncertain("manufacturing emissions of the server without GPUs in kgCO2e")
+    lifetime_years: Uncertain = _uncertain("hardware lifetime in years")
+    source: str = _source()
 
 
-class ProfileConfig(BaseModel):
-    model_config = _STRICT
-    description: str
-    input_tokens: Uncertain
-    output_tokens: Uncertain
-    source: str
+@dataclass(frozen=True)
+class ProfileConfig(Record):
+    description: str = scalar(str, "what the profile is")
+    input_tokens: Uncertain = _uncertain("prompt length in tokens")
+    output_tokens: Uncertain = _uncertain("answer length in tokens")
+    source: str = _source()
 
 
-class ModelDefaults(BaseModel):
-    model_config = _STRICT
-    hardware: str
-    profile: str
+@dataclass(frozen=True)
+class ModelDefaults(Record):
+    hardware: str = scalar(str, "default hardware preset name")
+    profile: str = scalar(str, "default usage profile name")
 
 
-class ModelFile(BaseModel):
+@dataclass(frozen=True)
+class ModelFile(Record):
     """``config/config_model.yaml``."""
 
-    model_config = _STRICT
-    defaults: ModelDefaults
-    gpus: dict[str, GpuConfig]
-    hardware: dict[str, HardwareConfig]
-    profiles: dict[str, ProfileConfig]
+    defaults: ModelDefaults = nested(ModelDefaults, "default names")
+    gpus: dict[str, GpuConfig] = table(GpuConfig, "GPU boards by name")
+    hardware: dict[str, HardwareConfig] = table(HardwareConfig, "serving setups by name")
+    profiles: dict[str, ProfileConfig] = table(ProfileConfig, "usage profiles by name")
 
-    @model_validator(mode="after")
-    def _gpus_exist(self) -> ModelFile:
+    def __post_init__(self) -> None:
         for name, setup in self.hardware.items():
             if setup.gpu not in self.gpus:
                 raise ValueError(f"hardware.{name}.gpu: unknown gpu {setup.gpu!r}; known: {', '.join(self.gpus)}")
-        return self
 
 
 def _lookup(table: Mapping[str, Any], name: str, kind: str, aliases: Mapping[str, str] | None = None) -> tuple[str, Any]:
@@ -215,12 +212,12 @@ def read_yaml(path: Path) -> Any:
         raise ConfigError(f"{path}: invalid YAML{where}: {problem}") from None
 
 
-def validate_file(schema: type[BaseModel], data: Any, path: Path) -> Any:
+def validate_file(schema: type[Record], data: Any, path: Path) -> Any:
     """Validate parsed YAML against ``schema``; the error names the file and the key."""
     try:
-        return schema.model_validate(data)
-    except ValidationError as error:
-        raise ConfigError(format_validation_error(error, prefix=f"{path}: ")) from None
+        return schema.from_dict(data)
+    except InvalidInputError as error:
+        raise ConfigError(f"{path}: {error}") from None
 
 
 def config_dir() -> Path:
@@ -233,10 +230,12 @@ def _load(directory: Path) -> Config:
     site = validate_file(SiteFile, read_yaml(directory / "config.yaml"), directory / "config.yaml")
     model = validate_file(ModelFile, read_yaml(directory / "config_model.yaml"), directory / "config_model.yaml")
     config = Config(site=site, model=model, directory=directory)
-    config.region()  # the defaults must name existing entries
-    config.datacenter()
-    config.hardware()
-    config.profile()
+    checks = (("config.yaml", config.region), ("config.yaml", config.datacenter), ("config_model.yaml", config.hardware), ("config_model.yaml", config.profile))
+    for file, look_up in checks:  # the defaults must name existing entries
+        try:
+            look_up()
+        except UnknownNameError as error:
+            raise ConfigError(f"{directory / file}: defaults: {error}") from None
     return config
 
 

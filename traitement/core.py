@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
-
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from typing import Any, Literal
 
 from . import physics
-from .errors import InvalidInputError, format_validation_error, reject_bool
+from .errors import InvalidInputError
+from .fields import Record, custom, scalar
 
 MAX_TOKENS = 10_000_000
 """Largest token count accepted for one request (the longest context windows are 1 to 10 million)."""
@@ -27,10 +26,6 @@ SEED_QUADRATIC_METHOD = "seed-quadratic"
 METHODS = (HARDWARE_METHOD, SEED_QUADRATIC_METHOD)
 
 Bounds = Mapping[str, tuple[float, float]]
-NOT_BOOL = BeforeValidator(reject_bool)
-"""Numbers only: JSON ``true`` is not a token count."""
-
-_VALUE = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, defer_build=True)
 
 # Inputs whose growth lowers the energy: the low estimate takes their maximum.
 _LOWERS_ENERGY = frozenset({"prefill_tokens_per_s", "decode_tokens_per_s", "batch_size", "lifetime_years"})
@@ -46,24 +41,36 @@ COVERS = {
 }
 
 
-class _Bounded(BaseModel):
-    """A value object whose uncertain fields carry a (min, max) range in ``bounds``."""
+def _parse_bounds(where: str, value: Any) -> dict[str, tuple[float, float]]:
+    """``{field: (min, max)}`` with finite numbers."""
+    if not isinstance(value, Mapping):
+        raise InvalidInputError(f"{where}: must be a mapping of field names to (min, max)")
+    out = {}
+    for name, pair in value.items():
+        try:
+            low, high = (float(x) for x in pair)
+        except (TypeError, ValueError):
+            raise InvalidInputError(f"{where}.{name}: must be a (min, max) pair of numbers (got {pair!r})") from None
+        out[str(name)] = (low, high)
+    return out
 
-    model_config = _VALUE
-    bounds: dict[str, tuple[float, float]] = Field(
-        default_factory=dict,
-        description="(min, max) of uncertain fields, by field name; each range must hold the field's value",
-    )
 
-    @model_validator(mode="after")
-    def _bounds_hold_values(self) -> _Bounded:
+def _bounds_field() -> Any:
+    return custom(_parse_bounds, "(min, max) of uncertain fields, by field name; each range must hold the field's value", dict)
+
+
+class _Bounded(Record):
+    """A record whose uncertain fields carry a (min, max) range in ``bounds``."""
+
+    bounds: dict[str, tuple[float, float]]
+
+    def __post_init__(self) -> None:
         for name, (low, high) in self.bounds.items():
-            if name not in type(self).model_fields or name == "bounds":
+            if name == "bounds" or name not in type(self).model_fields:
                 raise ValueError(f"bounds: unknown field {name!r}")
             value = getattr(self, name)
             if not low <= value <= high:
                 raise ValueError(f"bounds.{name}: need min <= value <= max, got {low} <= {value} <= {high}")
-        return self
 
     def at(self, side: Literal["low", "high"]) -> Any:
         """A copy with each uncertain field at the bound that gives the lowest (or highest) energy."""
@@ -75,52 +82,46 @@ class _Bounded(BaseModel):
             update[name] = high if (side == "low") == lowers else low
         return self.model_copy(update=update)
 
-    @classmethod
-    def create(cls, **values: Any) -> Any:
-        """Validate and build; a bad value raises :class:`InvalidInputError` naming the field."""
-        try:
-            return cls.model_validate(values)
-        except ValidationError as error:
-            raise InvalidInputError(format_validation_error(error, cls)) from None
 
-
+@dataclass(frozen=True)
 class Requete(_Bounded):
     """A request: tokens in, tokens out, and how many such requests."""
 
-    input_tokens: Annotated[int, NOT_BOOL, Field(ge=1, le=MAX_TOKENS, description=f"prompt length in tokens, an integer from 1 to {MAX_TOKENS:,}")]
-    output_tokens: Annotated[int, NOT_BOOL, Field(ge=1, le=MAX_TOKENS, description=f"answer length in tokens, an integer from 1 to {MAX_TOKENS:,}")]
-    count: Annotated[int, NOT_BOOL, Field(ge=1, le=MAX_COUNT, description=f"number of such requests, an integer from 1 to {MAX_COUNT:,}")] = 1
+    input_tokens: int = scalar(int, f"prompt length in tokens, an integer from 1 to {MAX_TOKENS:,}", ge=1, le=MAX_TOKENS)
+    output_tokens: int = scalar(int, f"answer length in tokens, an integer from 1 to {MAX_TOKENS:,}", ge=1, le=MAX_TOKENS)
+    count: int = scalar(int, f"number of such requests, an integer from 1 to {MAX_COUNT:,}", 1, ge=1, le=MAX_COUNT)
+    bounds: dict[str, tuple[float, float]] = _bounds_field()
 
 
+@dataclass(frozen=True)
 class Modele(_Bounded):
     """The serving setup: GPUs and their power, host CPU, throughputs and batch."""
 
-    n_gpu: Annotated[int, NOT_BOOL, Field(ge=1, le=1024, description="number of GPUs serving the model, an integer from 1 to 1024")] = 1
-    gpu_power_w: Annotated[float, NOT_BOOL, Field(gt=0, le=5000, description="board power of one GPU in watts, > 0 and <= 5000")]
-    gpu_utilisation: Annotated[float, NOT_BOOL, Field(ge=0, le=1, description="mean GPU power draw as a fraction of board power, from 0 to 1")]
-    cpu_power_w: Annotated[float, NOT_BOOL, Field(ge=0, le=5000, description="host CPU power in watts, from 0 to 5000")] = 0.0
-    cpu_utilisation: Annotated[float, NOT_BOOL, Field(ge=0, le=1, description="mean CPU power draw as a fraction of its power, from 0 to 1")] = 0.0
-    prefill_tokens_per_s: Annotated[float, NOT_BOOL, Field(gt=0, le=1e7, description="prompt reading speed of one request in tokens/s, > 0 and <= 10,000,000")]
-    decode_tokens_per_s: Annotated[float, NOT_BOOL, Field(gt=0, le=1e6, description="generation speed of one request in tokens/s, > 0 and <= 1,000,000")]
-    batch_size: Annotated[float, NOT_BOOL, Field(ge=1, le=100_000, description="requests served at once (mean running batch), from 1 to 100,000")] = 1.0
-    gpu_embodied_kgco2eq: Annotated[float, NOT_BOOL, Field(ge=0, le=1e5, description="manufacturing emissions of one GPU in kgCO2e, from 0 to 100,000")] = 0.0
-    server_embodied_kgco2eq: Annotated[
-        float, NOT_BOOL, Field(ge=0, le=1e6, description="manufacturing emissions of the server without GPUs in kgCO2e, from 0 to 1,000,000")
-    ] = 0.0
-    lifetime_years: Annotated[float, NOT_BOOL, Field(gt=0, le=30, description="hardware lifetime in years, > 0 and <= 30")] = 4.0
+    gpu_power_w: float = scalar(float, "board power of one GPU in watts, > 0 and <= 5000", gt=0, le=5000)
+    gpu_utilisation: float = scalar(float, "mean GPU power draw as a fraction of board power, from 0 to 1", ge=0, le=1)
+    prefill_tokens_per_s: float = scalar(float, "prompt reading speed of one request in tokens/s, > 0 and <= 10,000,000", gt=0, le=1e7)
+    decode_tokens_per_s: float = scalar(float, "generation speed of one request in tokens/s, > 0 and <= 1,000,000", gt=0, le=1e6)
+    n_gpu: int = scalar(int, "number of GPUs serving the model, an integer from 1 to 1024", 1, ge=1, le=1024)
+    cpu_power_w: float = scalar(float, "host CPU power in watts, from 0 to 5000", 0.0, ge=0, le=5000)
+    cpu_utilisation: float = scalar(float, "mean CPU power draw as a fraction of its power, from 0 to 1", 0.0, ge=0, le=1)
+    batch_size: float = scalar(float, "requests served at once (mean running batch), from 1 to 100,000", 1.0, ge=1, le=100_000)
+    gpu_embodied_kgco2eq: float = scalar(float, "manufacturing emissions of one GPU in kgCO2e, from 0 to 100,000", 0.0, ge=0, le=1e5)
+    server_embodied_kgco2eq: float = scalar(float, "manufacturing emissions of the server without GPUs in kgCO2e, from 0 to 1,000,000", 0.0, ge=0, le=1e6)
+    lifetime_years: float = scalar(float, "hardware lifetime in years, > 0 and <= 30", 4.0, gt=0, le=30)
+    bounds: dict[str, tuple[float, float]] = _bounds_field()
 
 
+@dataclass(frozen=True)
 class Site(_Bounded):
     """Where the request runs: grid carbon intensity, PUE and water factors."""
 
-    region: str = Field("custom", description="region name, for the record")
-    datacenter: str = Field("custom", description="datacentre preset name, for the record")
-    carbon_intensity_gco2eq_per_kwh: Annotated[float, NOT_BOOL, Field(ge=0, le=2000, description="grid carbon intensity in gCO2e/kWh, from 0 to 2000")]
-    pue: Annotated[float, NOT_BOOL, Field(ge=1, le=3, description="power usage effectiveness (facility / IT energy), from 1 to 3")] = 1.0
-    wue_site_l_per_kwh: Annotated[float, NOT_BOOL, Field(ge=0, le=20, description="on-site water in litres per kWh of IT energy, from 0 to 20")] = 0.0
-    wue_offsite_l_per_kwh: Annotated[
-        float, NOT_BOOL, Field(ge=0, le=50, description="off-site water of electricity generation in litres per kWh, from 0 to 50")
-    ] = 0.0
+    carbon_intensity_gco2eq_per_kwh: float = scalar(float, "grid carbon intensity in gCO2e/kWh, from 0 to 2000", ge=0, le=2000)
+    region: str = scalar(str, "region name, for the record", "custom", max_length=64)
+    datacenter: str = scalar(str, "datacentre preset name, for the record", "custom", max_length=64)
+    pue: float = scalar(float, "power usage effectiveness (facility / IT energy), from 1 to 3", 1.0, ge=1, le=3)
+    wue_site_l_per_kwh: float = scalar(float, "on-site water in litres per kWh of IT energy, from 0 to 20", 0.0, ge=0, le=20)
+    wue_offsite_l_per_kwh: float = scalar(float, "off-site water of electricity generation in litres per kWh, from 0 to 50", 0.0, ge=0, le=50)
+    bounds: dict[str, tuple[float, float]] = _bounds_field()
 
 
 @dataclass(frozen=True)

@@ -76,12 +76,5 @@ def field_description(model: Any, loc: tuple) -> str:
         info = fields[part]
         if index == len(loc) - 1:
             return info.description or ""
-        model = info.annotation
+        model = getattr(info, "record", None) or getattr(info, "annotation", None)
     return ""
-
-
-def reject_bool(value: Any) -> Any:
-    """A pydantic ``BeforeValidator``: ``true``/``false`` is not a number here."""
-    if isinstance(value, bool):
-        raise ValueError("a number is required, not a boolean")
-    return value

@@ -7,113 +7,88 @@ same input with the same words, then make one call: :func:`estimate_named` or
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from dataclasses import dataclass
+from typing import Any
 
 from .config import Config
-from .core import MAX_COUNT, MAX_TOKENS, METHODS, NOT_BOOL, Estimate, Modele, Requete, Site, estimate
-from .errors import InvalidInputError, format_validation_error
+from .core import MAX_COUNT, MAX_TOKENS, METHODS, Estimate, Modele, Requete, Site, estimate
+from .fields import Record, nested, scalar
 from .presets import modele_from_config, requete_from_profile, site_from_config
 
-_SCHEMA = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, defer_build=True)
-
-Method = Literal["hardware", "seed-quadratic"]
-assert set(METHODS) == {"hardware", "seed-quadratic"}
-
-TokenCount = Annotated[int, NOT_BOOL, Field(ge=1, le=MAX_TOKENS)]
-RequestCount = Annotated[int, NOT_BOOL, Field(ge=1, le=MAX_COUNT)]
+_METHOD_TEXT = "'hardware' (power x time, the default) or 'seed-quadratic' (the seed's legacy formula, for reproduction only)"
+_NAME = 64
 
 
-class NamedRequest(BaseModel):
+@dataclass(frozen=True)
+class NamedRequest(Record):
     """An estimate from config names: ``POST /calculate`` and the CLI's estimate."""
 
-    model_config = _SCHEMA
-    region: str | None = Field(None, description="region name or ISO 3166 alpha-3 code (see /regions); default from config", max_length=64)
-    datacenter: str | None = Field(None, description="datacentre preset (see /regions); default from config", max_length=64)
-    hardware: str | None = Field(None, description="hardware preset (see /hardware); default from config", max_length=64)
-    profile: str | None = Field(None, description="usage profile (see /profiles) giving the token counts when not set; default from config", max_length=64)
-    input_tokens: TokenCount | None = Field(None, description=f"prompt length in tokens, an integer from 1 to {MAX_TOKENS:,}; default from the profile")
-    output_tokens: TokenCount | None = Field(None, description=f"answer length in tokens, an integer from 1 to {MAX_TOKENS:,}; default from the profile")
-    count: RequestCount = Field(1, description=f"number of such requests, an integer from 1 to {MAX_COUNT:,}")
-    method: Method = Field("hardware", description="'hardware' (power x time, the default) or 'seed-quadratic' (the seed's legacy formula)")
-    batch_size: Annotated[float, NOT_BOOL, Field(ge=1, le=100_000)] | None = Field(
-        None, description="requests served at once, from 1 to 100,000; default from the hardware preset"
+    region: str | None = scalar(str, "region name or ISO 3166 alpha-3 code (see /regions); default from config", None, max_length=_NAME)
+    datacenter: str | None = scalar(str, "datacentre preset (see /regions); default from config", None, max_length=_NAME)
+    hardware: str | None = scalar(str, "hardware preset (see /hardware); default from config", None, max_length=_NAME)
+    profile: str | None = scalar(str, "usage profile (see /profiles) giving the token counts when not set; default from config", None, max_length=_NAME)
+    input_tokens: int | None = scalar(int, f"prompt length in tokens, an integer from 1 to {MAX_TOKENS:,}; default from the profile", None, ge=1, le=MAX_TOKENS)
+    output_tokens: int | None = scalar(
+        int, f"answer length in tokens, an integer from 1 to {MAX_TOKENS:,}; default from the profile", None, ge=1, le=MAX_TOKENS
     )
-    gpu_utilisation: Annotated[float, NOT_BOOL, Field(ge=0, le=1)] | None = Field(
-        None, description="mean GPU draw as a fraction of board power, from 0 to 1; default from the hardware preset"
-    )
-    pue: Annotated[float, NOT_BOOL, Field(ge=1, le=3)] | None = Field(
-        None, description="power usage effectiveness, from 1 to 3; default from the datacentre preset"
-    )
-    carbon_intensity_gco2eq_per_kwh: Annotated[float, NOT_BOOL, Field(ge=0, le=2000)] | None = Field(
-        None, description="grid intensity in gCO2e/kWh, from 0 to 2000; default from the region"
-    )
+    count: int = scalar(int, f"number of such requests, an integer from 1 to {MAX_COUNT:,}", 1, ge=1, le=MAX_COUNT)
+    method: str = scalar(str, _METHOD_TEXT, "hardware", choices=METHODS)
+    batch_size: float | None = scalar(float, "requests served at once, from 1 to 100,000; default from the hardware preset", None, ge=1, le=100_000)
+    gpu_utilisation: float | None = scalar(float, "mean GPU draw as a fraction of board power, from 0 to 1; default from the hardware preset", None, ge=0, le=1)
+    pue: float | None = scalar(float, "power usage effectiveness, from 1 to 3; default from the datacentre preset", None, ge=1, le=3)
+    carbon_intensity_gco2eq_per_kwh: float | None = scalar(float, "grid intensity in gCO2e/kWh, from 0 to 2000; default from the region", None, ge=0, le=2000)
 
 
-class RawRegion(BaseModel):
+@dataclass(frozen=True)
+class RawRegion(Record):
     """The seed payload's ``region``: a site given by its numbers."""
 
-    model_config = _SCHEMA
-    pue: Annotated[float, NOT_BOOL, Field(ge=1, le=3, description="power usage effectiveness (facility / IT energy), from 1 to 3")]
-    carbon_intensity: Annotated[float, NOT_BOOL, Field(ge=0, le=2000, description="grid carbon intensity in gCO2e/kWh, from 0 to 2000")]
-    wue_site_l_per_kwh: Annotated[float, NOT_BOOL, Field(ge=0, le=20, description="on-site water in L per kWh of IT energy, from 0 to 20")] = 0.0
-    wue_offsite_l_per_kwh: Annotated[float, NOT_BOOL, Field(ge=0, le=50, description="off-site water of electricity in L per kWh, from 0 to 50")] = 0.0
-    name: str = Field("custom", max_length=64, description="a label for the record")
+    pue: float = scalar(float, "power usage effectiveness (facility / IT energy), from 1 to 3", ge=1, le=3)
+    carbon_intensity: float = scalar(float, "grid carbon intensity in gCO2e/kWh, from 0 to 2000", ge=0, le=2000)
+    wue_site_l_per_kwh: float = scalar(float, "on-site water in L per kWh of IT energy, from 0 to 20", 0.0, ge=0, le=20)
+    wue_offsite_l_per_kwh: float = scalar(float, "off-site water of electricity in L per kWh, from 0 to 50", 0.0, ge=0, le=50)
+    name: str = scalar(str, "a label for the record", "custom", max_length=_NAME)
 
 
-class RawHardware(BaseModel):
+@dataclass(frozen=True)
+class RawHardware(Record):
     """The seed payload's ``hardware``: board powers in watts and utilisations."""
 
-    model_config = _SCHEMA
-    power_gpu: Annotated[float, NOT_BOOL, Field(gt=0, le=5000, description="board power of one GPU in watts, > 0 and <= 5000")]
-    power_cpu: Annotated[float, NOT_BOOL, Field(ge=0, le=5000, description="host CPU power in watts, from 0 to 5000")] = 0.0
-    eta_cpu: Annotated[float, NOT_BOOL, Field(ge=0, le=1, description="mean CPU draw as a fraction of its power, from 0 to 1")] = 0.0
-    eta_gpu: (
-        Annotated[
-            float, NOT_BOOL, Field(ge=0, le=1, description="mean GPU draw as a fraction of board power, from 0 to 1; default from the default hardware preset")
-        ]
-        | None
-    ) = None
-    n_gpu: Annotated[int, NOT_BOOL, Field(ge=1, le=1024, description="number of GPUs, an integer from 1 to 1024")] = 1
+    power_gpu: float = scalar(float, "board power of one GPU in watts, > 0 and <= 5000", gt=0, le=5000)
+    power_cpu: float = scalar(float, "host CPU power in watts, from 0 to 5000", 0.0, ge=0, le=5000)
+    eta_cpu: float = scalar(float, "mean CPU draw as a fraction of its power, from 0 to 1", 0.0, ge=0, le=1)
+    eta_gpu: float | None = scalar(float, "mean GPU draw as a fraction of board power, from 0 to 1; default from the default hardware preset", None, ge=0, le=1)
+    n_gpu: int = scalar(int, "number of GPUs, an integer from 1 to 1024", 1, ge=1, le=1024)
 
 
-class RawProfile(BaseModel):
+@dataclass(frozen=True)
+class RawProfile(Record):
     """The seed payload's ``profile``: token counts and speeds."""
 
-    model_config = _SCHEMA
-    name: str = Field("custom", max_length=64, description="a label for the record")
-    input_size: Annotated[int, NOT_BOOL, Field(ge=1, le=MAX_TOKENS, description=f"prompt length in tokens, an integer from 1 to {MAX_TOKENS:,}")]
-    output_size: Annotated[int, NOT_BOOL, Field(ge=1, le=MAX_TOKENS, description=f"answer length in tokens, an integer from 1 to {MAX_TOKENS:,}")]
-    throughput: Annotated[float, NOT_BOOL, Field(gt=0, le=1e6, description="decode speed of one request in tokens/s, > 0 and <= 1,000,000")]
-    count: Annotated[int, NOT_BOOL, Field(ge=1, le=MAX_COUNT, description=f"number of such requests, an integer from 1 to {MAX_COUNT:,}")] = 1
-    prefill_throughput: (
-        Annotated[
-            float,
-            NOT_BOOL,
-            Field(gt=0, le=1e7, description="prompt reading speed in tokens/s, > 0 and <= 10,000,000; default from the default hardware preset"),
-        ]
-        | None
-    ) = None
-    batch_size: Annotated[float, NOT_BOOL, Field(ge=1, le=100_000, description="requests served at once, from 1 to 100,000")] = 1.0
+    input_size: int = scalar(int, f"prompt length in tokens, an integer from 1 to {MAX_TOKENS:,}", ge=1, le=MAX_TOKENS)
+    output_size: int = scalar(int, f"answer length in tokens, an integer from 1 to {MAX_TOKENS:,}", ge=1, le=MAX_TOKENS)
+    throughput: float = scalar(float, "decode speed of one request in tokens/s, > 0 and <= 1,000,000", gt=0, le=1e6)
+    name: str = scalar(str, "a label for the record", "custom", max_length=_NAME)
+    count: int = scalar(int, f"number of such requests, an integer from 1 to {MAX_COUNT:,}", 1, ge=1, le=MAX_COUNT)
+    prefill_throughput: float | None = scalar(
+        float, "prompt reading speed in tokens/s, > 0 and <= 10,000,000; default from the default hardware preset", None, gt=0, le=1e7
+    )
+    batch_size: float = scalar(float, "requests served at once, from 1 to 100,000", 1.0, ge=1, le=100_000)
 
 
-class RawRequest(BaseModel):
+@dataclass(frozen=True)
+class RawRequest(Record):
     """``POST /calculate-raw``: the seed README's payload, plus optional fields."""
 
-    model_config = _SCHEMA
-    region: RawRegion
-    hardware: RawHardware
-    profile: RawProfile
-    method: Method = Field("hardware", description="'hardware' (power x time, the default) or 'seed-quadratic' (the seed's legacy formula)")
+    region: RawRegion = nested(RawRegion, "the site: PUE and grid intensity")
+    hardware: RawHardware = nested(RawHardware, "the server: powers in watts and utilisations")
+    profile: RawProfile = nested(RawProfile, "the request: tokens, speeds, count, batch")
+    method: str = scalar(str, _METHOD_TEXT, "hardware", choices=METHODS)
 
 
-def parse(schema: type[BaseModel], data: object) -> BaseModel:
+def parse(schema: type[Record], data: Any) -> Any:
     """Validate ``data`` against ``schema``; a bad value raises one-line :class:`InvalidInputError`."""
-    try:
-        return schema.model_validate(data)
-    except ValidationError as error:
-        raise InvalidInputError(format_validation_error(error, schema)) from None
+    return schema.from_dict(data)
 
 
 def estimate_named(config: Config, request: NamedRequest) -> Estimate:

@@ -1,0 +1,281 @@
+"""Validated, frozen records: the one schema family of the CLI, the API and the config.
+
+Why not pydantic models here: measured on this project's machines, merely
+importing ``pydantic.BaseModel`` costs 1.68x a bare ``python -c "import pydantic,
+yaml"``, above the 1.5x budget of a one-off CLI estimate. So the records of the
+core are frozen dataclasses whose fields carry a :class:`Spec` (type, bounds,
+description); :func:`check` validates a value against it. The API builds its
+pydantic models and OpenAPI schema *from the same specs*
+(:func:`pydantic_model`), so both interfaces accept and reject the same input,
+with the same words: ``field: what is wrong (got X); allowed: description``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
+
+from .errors import InvalidInputError
+
+R = TypeVar("R", bound="Record")
+_MISSING = dataclasses.MISSING
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What a scalar field accepts: its type, bounds or choices, and a description that states them."""
+
+    kind: type  # int, float or str
+    description: str
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+    choices: tuple[str, ...] | None = None
+    max_length: int | None = None
+    optional: bool = False
+
+    def problem(self, value: Any) -> tuple[str | None, Any]:
+        """``(None, coerced value)`` when ``value`` is allowed, else ``(what is wrong, value)``."""
+        if value is None:
+            return (None, None) if self.optional else ("a value is required", value)
+        if isinstance(value, bool):
+            return "a boolean is not allowed here", value
+        if self.kind is str:
+            if not isinstance(value, str):
+                return "must be a string", value
+            if self.max_length is not None and len(value) > self.max_length:
+                return f"must be at most {self.max_length} characters", value
+            if self.choices is not None and value not in self.choices:
+                return f"must be one of {', '.join(repr(c) for c in self.choices)}", value
+            return None, value
+        number = _number(value, self.kind)
+        if number is None:
+            return ("must be an integer" if self.kind is int else "must be a finite number"), value
+        if self.ge is not None and not number >= self.ge:
+            return f"must be >= {self.ge:g}", value
+        if self.gt is not None and not number > self.gt:
+            return f"must be > {self.gt:g}", value
+        if self.le is not None and not number <= self.le:
+            return f"must be <= {self.le:,g}", value
+        return None, number
+
+
+def _number(value: Any, kind: type) -> int | float | None:
+    """``value`` as a finite int or float (strings such as ``"2000"`` from a command line too), else ``None``."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = int(text) if kind is int else float(text)
+        except ValueError:
+            return None
+    if not isinstance(value, (int, float)):
+        return None
+    if not math.isfinite(value):
+        return None
+    if kind is int:
+        if isinstance(value, float) and not value.is_integer():
+            return None
+        return int(value)
+    return float(value)
+
+
+def message(where: str, problem: str, value: Any, description: str) -> str:
+    """The one-line error shared by the CLI and the API."""
+    shown = "" if problem == "a value is required" or isinstance(value, (dict, list)) else f" (got {value!r})"
+    allowed = f"; allowed: {description}" if description else ""
+    return f"{where}: {problem}{shown}{allowed}"
+
+
+def check(where: str, value: Any, spec: Spec) -> Any:
+    """``value`` coerced to the spec's type, or :class:`InvalidInputError` naming ``where``."""
+    problem, coerced = spec.problem(value)
+    if problem is not None:
+        raise InvalidInputError(message(where, problem, value, spec.description))
+    return coerced
+
+
+# --- field declarations ----------------------------------------------------------
+
+
+def scalar(kind: type, description: str, default: Any = _MISSING, **bounds: Any) -> Any:
+    """A scalar field: ``kind`` int, float or str, with bounds (ge, gt, le), choices or max_length."""
+    spec = Spec(kind, description, optional=default is None, **bounds)
+    return dataclasses.field(default=default, metadata={"spec": spec})
+
+
+def nested(record: type[Record], description: str, default: Any = _MISSING) -> Any:
+    """A field holding another record (given as a mapping)."""
+    return dataclasses.field(default=default, metadata={"record": record, "description": description})
+
+
+def table(record: type[Record], description: str) -> Any:
+    """A field holding a mapping of names (lower-cased) to records."""
+    return dataclasses.field(metadata={"table": record, "description": description})
+
+
+def custom(parse: Callable[[str, Any], Any], description: str, default_factory: Callable[[], Any]) -> Any:
+    """A field with its own parser ``parse(where, value)``."""
+    return dataclasses.field(default_factory=default_factory, metadata={"parse": parse, "description": description})
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    """What a record's field is: its description, and its spec or nested record type."""
+
+    name: str
+    description: str
+    spec: Spec | None
+    record: type[Record] | None
+    table: type[Record] | None
+    required: bool
+
+
+class _ClassProperty:
+    def __init__(self, getter: Callable[[type], Any]) -> None:
+        self.getter = getter
+
+    def __get__(self, _: Any, owner: type) -> Any:
+        return self.getter(owner)
+
+
+def _fields_of(cls: type[Record]) -> dict[str, FieldInfo]:
+    cached = cls.__dict__.get("_field_infos")
+    if cached is not None:
+        return cached
+    infos = {}
+    for field in dataclasses.fields(cls):
+        meta = field.metadata
+        spec = meta.get("spec")
+        description = spec.description if spec is not None else meta.get("description", "")
+        required = field.default is _MISSING and field.default_factory is _MISSING
+        infos[field.name] = FieldInfo(field.name, description, spec, meta.get("record"), meta.get("table"), required)
+    cls._field_infos = infos  # type: ignore[attr-defined]
+    return infos
+
+
+class Record:
+    """Base of frozen, validated records (subclasses are ``@dataclass(frozen=True)``).
+
+    ``from_dict`` validates a mapping (unknown keys are errors), ``create``
+    validates keyword arguments; both raise one-line :class:`InvalidInputError`.
+    ``model_fields``, ``model_dump`` and ``model_copy`` mirror pydantic's names.
+    """
+
+    _field_infos: ClassVar[dict[str, FieldInfo] | None] = None
+    model_fields = _ClassProperty(_fields_of)
+
+    @classmethod
+    def create(cls: type[R], **values: Any) -> R:
+        return cls.from_dict(values)
+
+    @classmethod
+    def from_dict(cls: type[R], data: Any, where: str = "") -> R:
+        """Validate ``data`` (a mapping); error paths start with ``where``."""
+        data = cls._prepare(data)
+        if not isinstance(data, Mapping):
+            raise InvalidInputError(message(where.rstrip(".") or "input", "must be an object (a mapping of field names to values)", data, ""))
+        infos = _fields_of(cls)
+        unknown = [key for key in data if key not in infos]
+        if unknown:
+            raise InvalidInputError(message(f"{where}{unknown[0]}", "unknown field", data[unknown[0]], f"one of {', '.join(infos)}"))
+        values = {}
+        for name, info in infos.items():
+            path = f"{where}{name}"
+            if name not in data:
+                if info.required:
+                    raise InvalidInputError(message(path, "a value is required", None, info.description))
+                continue
+            values[name] = _parse_field(cls, name, info, data[name], path)
+        try:
+            record = cls(**values)
+        except ValueError as error:  # a check across fields, in __post_init__
+            raise InvalidInputError(f"{where.rstrip('.') or cls.__name__}: {error}") from None
+        return record
+
+    @classmethod
+    def _prepare(cls, data: Any) -> Any:
+        """Hook: turn a shorthand (e.g. a plain number) into a mapping before validation."""
+        return data
+
+    def model_dump(self, exclude: set[str] | frozenset[str] = frozenset()) -> dict[str, Any]:
+        """A plain dict (nested records dumped too), without the ``exclude`` fields."""
+        return {f.name: _dump(getattr(self, f.name)) for f in dataclasses.fields(self) if f.name not in exclude}  # type: ignore[arg-type]
+
+    def model_copy(self: R, update: Mapping[str, Any] | None = None) -> R:
+        """A copy with some fields replaced, not validated again (as pydantic's ``model_copy``)."""
+        copy = object.__new__(type(self))
+        for field in dataclasses.fields(self):  # type: ignore[arg-type]
+            object.__setattr__(copy, field.name, getattr(self, field.name))
+        for name, value in (update or {}).items():
+            object.__setattr__(copy, name, value)
+        return copy
+
+
+def _parse_field(cls: type, name: str, info: FieldInfo, value: Any, path: str) -> Any:
+    if info.spec is not None:
+        return check(path, value, info.spec)
+    if info.record is not None:
+        return info.record.from_dict(value, f"{path}.")
+    if info.table is not None:
+        if not isinstance(value, Mapping):
+            raise InvalidInputError(message(path, "must be a mapping of names to entries", value, info.description))
+        return {str(key).lower(): info.table.from_dict(entry, f"{path}.{key}.") for key, entry in value.items()}
+    parse = next(f for f in dataclasses.fields(cls) if f.name == name).metadata["parse"]
+    return parse(path, value)
+
+
+def _dump(value: Any) -> Any:
+    if isinstance(value, Record):
+        return value.model_dump()
+    if isinstance(value, Mapping):
+        return {key: _dump(item) for key, item in value.items()}
+    if isinstance(value, tuple):
+        return [_dump(item) for item in value]
+    return value
+
+
+# --- the same specs as pydantic models, for the API --------------------------------
+
+
+def json_type(spec: Spec) -> Any:
+    """The Python annotation pydantic should see for ``spec``."""
+    from typing import Literal
+
+    kind: Any = spec.kind
+    if spec.choices is not None:
+        kind = Literal[spec.choices]  # type: ignore[valid-type]
+    return kind | None if spec.optional else kind
+
+
+def pydantic_model(record: type[Record], name: str | None = None) -> Any:
+    """A pydantic model with ``record``'s fields, bounds and descriptions (for FastAPI and OpenAPI).
+
+    Imported only by the API: the CLI never pays for pydantic.
+    """
+    from pydantic import ConfigDict, Field, create_model
+
+    definitions: dict[str, Any] = {}
+    for field in dataclasses.fields(record):
+        info = _fields_of(record)[field.name]
+        default = ... if info.required else (field.default if field.default is not _MISSING else None)
+        if info.spec is not None:
+            spec = info.spec
+            bounds = {key: getattr(spec, key) for key in ("ge", "gt", "le", "max_length") if getattr(spec, key) is not None}
+            if spec.kind is float:
+                bounds["allow_inf_nan"] = False
+            if spec.kind is not str:
+                bounds["strict"] = True  # JSON numbers only: no booleans, no numeric strings
+            definitions[field.name] = (json_type(spec), Field(default, description=spec.description, **bounds))
+        elif info.record is not None:
+            definitions[field.name] = (pydantic_model(info.record), Field(default, description=info.description))
+        else:
+            continue  # internal fields (bounds, tables) are not part of request bodies
+    return create_model(
+        name or record.__name__,
+        __config__=ConfigDict(extra="forbid", frozen=True, strict=False),
+        __doc__=(record.__doc__ or "").strip().splitlines()[0] if record.__doc__ else None,
+        **definitions,
+    )
