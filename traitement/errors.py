@@ -39,6 +39,7 @@ class ConfigError(CalculatorError):
     """A configuration file is missing, unreadable or invalid."""
 
     code = "invalid-config"
+    http_status = 503  # the server's own files are wrong: not the caller's fault
     exit_code = 1
 
 
