@@ -49,6 +49,15 @@ class NamedRequest(BaseModel):
     carbon_intensity_gco2eq_per_kwh: Annotated[float, NOT_BOOL, Field(ge=0, le=2000)] | None = Field(
         None, description="grid intensity in gCO2e/kWh, from 0 to 2000; default from the region"
     )
+    active_params_b: Annotated[float, NOT_BOOL, Field(ge=0.1, le=100_000)] | None = Field(
+        None,
+        description="model size: parameters used per token in billions, from 0.1 to 100,000; when set, GPUs, speeds and draw come from the "
+        "model-aware energy model on the hardware preset's GPU board",
+    )
+    total_params_b: Annotated[float, NOT_BOOL, Field(ge=0.1, le=100_000)] | None = Field(
+        None, description="all parameters in billions (mixture of experts), from 0.1 to 100,000, >= active_params_b; default active_params_b"
+    )
+    precision: str | None = Field(None, description="weight precision: bf16, fp16, fp8, int8, mxfp4 or int4; default bf16", max_length=16)
 
 
 class RawRegion(BaseModel):
@@ -127,7 +136,32 @@ def estimate_named(config: Config, request: NamedRequest) -> Estimate:
         carbon_intensity_gco2eq_per_kwh=request.carbon_intensity_gco2eq_per_kwh,
     )
     profile, requete = requete_from_profile(config, request.profile, request.input_tokens, request.output_tokens, request.count)
+    if request.active_params_b is not None:
+        return _estimate_model_aware(config, request, requete, site, profile)
+    if request.total_params_b is not None or request.precision is not None:
+        raise InvalidInputError("total_params_b, precision: need active_params_b (the model's size) as well", code="missing-model-size")
     return estimate(requete, modele, site, request.method, {"hardware": hardware, "profile": profile})
+
+
+def _estimate_model_aware(config: Config, request: NamedRequest, requete: Requete, site: Site, profile: str) -> Estimate:
+    """The model-aware mode: the serving setup from the model's size, precision and the preset's GPU board."""
+    from .energy_model import load_energy_model, model_aware_modele
+
+    modele, assumptions, notes = model_aware_modele(
+        config,
+        load_energy_model(config.directory),
+        active_params_b=request.active_params_b,
+        total_params_b=request.total_params_b,
+        precision=request.precision,
+        hardware=request.hardware,
+        batch_size=request.batch_size,
+        input_tokens=requete.input_tokens,
+        output_tokens=requete.output_tokens,
+    )
+    if request.gpu_utilisation is not None:
+        bounds = {name: pair for name, pair in modele.bounds.items() if name != "gpu_utilisation"}
+        modele = Modele.create(**{**modele.model_dump(), "gpu_utilisation": request.gpu_utilisation, "bounds": bounds})
+    return estimate(requete, modele, site, request.method, {**assumptions, "profile": profile}, notes)
 
 
 def estimate_raw(config: Config, request: RawRequest) -> Estimate:
