@@ -21,7 +21,7 @@ from . import physics
 from .config import Config, read_yaml
 from .core import SEED_QUADRATIC_METHOD, Requete, estimate
 from .energy_model import EnergyModelFile, coefficients, gpu_energy_per_request_kwh, gpus_for_weights, model_aware_modele, serving
-from .errors import CalculatorError, InvalidInputError, format_validation_error
+from .errors import CalculatorError, ConfigError, InvalidInputError, format_validation_error
 from .presets import modele_from_config, site_from_config
 
 MODEL_AWARE = "model-aware"
@@ -95,7 +95,7 @@ def parse_cases(data: Any, where: str = "cases file") -> list[Case]:
         try:
             cases.append(Case.model_validate(raw))
         except ValidationError as error:
-            raise InvalidInputError(format_validation_error(error, Case, prefix=f"{where}: {label}: "), code="invalid-cases-file") from None
+            raise InvalidInputError(format_validation_error(error, Case, prefix=f"{where}: {label}."), code="invalid-cases-file") from None
     ids = [case.id for case in cases]
     duplicates = sorted({case_id for case_id in ids if ids.count(case_id) > 1})
     if duplicates:
@@ -104,8 +104,12 @@ def parse_cases(data: Any, where: str = "cases file") -> list[Case]:
 
 
 def load_cases(path: Path | str) -> list[Case]:
-    """Read and validate a cases file; YAML and schema errors name the file (and the case)."""
-    return parse_cases(read_yaml(Path(path)), str(path))
+    """Read and validate a cases file; YAML and schema errors name the file (and the case): a wrong file is a wrong call."""
+    try:
+        data = read_yaml(Path(path))
+    except ConfigError as error:
+        raise InvalidInputError(str(error), code="invalid-cases-file") from None
+    return parse_cases(data, str(path))
 
 
 def parse_cases_text(text: str | bytes, where: str = "upload") -> list[Case]:
