@@ -10,9 +10,9 @@ field; never a 500 with a stack trace.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
@@ -77,6 +77,35 @@ async def calculate(body: NamedRequestBody) -> dict[str, Any]:  # type: ignore[v
     """Unknown names answer 404 listing the known ones; same keys as the CLI's `--json`."""
     request = traitement.NamedRequest.from_dict(body.model_dump(exclude_unset=True))  # type: ignore[attr-defined]
     return traitement.estimate_named(traitement.load_config(), request).to_dict()
+
+
+MAX_CASES_FILE_BYTES = 1_000_000
+
+
+@app.post("/validate", summary="Compare the methods with published measurements (a cases YAML upload)")
+async def validate(
+    file: Annotated[UploadFile, File(description="cases YAML, the schema of data/validation/published_cases.yaml")],
+    method: Annotated[list[str] | None, Query(description="model-aware, parameter, seed-quadratic (default: all three, model-aware first)")] = None,
+) -> dict[str, Any]:
+    """Per case: predicted and published Wh per request and their ratio; per method: error factor and worst case; same keys as `validate --json`."""
+    from traitement.energy_model import load_energy_model
+    from traitement.validation import VALIDATION_METHODS, parse_cases_text
+    from traitement.validation import validate as run_validation
+
+    methods = tuple(method or VALIDATION_METHODS)
+    for name in methods:
+        if name not in VALIDATION_METHODS:
+            return _error(422, "unknown-method", f"method: unknown validation method {name!r}; allowed: {', '.join(VALIDATION_METHODS)}")
+    content = await file.read(MAX_CASES_FILE_BYTES + 1)
+    if len(content) > MAX_CASES_FILE_BYTES:
+        return _error(413, "file-too-large", f"file: larger than {MAX_CASES_FILE_BYTES:,} bytes")
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        return _error(422, "invalid-cases-file", "file: not UTF-8 text")
+    config = traitement.load_config()
+    cases = parse_cases_text(text, file.filename or "upload")
+    return run_validation(cases, config, load_energy_model(config.directory), methods)
 
 
 @app.get("/regions", summary="Regions (grid intensity, water) and datacentre presets")

@@ -32,6 +32,9 @@ FLAGS = {
     "pue": "--pue",
     "carbon_intensity_gco2eq_per_kwh": "--intensity",
     "method": "--method",
+    "active_params_b": "--active-params-b",
+    "total_params_b": "--total-params-b",
+    "precision": "--precision",
 }
 
 
@@ -76,6 +79,11 @@ def format_estimate(result: dict[str, Any]) -> str:
 
     lines = [f"GenAI footprint, method '{result['method']}'"]
     lines += [f"  warning    {w}" for w in result["warnings"]]
+    if a.get("energy_model"):
+        lines.append(
+            f"  model      {a['active_params_b']:g}B active / {a['total_params_b']:g}B total, {a['precision']}: decode step {a['decode_step_s'] * 1000:.3g} ms"
+            f" reading {a['weight_read_gb']:.3g} GB of weights + {a['kv_cache_read_gb']:.3g} GB of KV cache (model-aware energy model)"
+        )
     lines += [
         f"  request    {result['input_tokens']:,} tokens in, {result['output_tokens']:,} out, x{count:,}"
         + (f"  (profile {a['profile']})" if a.get("profile") else ""),
@@ -128,6 +136,11 @@ def add_estimate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gpu-utilisation", metavar="U", help="mean GPU draw as a fraction of board power, 0 to 1 (default: the preset's)")
     parser.add_argument("--pue", metavar="X", help="power usage effectiveness, 1 to 3 (default: the datacentre's)")
     parser.add_argument("--intensity", dest="carbon_intensity_gco2eq_per_kwh", metavar="G", help="grid intensity in gCO2e/kWh (default: the region's)")
+    parser.add_argument(
+        "--active-params-b", metavar="N", help="model size in billions of active parameters: GPUs, speeds and draw from the model-aware energy model"
+    )
+    parser.add_argument("--total-params-b", metavar="N", help="all parameters in billions, for mixture-of-experts models (default: the active ones)")
+    parser.add_argument("--precision", help="weight precision: bf16, fp16, fp8, int8, mxfp4, int4 (default: bf16)")
 
 
 def run_estimate(args: argparse.Namespace) -> int:
@@ -207,12 +220,66 @@ def run_profiles(args: argparse.Namespace) -> int:
     return _emit(args, data, text)
 
 
+def add_validate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", metavar="FILE", help="cases file, e.g. data/validation/published_cases.yaml (schema: docs/validation.md)")
+    parser.add_argument(
+        "--method",
+        action="append",
+        metavar="M",
+        help="model-aware (the headline), parameter (seed 003) or seed-quadratic; repeat for several (default: all three)",
+    )
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    from traitement.energy_model import load_energy_model
+    from traitement.validation import VALIDATION_METHODS, load_cases, validate
+
+    methods = tuple(args.method or VALIDATION_METHODS)
+    for method in methods:
+        if method not in VALIDATION_METHODS:
+            raise InvalidInputError(f"--method: unknown validation method {method!r}; allowed: {', '.join(VALIDATION_METHODS)}", code="unknown-method")
+    config = traitement.load_config()
+    result = validate(load_cases(args.file), config, load_energy_model(config.directory), methods)
+    return _emit(args, result, lambda: format_validation(result))
+
+
+def format_validation(result: dict[str, Any]) -> str:
+    """Per method: each case's predicted and published Wh per request, the ratio, the error factor and the worst case."""
+    blocks = []
+    for method, summary in result["methods"].items():
+        rows = [
+            {
+                "case": row["id"],
+                "boundary": row["boundary"],
+                "predicted_wh": f"{row['predicted_wh_per_request']:.4g}" if row["status"] == "ok" else "skipped",
+                "published_wh": f"{row['published_wh_per_request']:.4g}",
+                "ratio": f"{row['ratio']:.3g}" if row["status"] == "ok" else "",
+            }
+            for row in summary["cases"]
+        ]
+        title = f"Method '{method}'" + (" (headline)" if method == result["method"] else "")
+        lines = [title, _table(rows, ["case", "boundary", "predicted_wh", "published_wh", "ratio"])]
+        if summary["error_factor"] is not None:
+            worst = summary["worst_case"]
+            lines.append(
+                f"error factor {summary['error_factor']:.3g} over {summary['n_cases']} cases; "
+                f"worst {worst['id']} (ratio {worst['ratio']:.3g}, off {worst['error_factor']:.3g}x)"
+            )
+        lines += [f"skipped {skip['id']}: {skip['reason']}" for skip in summary["skipped"]]
+        if method == result["method"]:
+            lines += [f"  note {row['id']}: {note}" for row in summary["cases"] for note in row.get("notes", [])]
+        blocks.append("\n".join(lines))
+    blocks.append(f"fit: {result['fit']}")
+    return "\n\n".join(blocks)
+
+
 # name: (help, add arguments, run)
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "estimate": ("estimate one kind of request (the default command)", add_estimate_arguments, run_estimate),
     "regions": ("list regions (grid intensity, water) and datacentre presets", lambda p: None, run_regions),
     "hardware": ("list hardware presets and GPU boards", lambda p: None, run_hardware),
     "profiles": ("list usage profiles", lambda p: None, run_profiles),
+    "validate": ("compare the methods with published measurements in a cases file", add_validate_arguments, run_validate),
 }
 
 

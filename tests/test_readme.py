@@ -45,7 +45,7 @@ def test_readme_cli_command_runs(line, capsys):
 
 def _curl(line: str):
     words = shlex.split(line)
-    method, data, url = "GET", None, None
+    method, data, url, files = "GET", None, None, {}
     index = 1
     while index < len(words):
         word = words[index]
@@ -56,18 +56,24 @@ def _curl(line: str):
         elif word in ("-d", "--data"):
             data, index = words[index + 1], index + 2
         elif word == "-F":
-            raise AssertionError("-F uploads are run by their own tests")
+            name, value = words[index + 1].split("=", 1)
+            assert value.startswith("@"), "only file uploads (-F name=@path) are supported here"
+            files[name] = (Path(value[1:]).name, (ROOT / value[1:]).read_bytes())
+            method, index = "POST" if method == "GET" else method, index + 2
         else:
             url, index = word, index + 1
     path = re.sub(r"^https?://[^/]+", "", url)
-    return method, path, data
+    return method, path, data, files
 
 
 @pytest.mark.parametrize("line", CURL_LINES)
 def test_readme_curl_example_runs(line):
-    method, path, data = _curl(line)
+    method, path, data, files = _curl(line)
     client = TestClient(api.app)
-    response = client.request(method, path, json=json.loads(data) if data else None)
+    if files:
+        response = client.request(method, path, files=files)
+    else:
+        response = client.request(method, path, json=json.loads(data) if data else None)
     assert response.status_code == 200, response.text
 
 

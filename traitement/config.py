@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, InvalidInputError, UnknownNameError
+from .errors import ConfigError, InvalidInputError, UnknownNameError, format_validation_error
 from .fields import Record, nested, scalar, table
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -212,12 +212,19 @@ def read_yaml(path: Path) -> Any:
         raise ConfigError(f"{path}: invalid YAML{where}: {problem}") from None
 
 
-def validate_file(schema: type[Record], data: Any, path: Path) -> Any:
-    """Validate parsed YAML against ``schema``; the error names the file and the key."""
+def validate_file(schema: Any, data: Any, path: Path) -> Any:
+    """Validate parsed YAML against ``schema`` (a :class:`Record` or a pydantic model); errors name the file and the key."""
+    if isinstance(schema, type) and issubclass(schema, Record):
+        try:
+            return schema.from_dict(data)
+        except InvalidInputError as error:
+            raise ConfigError(f"{path}: {error}") from None
+    from pydantic import ValidationError
+
     try:
-        return schema.from_dict(data)
-    except InvalidInputError as error:
-        raise ConfigError(f"{path}: {error}") from None
+        return schema.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(format_validation_error(error, prefix=f"{path}: ")) from None
 
 
 def config_dir() -> Path:

@@ -12,6 +12,7 @@ from typing import Any
 
 from .config import Config
 from .core import MAX_COUNT, MAX_TOKENS, METHODS, Estimate, Modele, Requete, Site, estimate
+from .errors import InvalidInputError
 from .fields import Record, nested, scalar
 from .presets import modele_from_config, requete_from_profile, site_from_config
 
@@ -37,6 +38,18 @@ class NamedRequest(Record):
     gpu_utilisation: float | None = scalar(float, "mean GPU draw as a fraction of board power, from 0 to 1; default from the hardware preset", None, ge=0, le=1)
     pue: float | None = scalar(float, "power usage effectiveness, from 1 to 3; default from the datacentre preset", None, ge=1, le=3)
     carbon_intensity_gco2eq_per_kwh: float | None = scalar(float, "grid intensity in gCO2e/kWh, from 0 to 2000; default from the region", None, ge=0, le=2000)
+    active_params_b: float | None = scalar(
+        float,
+        "model size: parameters used per token in billions, from 0.1 to 100,000; when set, GPUs, speeds and draw come from the "
+        "model-aware energy model on the hardware preset's GPU board",
+        None,
+        ge=0.1,
+        le=100_000,
+    )
+    total_params_b: float | None = scalar(
+        float, "all parameters in billions (mixture of experts), from 0.1 to 100,000, >= active_params_b; default active_params_b", None, ge=0.1, le=100_000
+    )
+    precision: str | None = scalar(str, "weight precision: bf16, fp16, fp8, int8, mxfp4 or int4; default bf16", None, max_length=16)
 
 
 @dataclass(frozen=True)
@@ -102,7 +115,32 @@ def estimate_named(config: Config, request: NamedRequest) -> Estimate:
         carbon_intensity_gco2eq_per_kwh=request.carbon_intensity_gco2eq_per_kwh,
     )
     profile, requete = requete_from_profile(config, request.profile, request.input_tokens, request.output_tokens, request.count)
+    if request.active_params_b is not None:
+        return _estimate_model_aware(config, request, requete, site, profile)
+    if request.total_params_b is not None or request.precision is not None:
+        raise InvalidInputError("total_params_b, precision: need active_params_b (the model's size) as well", code="missing-model-size")
     return estimate(requete, modele, site, request.method, {"hardware": hardware, "profile": profile})
+
+
+def _estimate_model_aware(config: Config, request: NamedRequest, requete: Requete, site: Site, profile: str) -> Estimate:
+    """The model-aware mode: the serving setup from the model's size, precision and the preset's GPU board."""
+    from .energy_model import load_energy_model, model_aware_modele
+
+    modele, assumptions, notes = model_aware_modele(
+        config,
+        load_energy_model(config.directory),
+        active_params_b=request.active_params_b,
+        total_params_b=request.total_params_b,
+        precision=request.precision,
+        hardware=request.hardware,
+        batch_size=request.batch_size,
+        input_tokens=requete.input_tokens,
+        output_tokens=requete.output_tokens,
+    )
+    if request.gpu_utilisation is not None:
+        bounds = {name: pair for name, pair in modele.bounds.items() if name != "gpu_utilisation"}
+        modele = Modele.create(**{**modele.model_dump(), "gpu_utilisation": request.gpu_utilisation, "bounds": bounds})
+    return estimate(requete, modele, site, request.method, {**assumptions, "profile": profile}, notes)
 
 
 def estimate_raw(config: Config, request: RawRequest) -> Estimate:
