@@ -17,6 +17,8 @@ from .core import (
     footprint,
 )
 from .errors import CalculatorError, InvalidInputError, UnknownNameError
+from .measure import MEASURED_METHOD, Measurement, measure
+from .parameter import PARAMETER_METHOD, ParameterEstimate, describe_models
 from .presets import (
     describe_hardware,
     describe_profiles,
@@ -30,20 +32,25 @@ from .schemas import NamedRequest, RawRequest, estimate_named, estimate_raw, par
 __all__ = [
     "COVERS",
     "HARDWARE_METHOD",
+    "MEASURED_METHOD",
     "METHODS",
+    "PARAMETER_METHOD",
     "SEED_QUADRATIC_METHOD",
     "CalculatorError",
     "Config",
     "ConfigError",
     "Estimate",
     "InvalidInputError",
+    "Measurement",
     "Modele",
     "NamedRequest",
+    "ParameterEstimate",
     "RawRequest",
     "Requete",
     "Site",
     "UnknownNameError",
     "describe_hardware",
+    "describe_models",
     "describe_profiles",
     "describe_regions",
     "estimate",
@@ -51,6 +58,7 @@ __all__ = [
     "estimate_raw",
     "footprint",
     "load_config",
+    "measure",
     "modele_from_config",
     "parse",
     "requete_from_profile",

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -24,6 +24,10 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 CONFIG_DIR = PROJECT_DIR / "config"
 CONFIG_DIR_ENV = "GENAI_CARBON_CONFIG_DIR"
 """Environment variable naming another folder holding the same YAML files."""
+USER_CONFIG_ENV = "GENAI_CARBON_USER_CONFIG"
+"""Environment variable naming the user's hardware file (profiles saved by ``measure --save-profile``)."""
+USER_CONFIG_DEFAULT = Path("~/.config/genai-carbon/hardware.yaml")
+MODELS_FILE = "models.yaml"
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, defer_build=True)
 
@@ -104,9 +108,10 @@ class GpuConfig(BaseModel):
     model_config = _STRICT
     name: str
     power_w: Positive
-    memory_gb: Positive
-    memory_bandwidth_tb_per_s: Positive
-    bf16_tflop_per_s: Positive
+    # Unknown (None) only for a measured machine saved by ``measure --save-profile``.
+    memory_gb: Positive | None
+    memory_bandwidth_tb_per_s: Positive | None
+    bf16_tflop_per_s: Positive | None
     embodied_kgco2eq: Uncertain
     source: str
 
@@ -158,6 +163,83 @@ class ModelFile(BaseModel):
         return self
 
 
+class UserHardwareFile(BaseModel):
+    """The user's hardware file (``$GENAI_CARBON_USER_CONFIG``): measured machines, merged into ``config_model.yaml``."""
+
+    model_config = _STRICT
+    gpus: dict[str, GpuConfig] = Field(default_factory=dict)
+    hardware: dict[str, HardwareConfig] = Field(default_factory=dict)
+
+
+class LlmConfig(BaseModel):
+    """One model of ``config/models.yaml``: its parameter counts in billions."""
+
+    model_config = _STRICT
+    provider: str
+    total_params_b: Uncertain
+    active_params_b: Uncertain
+    precision: Literal["bf16", "fp16", "fp8", "mxfp4", "int8", "int4"] | None
+    aliases: tuple[str, ...] = ()
+    source: str
+
+    @model_validator(mode="after")
+    def _active_within_total(self) -> LlmConfig:
+        if self.active_params_b.low <= 0:
+            raise ValueError(f"active_params_b must be > 0, got {self.active_params_b.low}")
+        if self.active_params_b.value > self.total_params_b.value:
+            raise ValueError(f"active_params_b ({self.active_params_b.value}) exceeds total_params_b ({self.total_params_b.value})")
+        return self
+
+
+class CalibrationConfig(BaseModel):
+    """The published figure the implied mix is calibrated on."""
+
+    model_config = _STRICT
+    model: str
+    active_params_b: Positive
+    output_tokens: Annotated[int, Field(ge=1)]
+    carbon_gco2eq: Positive
+    source: str
+
+
+class ParameterMethodConfig(BaseModel):
+    model_config = _STRICT
+    alpha_wh_per_token_per_b_params: Positive
+    beta_wh_per_token: Annotated[float, Field(ge=0)]
+    source: str
+    calibration: CalibrationConfig
+
+
+class CatalogueFile(BaseModel):
+    """``config/models.yaml``."""
+
+    model_config = _STRICT
+    parameter_method: ParameterMethodConfig
+    models: dict[str, LlmConfig]
+
+    @model_validator(mode="after")
+    def _names(self) -> CatalogueFile:
+        seen: dict[str, str] = {}
+        for name, entry in self.models.items():
+            if name != name.lower():
+                raise ValueError(f"models.{name}: names must be lowercase")
+            for alias in entry.aliases:
+                if alias != alias.lower() or alias in self.models or alias in seen:
+                    raise ValueError(f"models.{name}.aliases: {alias!r} must be lowercase and name one model only")
+                seen[alias] = name
+        calibration = self.parameter_method.calibration
+        if calibration.model not in self.models:
+            raise ValueError(f"parameter_method.calibration.model: unknown model {calibration.model!r}")
+        listed = self.models[calibration.model].active_params_b.value
+        if listed != calibration.active_params_b:
+            raise ValueError(f"parameter_method.calibration.active_params_b ({calibration.active_params_b}) differs from models.{calibration.model} ({listed})")
+        return self
+
+    @property
+    def aliases(self) -> dict[str, str]:
+        return {alias: name for name, entry in self.models.items() for alias in entry.aliases}
+
+
 def _lookup(table: Mapping[str, Any], name: str, kind: str, aliases: Mapping[str, str] | None = None) -> tuple[str, Any]:
     """Case-insensitive look-up; an unknown name's error lists the known ones and the closest."""
     key = str(name).strip().lower()
@@ -178,6 +260,8 @@ class Config:
     site: SiteFile
     model: ModelFile
     directory: Path
+    catalogue: CatalogueFile | None = None
+    """``models.yaml``; None where the folder has none."""
 
     def region(self, name: str | None = None) -> tuple[str, RegionConfig]:
         iso = {region.iso.lower(): key for key, region in self.site.regions.items()}
@@ -194,6 +278,15 @@ class Config:
 
     def profile(self, name: str | None = None) -> tuple[str, ProfileConfig]:
         return _lookup(self.model.profiles, name or self.model.defaults.profile, "profile")
+
+    def llm(self, name: str) -> tuple[str, LlmConfig]:
+        """A model of the catalogue (``models.yaml``) by name or alias, case-insensitive."""
+        return _lookup(self.models_file().models, name, "model", self.models_file().aliases)
+
+    def models_file(self) -> CatalogueFile:
+        if self.catalogue is None:
+            raise ConfigError(f"{self.directory / MODELS_FILE}: file not found (the model catalogue)")
+        return self.catalogue
 
 
 def read_yaml(path: Path) -> Any:
@@ -228,11 +321,34 @@ def config_dir() -> Path:
     return Path(os.environ.get(CONFIG_DIR_ENV) or CONFIG_DIR)
 
 
+def user_config_path() -> Path:
+    """The user's hardware file: ``$GENAI_CARBON_USER_CONFIG`` or ``~/.config/genai-carbon/hardware.yaml``."""
+    return Path(os.environ.get(USER_CONFIG_ENV) or USER_CONFIG_DEFAULT).expanduser()
+
+
+def _merge_user(model: ModelFile, path: Path) -> ModelFile:
+    """Add the user's saved hardware to the shipped presets; a shipped name cannot be replaced."""
+    user = validate_file(UserHardwareFile, read_yaml(path) or {}, path)
+    for section in ("gpus", "hardware"):
+        clash = sorted(set(getattr(user, section)) & set(getattr(model, section)))
+        if clash:
+            raise ConfigError(f"{path}: {section}.{clash[0]}: a shipped preset has this name; choose another")
+    gpus = {**model.gpus, **user.gpus}
+    for name, setup in user.hardware.items():
+        if setup.gpu not in gpus:
+            raise ConfigError(f"{path}: hardware.{name}.gpu: unknown gpu {setup.gpu!r}")
+    return model.model_copy(update={"gpus": gpus, "hardware": {**model.hardware, **user.hardware}})
+
+
 @lru_cache(maxsize=8)
-def _load(directory: Path) -> Config:
+def _load(directory: Path, user_path: Path | None = None, user_mtime_ns: int | None = None) -> Config:
     site = validate_file(SiteFile, read_yaml(directory / "config.yaml"), directory / "config.yaml")
     model = validate_file(ModelFile, read_yaml(directory / "config_model.yaml"), directory / "config_model.yaml")
-    config = Config(site=site, model=model, directory=directory)
+    if user_path is not None:
+        model = _merge_user(model, user_path)
+    models_path = directory / MODELS_FILE
+    catalogue = validate_file(CatalogueFile, read_yaml(models_path), models_path) if models_path.exists() else None
+    config = Config(site=site, model=model, directory=directory, catalogue=catalogue)
     config.region()  # the defaults must name existing entries
     config.datacenter()
     config.hardware()
@@ -241,5 +357,13 @@ def _load(directory: Path) -> Config:
 
 
 def load_config(directory: Path | str | None = None) -> Config:
-    """Read and validate ``config.yaml`` and ``config_model.yaml`` (cached per folder)."""
-    return _load(Path(directory) if directory is not None else config_dir())
+    """Read and validate ``config.yaml``, ``config_model.yaml``, ``models.yaml`` and the user's hardware file.
+
+    Cached per folder and per version of the user's file (re-read after ``measure --save-profile``).
+    """
+    user_path = user_config_path()
+    try:
+        mtime_ns = user_path.stat().st_mtime_ns
+    except OSError:
+        return _load(Path(directory) if directory is not None else config_dir())
+    return _load(Path(directory) if directory is not None else config_dir(), user_path, mtime_ns)

@@ -14,12 +14,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .config import Config
 from .core import MAX_COUNT, MAX_TOKENS, METHODS, NOT_BOOL, Estimate, Modele, Requete, Site, estimate
 from .errors import InvalidInputError, format_validation_error
+from .parameter import PARAMETER_METHOD, ParameterEstimate
+from .parameter import estimate_from_config as parameter_estimate
 from .presets import modele_from_config, requete_from_profile, site_from_config
 
 _SCHEMA = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, defer_build=True)
 
-Method = Literal["hardware", "seed-quadratic"]
+RawMethod = Literal["hardware", "seed-quadratic"]
+Method = Literal["hardware", "seed-quadratic", "parameter"]
 assert set(METHODS) == {"hardware", "seed-quadratic"}
+
+# Fields of the serving setup: meaningless for the parameter method, which knows only the model's size.
+_HARDWARE_ONLY = ("hardware", "datacenter", "batch_size", "gpu_utilisation", "pue")
 
 TokenCount = Annotated[int, NOT_BOOL, Field(ge=1, le=MAX_TOKENS)]
 RequestCount = Annotated[int, NOT_BOOL, Field(ge=1, le=MAX_COUNT)]
@@ -36,7 +42,17 @@ class NamedRequest(BaseModel):
     input_tokens: TokenCount | None = Field(None, description=f"prompt length in tokens, an integer from 1 to {MAX_TOKENS:,}; default from the profile")
     output_tokens: TokenCount | None = Field(None, description=f"answer length in tokens, an integer from 1 to {MAX_TOKENS:,}; default from the profile")
     count: RequestCount = Field(1, description=f"number of such requests, an integer from 1 to {MAX_COUNT:,}")
-    method: Method = Field("hardware", description="'hardware' (power x time, the default) or 'seed-quadratic' (the seed's legacy formula)")
+    method: Method | None = Field(
+        None,
+        description="'hardware' (power x time), 'parameter' (from the model's size, seed 003) or 'seed-quadratic' (the seed's legacy formula); "
+        "default: 'parameter' when model is given without hardware, else 'hardware'",
+    )
+    model: str | None = Field(None, description="LLM of the catalogue, e.g. mistral-large-2 (see /models); names match case-insensitively", max_length=64)
+    mix: Literal["implied", "grid"] = Field(
+        "implied",
+        description="carbon factor of method 'parameter': 'implied' (scope 3 life cycle, calibrated on Mistral AI's figure) "
+        "or 'grid' (scope 2, the region's grid)",
+    )
     batch_size: Annotated[float, NOT_BOOL, Field(ge=1, le=100_000)] | None = Field(
         None, description="requests served at once, from 1 to 100,000; default from the hardware preset"
     )
@@ -105,7 +121,7 @@ class RawRequest(BaseModel):
     region: RawRegion
     hardware: RawHardware
     profile: RawProfile
-    method: Method = Field("hardware", description="'hardware' (power x time, the default) or 'seed-quadratic' (the seed's legacy formula)")
+    method: RawMethod = Field("hardware", description="'hardware' (power x time, the default) or 'seed-quadratic' (the seed's legacy formula)")
 
 
 def parse(schema: type[BaseModel], data: object) -> BaseModel:
@@ -116,8 +132,20 @@ def parse(schema: type[BaseModel], data: object) -> BaseModel:
         raise InvalidInputError(format_validation_error(error, schema)) from None
 
 
-def estimate_named(config: Config, request: NamedRequest) -> Estimate:
+def resolved_method(request: NamedRequest) -> str:
+    """The method asked for, or by default 'parameter' when a model is given without hardware, else 'hardware'."""
+    if request.method is not None:
+        return request.method
+    return PARAMETER_METHOD if request.model is not None and request.hardware is None else "hardware"
+
+
+def estimate_named(config: Config, request: NamedRequest) -> Estimate | ParameterEstimate:
     """Estimate from config names, with the request's overrides."""
+    method = resolved_method(request)
+    if method == PARAMETER_METHOD:
+        return _parameter_named(config, request)
+    if "mix" in request.model_fields_set:
+        raise InvalidInputError(f"mix: used only by method 'parameter', not {method!r}; allowed: remove mix, or give model without hardware")
     hardware, modele = modele_from_config(config, request.hardware, batch_size=request.batch_size, gpu_utilisation=request.gpu_utilisation)
     site = site_from_config(
         config,
@@ -127,7 +155,29 @@ def estimate_named(config: Config, request: NamedRequest) -> Estimate:
         carbon_intensity_gco2eq_per_kwh=request.carbon_intensity_gco2eq_per_kwh,
     )
     profile, requete = requete_from_profile(config, request.profile, request.input_tokens, request.output_tokens, request.count)
-    return estimate(requete, modele, site, request.method, {"hardware": hardware, "profile": profile})
+    return estimate(requete, modele, site, method, {"hardware": hardware, "profile": profile})
+
+
+def _parameter_named(config: Config, request: NamedRequest) -> ParameterEstimate:
+    """The parameter method: only the model, the tokens and (for mix 'grid') the region count."""
+    if request.model is None:
+        raise InvalidInputError("model: required by method 'parameter'; allowed: a model name (see /models)")
+    for name in _HARDWARE_ONLY:
+        if getattr(request, name) is not None:
+            raise InvalidInputError(f"{name}: not used by method 'parameter' (it knows only the model's size); allowed: remove it, or use method 'hardware'")
+    if request.mix == "implied" and request.carbon_intensity_gco2eq_per_kwh is not None:
+        raise InvalidInputError("carbon_intensity_gco2eq_per_kwh: not used by the implied mix (a life-cycle factor); allowed: remove it, or set mix 'grid'")
+    return parameter_estimate(
+        config,
+        request.model,
+        request.mix,
+        request.region,
+        request.profile,
+        request.input_tokens,
+        request.output_tokens,
+        request.count,
+        request.carbon_intensity_gco2eq_per_kwh,
+    )
 
 
 def estimate_raw(config: Config, request: RawRequest) -> Estimate:
