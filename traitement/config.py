@@ -356,14 +356,16 @@ def _load(directory: Path, user_path: Path | None = None, user_mtime_ns: int | N
     return config
 
 
-def load_config(directory: Path | str | None = None) -> Config:
+def load_config(directory: Path | str | None = None, include_user: bool = True) -> Config:
     """Read and validate ``config.yaml``, ``config_model.yaml``, ``models.yaml`` and the user's hardware file.
 
     Cached per folder and per version of the user's file (re-read after ``measure --save-profile``).
+    ``include_user=False`` gives the shipped presets only.
     """
+    folder = Path(directory) if directory is not None else config_dir()
     user_path = user_config_path()
     try:
         mtime_ns = user_path.stat().st_mtime_ns
     except OSError:
-        return _load(Path(directory) if directory is not None else config_dir())
-    return _load(Path(directory) if directory is not None else config_dir(), user_path, mtime_ns)
+        return _load(folder)
+    return _load(folder, user_path, mtime_ns) if include_user else _load(folder)

@@ -22,9 +22,12 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from . import physics
+from .core import MAX_TOKENS, NOT_BOOL
 from .errors import CalculatorError, InvalidInputError, UnknownNameError
 
 MEASURED_METHOD = "measured"
@@ -44,6 +47,22 @@ CPU_SENSORS = {
     "constant": "constant model (half the TDP, no counter)",
 }
 MEASURING_CPU_MODES = frozenset({"intel_rapl", "intel_power_gadget", "windows_emi"})
+
+
+class MeasureOptions(BaseModel):
+    """Options of ``interface.py measure`` and ``compare``, validated like the API's requests."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    region: str = Field(description="country of the electricity: an ISO 3166-1 alpha-3 code (FRA, DEU, USA) or a region name of config.yaml", max_length=64)
+    input_tokens: Annotated[int, NOT_BOOL, Field(ge=1, le=MAX_TOKENS)] | None = Field(
+        None, description=f"prompt length of the measured run in tokens, an integer from 1 to {MAX_TOKENS:,}"
+    )
+    output_tokens: Annotated[int, NOT_BOOL, Field(ge=1, le=MAX_TOKENS)] | None = Field(
+        None, description=f"tokens written by the measured run, an integer from 1 to {MAX_TOKENS:,}"
+    )
+    save_profile: str | None = Field(
+        None, pattern=r"^[a-z0-9][a-z0-9_.-]{0,47}$", description="name of the hardware profile to save: lowercase letters, digits, '-', '_', '.'"
+    )
 
 
 class MeasureError(CalculatorError):
