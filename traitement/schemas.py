@@ -161,7 +161,7 @@ def estimate_named(config: Config, request: NamedRequest) -> Estimate | Paramete
 def _parameter_named(config: Config, request: NamedRequest) -> ParameterEstimate:
     """The parameter method: only the model, the tokens and (for mix 'grid') the region count."""
     if request.model is None:
-        raise InvalidInputError("model: required by method 'parameter'; allowed: a model name (see /models)")
+        raise InvalidInputError("model: required by method 'parameter'; allowed: a model name of the catalogue (GET /models, or the CLI's models command)")
     for name in _HARDWARE_ONLY:
         if getattr(request, name) is not None:
             raise InvalidInputError(f"{name}: not used by method 'parameter' (it knows only the model's size); allowed: remove it, or use method 'hardware'")
