@@ -26,7 +26,7 @@ from typing import Any
 import traitement
 from traitement.config import user_config_path
 from traitement.errors import CalculatorError, InvalidInputError
-from traitement.measure import MeasureOptions, compare, resolve_country, save_profile
+from traitement.measurement import MeasureOptions, compare, resolve_country, save_profile
 
 PROG = "interface.py"
 
@@ -315,9 +315,9 @@ def _run_measured(args: argparse.Namespace, options: Any, config: Any) -> tuple[
         raise UsageError(f"command not found: {command[0]!r}")
     regions = {name: region.iso for name, region in config.site.regions.items()}
     country = resolve_country(options.region, regions)
-    # With --json the command's own output goes to stderr, so stdout holds one JSON object.
+    # With --json the command's own output goes to stderr (file descriptor 2), so stdout holds one JSON object.
     with traitement.measure(country, options.input_tokens, options.output_tokens) as meter:
-        completed = subprocess.run(command, stdout=sys.stderr if args.json else None, check=False)  # noqa: S603 - the user's own command
+        completed = subprocess.run(command, stdout=2 if args.json else None, check=False)  # noqa: S603 - the user's own command
     code = completed.returncode if completed.returncode >= 0 else 128 - completed.returncode
     return meter.result, code
 

@@ -17,7 +17,7 @@ from .core import (
     footprint,
 )
 from .errors import CalculatorError, InvalidInputError, UnknownNameError
-from .measure import MEASURED_METHOD, Measurement, measure
+from .measurement import MEASURED_METHOD, Measurement, measure
 from .parameter import PARAMETER_METHOD, ParameterEstimate, describe_models
 from .presets import (
     describe_hardware,

@@ -243,7 +243,7 @@ class measure:
 
         self._tracker = OfflineEmissionsTracker(
             country_iso_code=self.country_iso_code,
-            save_to_file=False,
+            output_methods=[],  # no emissions.csv, no API, no logger: the result is read from final_emissions_data
             log_level="error",
             measure_power_secs=self.measure_power_s,
         )
