@@ -72,9 +72,9 @@ async def calculate_raw(body: RawRequestBody) -> dict[str, Any]:  # type: ignore
     return traitement.estimate_raw(traitement.load_config(), request).to_dict()
 
 
-@app.post("/calculate", summary="Estimate from config names (region, hardware, profile)")
+@app.post("/calculate", summary="Estimate from config names (region, hardware, profile, model)")
 async def calculate(body: NamedRequestBody) -> dict[str, Any]:  # type: ignore[valid-type]
-    """Unknown names answer 404 listing the known ones; same keys as the CLI's `--json`."""
+    """Unknown names answer 404 listing the known ones; same keys as the CLI's `--json`. With `model` and no `hardware`: method `parameter`."""
     request = traitement.NamedRequest.from_dict(body.model_dump(exclude_unset=True))  # type: ignore[attr-defined]
     return traitement.estimate_named(traitement.load_config(), request).to_dict()
 
@@ -121,3 +121,9 @@ async def hardware() -> dict[str, Any]:
 @app.get("/profiles", summary="Usage profiles (typical token counts)")
 async def profiles() -> dict[str, Any]:
     return traitement.describe_profiles(traitement.load_config())
+
+
+@app.get("/models", summary="LLM catalogue (parameter counts) used by method 'parameter'")
+async def models() -> dict[str, Any]:
+    """Each model's provider, total and active parameters in billions, precision and source; the method's constants and implied mix."""
+    return traitement.describe_models(traitement.load_config())

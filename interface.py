@@ -2,7 +2,10 @@
 
     python interface.py --in_tok 2000 --out_tok 500 --region usa
     python interface.py --profile translation --hardware a100 --region FRA --json
-    python interface.py regions | hardware | profiles [--json]
+    python interface.py --model mistral-large-2 --out_tok 400 --json
+    python interface.py regions | hardware | profiles | models [--json]
+    python interface.py measure --region FRA --out_tok 400 -- COMMAND ARGS...
+    python interface.py compare --model mistral-small --out_tok 400 --region FRA -- COMMAND ARGS...
 
 Each subcommand parses its arguments, makes one call into ``traitement`` and
 formats the answer. Errors print one line on stderr: exit code 2 for a wrong
@@ -12,13 +15,18 @@ call (bad value, unknown name), 1 for a failure (unreadable config).
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
+import shutil
+import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import traitement
+from traitement.config import user_config_path
 from traitement.errors import CalculatorError, InvalidInputError
+from traitement.measurement import MeasureOptions, compare, resolve_country, save_profile
 
 PROG = "interface.py"
 
@@ -35,6 +43,10 @@ FLAGS = {
     "active_params_b": "--active-params-b",
     "total_params_b": "--total-params-b",
     "precision": "--precision",
+    "model": "--model",
+    "mix": "--mix",
+    "region": "--region",
+    "save_profile": "--save-profile",
 }
 
 
@@ -130,8 +142,12 @@ def add_estimate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hardware", help="serving setup, e.g. h100, a100 (default: h100); see 'hardware'")
     parser.add_argument("--profile", help="usage profile giving default token counts: chatbot, completion, translation (default: chatbot)")
     parser.add_argument(
-        "--method", default="hardware", help="hardware (power x time, default) or seed-quadratic (the seed's legacy formula, for reproduction only)"
+        "--method",
+        help="hardware (power x time), parameter (from the model's size, seed 003) or seed-quadratic (the seed's legacy formula, for reproduction only); "
+        "default: parameter with --model and no --hardware, else hardware",
     )
+    parser.add_argument("--model", help="LLM of the catalogue, e.g. mistral-large-2, llama-3.1-70b; see 'models'")
+    parser.add_argument("--mix", help="method parameter's carbon factor: implied (scope 3 life cycle, default) or grid (scope 2, the --region grid)")
     parser.add_argument("--batch-size", metavar="B", help="requests served at once (default: the hardware preset's)")
     parser.add_argument("--gpu-utilisation", metavar="U", help="mean GPU draw as a fraction of board power, 0 to 1 (default: the preset's)")
     parser.add_argument("--pue", metavar="X", help="power usage effectiveness, 1 to 3 (default: the datacentre's)")
@@ -149,7 +165,12 @@ def run_estimate(args: argparse.Namespace) -> int:
         request = traitement.parse(traitement.NamedRequest, fields)
     except InvalidInputError as error:
         raise _with_flag(error) from None
-    result = traitement.estimate_named(traitement.load_config(), request).to_dict()
+    try:
+        result = traitement.estimate_named(traitement.load_config(), request).to_dict()
+    except InvalidInputError as error:
+        raise _with_flag(error) from None
+    if result["method"] == traitement.PARAMETER_METHOD:
+        return _emit(args, result, lambda: format_parameter(result))
     return _emit(args, result, lambda: format_estimate(result))
 
 
@@ -271,6 +292,217 @@ def format_validation(result: dict[str, Any]) -> str:
         blocks.append("\n".join(lines))
     blocks.append(f"fit: {result['fit']}")
     return "\n\n".join(blocks)
+# --- parameter and measured methods ------------------------------------------------
+
+
+def format_parameter(result: dict[str, Any]) -> str:
+    """A readable summary of a parameter-method estimate."""
+    a = result["assumptions"]
+    count = result["count"]
+    per = "per request" if count == 1 else f"for {count:,} requests"
+    if result["mix"] == "implied":
+        factor = f"implied mix {a['mix_gco2eq_per_wh']:.4f} gCO2e/Wh  [SCOPE 3, life cycle: calibrated on Mistral AI's 1.14 g for 400 tokens of Large 2]"
+    else:
+        factor = f"{result['region']} grid {a['carbon_intensity_gco2eq_per_kwh']:g} gCO2e/kWh  [SCOPE 2, electricity only]"
+    lines = [f"GenAI footprint, method 'parameter' ({result['scope']})"]
+    lines += [f"  warning    {w}" for w in result["warnings"]]
+    lines += [
+        f"  model      {result['model']} ({a['provider']}): {a['active_params_b']:g} B active of {a['total_params_b']:g} B",
+        f"  request    {result['output_tokens']:,} tokens out (input tokens not counted), x{count:,}",
+        f"  formula    tokens x ({a['alpha_wh_per_token_per_b_params']:g} Wh x {a['active_params_b']:g} B + {a['beta_wh_per_token']:g} Wh)",
+        f"  energy     {_scaled(result['energy_kwh'], ENERGY_UNITS_KWH)} {per}"
+        f"  (range {_scaled(result['energy_kwh_min'], ENERGY_UNITS_KWH)} to {_scaled(result['energy_kwh_max'], ENERGY_UNITS_KWH)})",
+        f"  carbon     {_scaled(result['carbon_gco2eq'], CARBON_UNITS_G)} {per}"
+        f"  (range {_scaled(result['carbon_gco2eq_min'], CARBON_UNITS_G)} to {_scaled(result['carbon_gco2eq_max'], CARBON_UNITS_G)})",
+        f"  factor     {factor}",
+    ]
+    return "\n".join(lines)
+
+
+def run_models(args: argparse.Namespace) -> int:
+    data = traitement.describe_models(traitement.load_config())
+
+    def text() -> str:
+        rows = [
+            {
+                "model": n,
+                "provider": m["provider"],
+                "active_params_b": _range(m["active_params_b"]),
+                "total_params_b": _range(m["total_params_b"]),
+                "precision": m["precision"] or "-",
+                "wh_per_output_token": f"{m['energy_wh_per_output_token']:.4g}",
+            }
+            for n, m in data["models"].items()
+        ]
+        method = data["parameter_method"]
+        head = (
+            f"Models (method 'parameter': Wh per output token = {method['alpha_wh_per_token_per_b_params']:g} x active B"
+            f" + {method['beta_wh_per_token']:g}; implied mix {method['implied_mix_gco2eq_per_wh']:.4f} gCO2e/Wh, scope 3):"
+        )
+        return head + "\n" + _table(rows, ["model", "provider", "active_params_b", "total_params_b", "precision", "wh_per_output_token"])
+
+    return _emit(args, data, text)
+
+
+def _range(value: dict[str, Any]) -> str:
+    if value["min"] is None and value["max"] is None:
+        return f"{value['value']:g}"
+    return f"{value['value']:g} ({value['min']:g}-{value['max']:g})"
+
+
+def add_measure_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--region", help="country of the electricity (required): ISO alpha-3 code such as FRA, DEU, USA, or a region name")
+    parser.add_argument("--in_tok", "--input-tokens", dest="input_tokens", metavar="N", help="prompt tokens of the run (optional)")
+    parser.add_argument("--out_tok", "--output-tokens", dest="output_tokens", metavar="N", help="tokens the run wrote: gives Wh per token and tokens/s")
+    parser.add_argument("--save-profile", dest="save_profile", metavar="NAME", help="save a hardware profile calibrated on this run (needs --out_tok)")
+    parser.add_argument("measured_command", nargs=argparse.REMAINDER, metavar="-- COMMAND ARGS", help="the command to run and measure, after '--'")
+
+
+def _measure_options(args: argparse.Namespace) -> MeasureOptions:
+    fields = {name: getattr(args, name, None) for name in ("region", "input_tokens", "output_tokens", "save_profile")}
+    if fields["region"] is None:
+        raise UsageError(f"--region is required: the country whose grid powers this machine, e.g. FRA (see '{PROG} {args.command_name} --help')")
+    try:
+        return traitement.parse(MeasureOptions, {k: v for k, v in fields.items() if v is not None})
+    except InvalidInputError as error:
+        raise _with_flag(error) from None
+
+
+def _run_measured(args: argparse.Namespace, options: Any, config: Any) -> tuple[Any, int]:
+    """Run the command after ``--`` under CodeCarbon; returns the measurement and the command's exit code."""
+    command = list(args.measured_command)
+    if command and command[0] == "--":
+        command = command[1:]
+    if not command:
+        raise UsageError(f"no command to measure: put it after '--', e.g. '{PROG} measure --region FRA -- python my_model.py'")
+    if shutil.which(command[0]) is None:
+        raise UsageError(f"command not found: {command[0]!r}")
+    regions = {name: region.iso for name, region in config.site.regions.items()}
+    country = resolve_country(options.region, regions)
+    # With --json the command's own output goes to stderr (file descriptor 2), so stdout holds one JSON object.
+    with traitement.measure(country, options.input_tokens, options.output_tokens) as meter:
+        completed = subprocess.run(command, stdout=2 if args.json else None, check=False)  # noqa: S603 - the user's own command
+    code = completed.returncode if completed.returncode >= 0 else 128 - completed.returncode
+    return meter.result, code
+
+
+def format_measurement(result: dict[str, Any]) -> str:
+    lines = [f"Measured run (CodeCarbon offline tracker, {result['country_name']}; {result['scope']})"]
+    lines += [f"  warning    {w}" for w in result["warnings"]]
+    lines += [
+        f"  sensors    CPU: {result['sensors']['cpu']}; GPU: {result['sensors']['gpu']}; RAM: {result['sensors']['ram']}",
+        f"  duration   {result['duration_s']:.3f} s",
+        f"  energy     {_scaled(result['energy_kwh'], ENERGY_UNITS_KWH, 4)} (CPU {_scaled(result['energy_cpu_kwh'], ENERGY_UNITS_KWH)}, "
+        f"GPU {_scaled(result['energy_gpu_kwh'], ENERGY_UNITS_KWH)}, RAM {_scaled(result['energy_ram_kwh'], ENERGY_UNITS_KWH)}); "
+        f"mean {result['mean_power_w']:.3g} W",
+        f"  carbon     {_scaled(result['carbon_gco2eq'], CARBON_UNITS_G, 4)} at {result['intensity_gco2eq_per_kwh']:.4g} gCO2e/kWh "
+        f"(CodeCarbon's data for {result['region']})  [scope 2]",
+    ]
+    if result.get("energy_wh_per_output_token") is not None:
+        lines.append(f"  per token  {result['energy_wh_per_output_token']:.4g} Wh per output token, {result['output_tokens_per_s']:.4g} output tokens/s")
+    if result.get("saved_profile"):
+        saved = result["saved_profile"]
+        lines.append(
+            f"  saved      hardware profile '{saved['profile']}' in {saved['path']}: {saved['power_w']:.3g} W, "
+            f"decode {saved['decode_tokens_per_s']:.4g} tokens/s; use it with --hardware {saved['profile']} --pue 1"
+        )
+    return "\n".join(lines)
+
+
+def run_measure(args: argparse.Namespace) -> int:
+    args.command_name = "measure"
+    options = _measure_options(args)
+    config = traitement.load_config()
+    if options.save_profile is not None:
+        if options.output_tokens is None:
+            raise UsageError("--save-profile needs --out_tok: the profile's speed comes from the tokens the run wrote")
+        if options.save_profile in traitement.load_config(include_user=False).model.hardware:
+            raise UsageError(f"--save-profile: {options.save_profile!r} is a shipped hardware preset; choose another name")
+    measurement, code = _run_measured(args, options, config)
+    result = measurement.to_dict()
+    if code != 0:
+        result["warnings"].append(f"the command exited with code {code}; no profile saved" if options.save_profile else f"the command exited with code {code}")
+    elif options.save_profile is not None:
+        shipped_name, shipped = config.hardware()
+        ratio = shipped.prefill_tokens_per_s.value / shipped.decode_tokens_per_s.value
+        result["saved_profile"] = save_profile(user_config_path(), options.save_profile, measurement, ratio, datetime.date.today().isoformat())
+        result["saved_profile"]["prefill_to_decode_ratio_from"] = shipped_name
+    _emit(args, result, lambda: format_measurement(result))
+    if code != 0:
+        print(f"{PROG}: the measured command exited with code {code}", file=sys.stderr)
+    return code
+
+
+def add_compare_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", help="API model of the catalogue to compare with (required); see 'models'")
+    parser.add_argument("--from-json", dest="from_json", metavar="FILE", help="a measurement saved by 'measure --json', instead of running a command")
+    add_measure_arguments(parser)
+
+
+def format_comparison(data: dict[str, Any]) -> str:
+    local, api, common = data["local"], data["api"], data["common_perimeter"]
+    rows = [
+        {
+            "": "local (measured)",
+            "scope": local["scope"],
+            "energy": _scaled(local["energy_kwh"], ENERGY_UNITS_KWH),
+            "carbon": _scaled(local["carbon_gco2eq"], CARBON_UNITS_G),
+            "common perimeter": _scaled(common["local_carbon_gco2eq"], CARBON_UNITS_G),
+        },
+        {
+            "": f"API {api['model']} (parameter)",
+            "scope": api["scope"],
+            "energy": _scaled(api["energy_kwh"], ENERGY_UNITS_KWH),
+            "carbon": _scaled(api["carbon_gco2eq"], CARBON_UNITS_G),
+            "common perimeter": _scaled(common["api_carbon_gco2eq"], CARBON_UNITS_G),
+        },
+    ]
+    ratio = common["api_over_local"]
+    lines = [
+        f"Local run vs API model, same tokens ({data['input_tokens'] or 0} in, {data['output_tokens']} out)",
+        f"  WARNING    {data['warning']}",
+        *[f"  note       {w}" for w in data.get("warnings", [])],
+        "",
+        _table(rows, ["", "scope", "energy", "carbon", "common perimeter"]),
+        "",
+        f"common perimeter: {common['perimeter']}",
+        f"on it, API / local = {ratio:.3g}" if ratio is not None else "on it, the local run used no energy: no ratio",
+    ]
+    return "\n".join(lines)
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    args.command_name = "compare"
+    if args.model is None:
+        raise UsageError(f"--model is required: the API model to compare with (see '{PROG} models')")
+    config = traitement.load_config()
+    config.llm(args.model)  # an unknown model fails before the run
+    code = 0
+    if args.from_json is not None:
+        try:
+            measured = json.loads(open(args.from_json, encoding="utf-8").read())
+        except (OSError, ValueError) as error:
+            raise UsageError(f"--from-json: cannot read a measurement from {args.from_json!r}: {error}") from None
+        if not isinstance(measured, dict) or measured.get("method") != traitement.MEASURED_METHOD:
+            raise UsageError(f"--from-json: {args.from_json!r} is not the output of 'measure --json'")
+        for name in ("input_tokens", "output_tokens", "region"):
+            if getattr(args, name) is None and measured.get(name) is not None:
+                setattr(args, name, str(measured[name]))
+        options = _measure_options(args)
+    else:
+        options = _measure_options(args)
+        measurement, code = _run_measured(args, options, config)
+        measured = measurement.to_dict()
+    if options.output_tokens is None:
+        raise UsageError("--out_tok is required: the API model is estimated for the same output tokens")
+    measured["input_tokens"], measured["output_tokens"] = options.input_tokens, options.output_tokens
+    common = {"model": args.model, "input_tokens": options.input_tokens, "output_tokens": options.output_tokens}
+    scope3 = traitement.estimate_named(config, traitement.parse(traitement.NamedRequest, common)).to_dict()
+    grid = traitement.estimate_named(config, traitement.parse(traitement.NamedRequest, {**common, "mix": "grid", "region": options.region})).to_dict()
+    data = compare(measured, scope3, grid)
+    data["warnings"] = [*measured["warnings"], *scope3["warnings"]] + ([f"the measured command exited with code {code}"] if code else [])
+    _emit(args, data, lambda: format_comparison(data))
+    return code
 
 
 # name: (help, add arguments, run)
@@ -280,6 +512,9 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
     "hardware": ("list hardware presets and GPU boards", lambda p: None, run_hardware),
     "profiles": ("list usage profiles", lambda p: None, run_profiles),
     "validate": ("compare the methods with published measurements in a cases file", add_validate_arguments, run_validate),
+    "models": ("list the LLM catalogue (parameter counts) used by method 'parameter'", lambda p: None, run_models),
+    "measure": ("run a command and measure its energy and carbon with CodeCarbon (offline)", add_measure_arguments, run_measure),
+    "compare": ("compare a measured local run with an API model for the same tokens", add_compare_arguments, run_compare),
 }
 
 

@@ -317,7 +317,7 @@ def test_cli_model_aware_estimate(capsys):
         (["--precision", "fp8"], "need active_params_b", 2),
         (["--active-params-b", "8", "--precision", "fp3"], "unknown precision 'fp3'", 2),
         (["--active-params-b", "0"], "--active-params-b (active_params_b): must be >= 0.1", 2),
-        (["--active-params-b", "80", "--total-params-b", "8"], "total_params_b: must be >= active_params_b", 2),
+        (["--active-params-b", "80", "--total-params-b", "8"], "(total_params_b): must be >= active_params_b", 2),
     ],
 )
 def test_cli_model_aware_bad_input(capsys, argv, message, code):

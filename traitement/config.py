@@ -17,12 +17,17 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, InvalidInputError, UnknownNameError, format_validation_error
-from .fields import Record, nested, scalar, table
+from .fields import Record, custom, nested, scalar, table
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CONFIG_DIR = PROJECT_DIR / "config"
 CONFIG_DIR_ENV = "GENAI_CARBON_CONFIG_DIR"
 """Environment variable naming another folder holding the same YAML files."""
+USER_CONFIG_ENV = "GENAI_CARBON_USER_CONFIG"
+"""Environment variable naming the user's hardware file (profiles saved by ``measure --save-profile``)."""
+USER_CONFIG_DEFAULT = Path("~/.config/genai-carbon/hardware.yaml")
+MODELS_FILE = "models.yaml"
+PRECISIONS = ("bf16", "fp16", "fp8", "mxfp4", "int8", "int4")
 
 
 @dataclass(frozen=True)
@@ -103,11 +108,12 @@ class SiteFile(Record):
 class GpuConfig(Record):
     name: str = scalar(str, "product name")
     power_w: float = scalar(float, "board power (TDP) in W, > 0", gt=0, le=5000)
-    memory_gb: float = scalar(float, "memory in GB, > 0", gt=0)
-    memory_bandwidth_tb_per_s: float = scalar(float, "memory bandwidth in TB/s, > 0", gt=0)
-    bf16_tflop_per_s: float = scalar(float, "dense bf16 compute in TFLOP/s, > 0", gt=0)
-    embodied_kgco2eq: Uncertain = _uncertain("manufacturing emissions of one board in kgCO2e")
-    source: str = _source()
+    embodied_kgco2eq: Uncertain = nested(Uncertain, "manufacturing emissions of one board in kgCO2e")
+    source: str = scalar(str, "where the values come from")
+    # Unknown (null) only for a measured machine saved by ``measure --save-profile``.
+    memory_gb: float | None = scalar(float, "memory in GB, > 0 (null: unknown)", None, gt=0)
+    memory_bandwidth_tb_per_s: float | None = scalar(float, "memory bandwidth in TB/s, > 0 (null: unknown)", None, gt=0)
+    bf16_tflop_per_s: float | None = scalar(float, "dense bf16 compute in TFLOP/s, > 0 (null: unknown)", None, gt=0)
 
 
 @dataclass(frozen=True)
@@ -155,6 +161,83 @@ class ModelFile(Record):
                 raise ValueError(f"hardware.{name}.gpu: unknown gpu {setup.gpu!r}; known: {', '.join(self.gpus)}")
 
 
+@dataclass(frozen=True)
+class UserHardwareFile(Record):
+    """The user's hardware file (``$GENAI_CARBON_USER_CONFIG``): measured machines, merged into ``config_model.yaml``."""
+
+    gpus: dict[str, GpuConfig] = table(GpuConfig, "GPU boards by name", required=False)
+    hardware: dict[str, HardwareConfig] = table(HardwareConfig, "serving setups by name", required=False)
+
+
+def _aliases(where: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise InvalidInputError(f"{where}: must be a list of names (got {value!r})")
+    return tuple(value)
+
+
+@dataclass(frozen=True)
+class LlmConfig(Record):
+    """One model of ``config/models.yaml``: its parameter counts in billions."""
+
+    provider: str = scalar(str, "who publishes the model")
+    total_params_b: Uncertain = _uncertain("all parameters in billions")
+    active_params_b: Uncertain = _uncertain("parameters used per token in billions (mixture of experts: the active ones)")
+    source: str = _source()
+    precision: str | None = scalar(str, f"weight precision, one of {', '.join(PRECISIONS)} (null: unknown)", None, choices=PRECISIONS)
+    aliases: tuple[str, ...] = custom(_aliases, "other names of the model", tuple)
+
+    def __post_init__(self) -> None:
+        if self.active_params_b.low <= 0:
+            raise ValueError(f"active_params_b must be > 0, got {self.active_params_b.low}")
+        if self.active_params_b.value > self.total_params_b.value:
+            raise ValueError(f"active_params_b ({self.active_params_b.value}) exceeds total_params_b ({self.total_params_b.value})")
+
+
+@dataclass(frozen=True)
+class CalibrationConfig(Record):
+    """The published figure the implied mix is calibrated on."""
+
+    model: str = scalar(str, "the catalogue's name of the reference model")
+    active_params_b: float = scalar(float, "its active parameters in billions, > 0", gt=0)
+    output_tokens: int = scalar(int, "tokens of the reference answer, >= 1", ge=1)
+    carbon_gco2eq: float = scalar(float, "the published life-cycle carbon of that answer in gCO2e, > 0", gt=0)
+    source: str = _source()
+
+
+@dataclass(frozen=True)
+class ParameterMethodConfig(Record):
+    alpha_wh_per_token_per_b_params: float = scalar(float, "Wh per output token per billion active parameters, > 0", gt=0)
+    beta_wh_per_token: float = scalar(float, "Wh per output token, >= 0", ge=0)
+    source: str = _source()
+    calibration: CalibrationConfig = nested(CalibrationConfig, "the calibration point of the implied mix")
+
+
+@dataclass(frozen=True)
+class CatalogueFile(Record):
+    """``config/models.yaml``."""
+
+    parameter_method: ParameterMethodConfig = nested(ParameterMethodConfig, "constants of the parameter method")
+    models: dict[str, LlmConfig] = table(LlmConfig, "models by lowercase name")
+
+    def __post_init__(self) -> None:
+        seen: dict[str, str] = {}
+        for name, entry in self.models.items():
+            for alias in entry.aliases:
+                if alias != alias.lower() or alias in self.models or alias in seen:
+                    raise ValueError(f"models.{name}.aliases: {alias!r} must be lowercase and name one model only")
+                seen[alias] = name
+        calibration = self.parameter_method.calibration
+        if calibration.model not in self.models:
+            raise ValueError(f"parameter_method.calibration.model: unknown model {calibration.model!r}")
+        listed = self.models[calibration.model].active_params_b.value
+        if listed != calibration.active_params_b:
+            raise ValueError(f"parameter_method.calibration.active_params_b ({calibration.active_params_b}) differs from models.{calibration.model} ({listed})")
+
+    @property
+    def aliases(self) -> dict[str, str]:
+        return {alias: name for name, entry in self.models.items() for alias in entry.aliases}
+
+
 def _lookup(table: Mapping[str, Any], name: str, kind: str, aliases: Mapping[str, str] | None = None) -> tuple[str, Any]:
     """Case-insensitive look-up; an unknown name's error lists the known ones and the closest."""
     key = str(name).strip().lower()
@@ -191,6 +274,15 @@ class Config:
 
     def profile(self, name: str | None = None) -> tuple[str, ProfileConfig]:
         return _lookup(self.model.profiles, name or self.model.defaults.profile, "profile")
+
+    def llm(self, name: str) -> tuple[str, LlmConfig]:
+        """A model of the catalogue (``models.yaml``) by name or alias, case-insensitive."""
+        catalogue = self.models_file()
+        return _lookup(catalogue.models, name, "model", catalogue.aliases)
+
+    def models_file(self) -> CatalogueFile:
+        """``models.yaml`` of this folder, read and validated on first use (the one-off estimate does not need it)."""
+        return _load_catalogue(self.directory / MODELS_FILE)
 
 
 def read_yaml(path: Path) -> Any:
@@ -232,10 +324,36 @@ def config_dir() -> Path:
     return Path(os.environ.get(CONFIG_DIR_ENV) or CONFIG_DIR)
 
 
+def user_config_path() -> Path:
+    """The user's hardware file: ``$GENAI_CARBON_USER_CONFIG`` or ``~/.config/genai-carbon/hardware.yaml``."""
+    return Path(os.environ.get(USER_CONFIG_ENV) or USER_CONFIG_DEFAULT).expanduser()
+
+
+def _merge_user(model: ModelFile, path: Path) -> ModelFile:
+    """Add the user's saved hardware to the shipped presets; a shipped name cannot be replaced."""
+    user = validate_file(UserHardwareFile, read_yaml(path) or {}, path)
+    for section in ("gpus", "hardware"):
+        clash = sorted(set(getattr(user, section)) & set(getattr(model, section)))
+        if clash:
+            raise ConfigError(f"{path}: {section}.{clash[0]}: a shipped preset has this name; choose another")
+    gpus = {**model.gpus, **user.gpus}
+    for name, setup in user.hardware.items():
+        if setup.gpu not in gpus:
+            raise ConfigError(f"{path}: hardware.{name}.gpu: unknown gpu {setup.gpu!r}")
+    return model.model_copy(update={"gpus": gpus, "hardware": {**model.hardware, **user.hardware}})
+
+
 @lru_cache(maxsize=8)
-def _load(directory: Path) -> Config:
+def _load_catalogue(path: Path) -> CatalogueFile:
+    return validate_file(CatalogueFile, read_yaml(path), path)
+
+
+@lru_cache(maxsize=8)
+def _load(directory: Path, user_path: Path | None = None, user_mtime_ns: int | None = None) -> Config:
     site = validate_file(SiteFile, read_yaml(directory / "config.yaml"), directory / "config.yaml")
     model = validate_file(ModelFile, read_yaml(directory / "config_model.yaml"), directory / "config_model.yaml")
+    if user_path is not None:
+        model = _merge_user(model, user_path)
     config = Config(site=site, model=model, directory=directory)
     checks = (("config.yaml", config.region), ("config.yaml", config.datacenter), ("config_model.yaml", config.hardware), ("config_model.yaml", config.profile))
     for file, look_up in checks:  # the defaults must name existing entries
@@ -246,6 +364,16 @@ def _load(directory: Path) -> Config:
     return config
 
 
-def load_config(directory: Path | str | None = None) -> Config:
-    """Read and validate ``config.yaml`` and ``config_model.yaml`` (cached per folder)."""
-    return _load(Path(directory) if directory is not None else config_dir())
+def load_config(directory: Path | str | None = None, include_user: bool = True) -> Config:
+    """Read and validate ``config.yaml``, ``config_model.yaml`` and the user's hardware file (``models.yaml`` on first use).
+
+    Cached per folder and per version of the user's file (re-read after ``measure --save-profile``).
+    ``include_user=False`` gives the shipped presets only.
+    """
+    folder = Path(directory) if directory is not None else config_dir()
+    user_path = user_config_path()
+    try:
+        mtime_ns = user_path.stat().st_mtime_ns
+    except OSError:
+        return _load(folder)
+    return _load(folder, user_path, mtime_ns) if include_user else _load(folder)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
@@ -35,6 +36,7 @@ class Spec:
     le: float | None = None
     choices: tuple[str, ...] | None = None
     max_length: int | None = None
+    pattern: str | None = None
     optional: bool = False
 
     def problem(self, value: Any) -> tuple[str | None, Any]:
@@ -50,6 +52,8 @@ class Spec:
                 return f"must be at most {self.max_length} characters", value
             if self.choices is not None and value not in self.choices:
                 return f"must be one of {', '.join(repr(c) for c in self.choices)}", value
+            if self.pattern is not None and re.fullmatch(self.pattern, value) is None:
+                return "has characters or a form not allowed", value
             return None, value
         number = _number(value, self.kind)
         if number is None:
@@ -111,9 +115,10 @@ def nested(record: type[Record], description: str, default: Any = _MISSING) -> A
     return dataclasses.field(default=default, metadata={"record": record, "description": description})
 
 
-def table(record: type[Record], description: str) -> Any:
-    """A field holding a mapping of names (lower-cased) to records."""
-    return dataclasses.field(metadata={"table": record, "description": description})
+def table(record: type[Record], description: str, required: bool = True) -> Any:
+    """A field holding a mapping of names (lower-cased) to records (empty by default when not ``required``)."""
+    default = {} if required else {"default_factory": dict}
+    return dataclasses.field(metadata={"table": record, "description": description}, **default)
 
 
 def custom(parse: Callable[[str, Any], Any], description: str, default_factory: Callable[[], Any]) -> Any:
@@ -263,7 +268,7 @@ def pydantic_model(record: type[Record], name: str | None = None) -> Any:
         default = ... if info.required else (field.default if field.default is not _MISSING else None)
         if info.spec is not None:
             spec = info.spec
-            bounds = {key: getattr(spec, key) for key in ("ge", "gt", "le", "max_length") if getattr(spec, key) is not None}
+            bounds = {key: getattr(spec, key) for key in ("ge", "gt", "le", "max_length", "pattern") if getattr(spec, key) is not None}
             if spec.kind is float:
                 bounds["allow_inf_nan"] = False
             if spec.kind is not str:

@@ -14,10 +14,20 @@ from .config import Config
 from .core import MAX_COUNT, MAX_TOKENS, METHODS, Estimate, Modele, Requete, Site, estimate
 from .errors import InvalidInputError
 from .fields import Record, nested, scalar
+from .parameter import GRID_MIX, IMPLIED_MIX, PARAMETER_METHOD, ParameterEstimate
+from .parameter import estimate_from_config as parameter_estimate
 from .presets import modele_from_config, requete_from_profile, site_from_config
 
 _METHOD_TEXT = "'hardware' (power x time, the default) or 'seed-quadratic' (the seed's legacy formula, for reproduction only)"
+_NAMED_METHODS = (*METHODS, PARAMETER_METHOD)
+_NAMED_METHOD_TEXT = (
+    "'hardware' (power x time), 'parameter' (from the model's size, seed 003) or 'seed-quadratic' (the seed's legacy formula); "
+    "default: 'parameter' when model is given without hardware, else 'hardware'"
+)
 _NAME = 64
+
+# Fields of the serving setup: meaningless for the parameter method, which knows only the model's size.
+_HARDWARE_ONLY = ("hardware", "datacenter", "batch_size", "gpu_utilisation", "pue", "active_params_b", "total_params_b", "precision")
 
 
 @dataclass(frozen=True)
@@ -27,13 +37,29 @@ class NamedRequest(Record):
     region: str | None = scalar(str, "region name or ISO 3166 alpha-3 code (see /regions); default from config", None, max_length=_NAME)
     datacenter: str | None = scalar(str, "datacentre preset (see /regions); default from config", None, max_length=_NAME)
     hardware: str | None = scalar(str, "hardware preset (see /hardware); default from config", None, max_length=_NAME)
-    profile: str | None = scalar(str, "usage profile (see /profiles) giving the token counts when not set; default from config", None, max_length=_NAME)
+    profile: str | None = scalar(
+        str, "usage profile (see /profiles) giving the token counts when not set; default from config", None, max_length=_NAME
+    )
     input_tokens: int | None = scalar(int, f"prompt length in tokens, an integer from 1 to {MAX_TOKENS:,}; default from the profile", None, ge=1, le=MAX_TOKENS)
     output_tokens: int | None = scalar(
         int, f"answer length in tokens, an integer from 1 to {MAX_TOKENS:,}; default from the profile", None, ge=1, le=MAX_TOKENS
     )
     count: int = scalar(int, f"number of such requests, an integer from 1 to {MAX_COUNT:,}", 1, ge=1, le=MAX_COUNT)
-    method: str = scalar(str, _METHOD_TEXT, "hardware", choices=METHODS)
+    method: str | None = scalar(str, _NAMED_METHOD_TEXT, None, choices=_NAMED_METHODS)
+    model: str | None = scalar(
+        str,
+        "LLM of the catalogue, e.g. mistral-large-2 (see /models), case-insensitive; alone: method 'parameter'; with hardware: "
+        "the model-aware hardware estimate from its size",
+        None,
+        max_length=_NAME,
+    )
+    mix: str | None = scalar(
+        str,
+        "carbon factor of method 'parameter': 'implied' (scope 3 life cycle, calibrated on Mistral AI's figure, the default) "
+        "or 'grid' (scope 2, the region's grid)",
+        None,
+        choices=(IMPLIED_MIX, GRID_MIX),
+    )
     batch_size: float | None = scalar(float, "requests served at once, from 1 to 100,000; default from the hardware preset", None, ge=1, le=100_000)
     gpu_utilisation: float | None = scalar(float, "mean GPU draw as a fraction of board power, from 0 to 1; default from the hardware preset", None, ge=0, le=1)
     pue: float | None = scalar(float, "power usage effectiveness, from 1 to 3; default from the datacentre preset", None, ge=1, le=3)
@@ -104,8 +130,20 @@ def parse(schema: type[Record], data: Any) -> Any:
     return schema.from_dict(data)
 
 
-def estimate_named(config: Config, request: NamedRequest) -> Estimate:
+def resolved_method(request: NamedRequest) -> str:
+    """The method asked for, or by default 'parameter' when a model is given without hardware, else 'hardware'."""
+    if request.method is not None:
+        return request.method
+    return PARAMETER_METHOD if request.model is not None and request.hardware is None else "hardware"
+
+
+def estimate_named(config: Config, request: NamedRequest) -> Estimate | ParameterEstimate:
     """Estimate from config names, with the request's overrides."""
+    method = resolved_method(request)
+    if method == PARAMETER_METHOD:
+        return _parameter_named(config, request)
+    if request.mix is not None:
+        raise InvalidInputError(f"mix: used only by method 'parameter', not {method!r}; allowed: remove mix, or give model without hardware")
     hardware, modele = modele_from_config(config, request.hardware, batch_size=request.batch_size, gpu_utilisation=request.gpu_utilisation)
     site = site_from_config(
         config,
@@ -115,23 +153,53 @@ def estimate_named(config: Config, request: NamedRequest) -> Estimate:
         carbon_intensity_gco2eq_per_kwh=request.carbon_intensity_gco2eq_per_kwh,
     )
     profile, requete = requete_from_profile(config, request.profile, request.input_tokens, request.output_tokens, request.count)
-    if request.active_params_b is not None:
-        return _estimate_model_aware(config, request, requete, site, profile)
+    if request.model is not None or request.active_params_b is not None:
+        return _estimate_model_aware(config, request, requete, site, profile, method)
     if request.total_params_b is not None or request.precision is not None:
-        raise InvalidInputError("total_params_b, precision: need active_params_b (the model's size) as well", code="missing-model-size")
-    return estimate(requete, modele, site, request.method, {"hardware": hardware, "profile": profile})
+        raise InvalidInputError("total_params_b, precision: need active_params_b (the model's size) or model as well", code="missing-model-size")
+    return estimate(requete, modele, site, method, {"hardware": hardware, "profile": profile})
 
 
-def _estimate_model_aware(config: Config, request: NamedRequest, requete: Requete, site: Site, profile: str) -> Estimate:
-    """The model-aware mode: the serving setup from the model's size, precision and the preset's GPU board."""
+def _parameter_named(config: Config, request: NamedRequest) -> ParameterEstimate:
+    """The parameter method: only the model, the tokens and (for mix 'grid') the region count."""
+    if request.model is None:
+        raise InvalidInputError("model: required by method 'parameter'; allowed: a model name of the catalogue (GET /models, or the CLI's models command)")
+    for name in _HARDWARE_ONLY:
+        if getattr(request, name) is not None:
+            raise InvalidInputError(f"{name}: not used by method 'parameter' (it knows only the model's size); allowed: remove it, or use method 'hardware'")
+    mix = request.mix or IMPLIED_MIX
+    if mix == IMPLIED_MIX and request.carbon_intensity_gco2eq_per_kwh is not None:
+        raise InvalidInputError("carbon_intensity_gco2eq_per_kwh: not used by the implied mix (a life-cycle factor); allowed: remove it, or set mix 'grid'")
+    return parameter_estimate(
+        config,
+        request.model,
+        mix,
+        request.region,
+        request.profile,
+        request.input_tokens,
+        request.output_tokens,
+        request.count,
+        request.carbon_intensity_gco2eq_per_kwh,
+    )
+
+
+def _estimate_model_aware(config: Config, request: NamedRequest, requete: Requete, site: Site, profile: str, method: str) -> Estimate:
+    """The model-aware mode: the serving setup from the model's size (given, or the catalogue's), precision and the preset's GPU board."""
     from .energy_model import load_energy_model, model_aware_modele
 
+    active, total, precision, named = request.active_params_b, request.total_params_b, request.precision, {}
+    if request.model is not None:
+        name, llm = config.llm(request.model)
+        active = llm.active_params_b.value if active is None else active
+        total = llm.total_params_b.value if total is None else total
+        precision = llm.precision if precision is None else precision
+        named = {"model": name}
     modele, assumptions, notes = model_aware_modele(
         config,
         load_energy_model(config.directory),
-        active_params_b=request.active_params_b,
-        total_params_b=request.total_params_b,
-        precision=request.precision,
+        active_params_b=active,
+        total_params_b=total,
+        precision=precision,
         hardware=request.hardware,
         batch_size=request.batch_size,
         input_tokens=requete.input_tokens,
@@ -140,7 +208,7 @@ def _estimate_model_aware(config: Config, request: NamedRequest, requete: Requet
     if request.gpu_utilisation is not None:
         bounds = {name: pair for name, pair in modele.bounds.items() if name != "gpu_utilisation"}
         modele = Modele.create(**{**modele.model_dump(), "gpu_utilisation": request.gpu_utilisation, "bounds": bounds})
-    return estimate(requete, modele, site, request.method, {**assumptions, "profile": profile}, notes)
+    return estimate(requete, modele, site, method, {**named, **assumptions, "profile": profile}, notes)
 
 
 def estimate_raw(config: Config, request: RawRequest) -> Estimate:

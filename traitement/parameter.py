@@ -1,0 +1,264 @@
+"""Method "parameter": energy from the model's active parameter count (seed 003).
+
+    energy_wh = output_tokens * (alpha * active_params_b + beta)
+
+``alpha`` and ``beta`` are EcoLogits' regression of the energy of one GPU per
+output token on the active parameters (``config/models.yaml``). Carbon is
+either the *implied mix*, calibrated so that Mistral Large 2 (123 B) writing
+400 tokens gives Mistral AI's published life-cycle figure of 1.14 gCO2e
+(scope 3: it holds manufacturing, PUE and everything else the formula leaves
+out), or a grid intensity (scope 2, electricity only). See
+``../shared/DESIGN.md`` section 3 and ``docs/parameter-and-measure.md``.
+
+The formulas take floats or numpy arrays, like :mod:`traitement.physics`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from . import physics
+from .config import Config
+from .presets import requete_from_profile
+
+PARAMETER_METHOD = "parameter"
+IMPLIED_MIX = "implied"
+GRID_MIX = "grid"
+Mix = Literal["implied", "grid"]
+
+COVERS_ENERGY = (
+    "EcoLogits' regression of the energy of ONE GPU per output token (alpha x active parameters + beta); "
+    "no server overhead, no PUE, no prompt (input tokens are not counted)"
+)
+COVERS = {
+    IMPLIED_MIX: {
+        "energy_kwh": COVERS_ENERGY,
+        "carbon_gco2eq": "scope 3, life cycle: energy x the implied mix calibrated on Mistral AI's life-cycle figure "
+        "(1.14 gCO2e for 400 tokens of Mistral Large 2); includes manufacturing and datacentre overheads; NOT a grid figure",
+    },
+    GRID_MIX: {
+        "energy_kwh": COVERS_ENERGY,
+        "carbon_gco2eq": "scope 2, location-based: energy x the region's grid intensity; electricity only, no manufacturing",
+    },
+}
+REGRESSION_NOTE = (
+    "the parameter method is a regression with R^2 <= 0.8 (seed 003): it leaves at least a fifth of the spread between measured models "
+    "unexplained, and that error is NOT in the range shown, which covers only the model's size and the token counts"
+)
+INPUT_TOKENS_NOTE = (
+    "input tokens are ignored by the parameter method (seed 003): only output tokens count, so a long prompt adds nothing here; "
+    "use method 'hardware' to count the prompt"
+)
+
+
+def energy_wh(output_tokens, active_params_b, alpha_wh_per_token_per_b_params, beta_wh_per_token):
+    """Energy of one GPU for the answer, in Wh: output tokens x (alpha x active parameters in billions + beta).
+
+    ``alpha`` (Wh per token per billion parameters) and ``beta`` (Wh per token)
+    are EcoLogits' fit on ML.ENERGY Leaderboard measurements (models.yaml).
+    Mixture-of-experts models pass their ACTIVE parameters.
+    """
+    return output_tokens * (alpha_wh_per_token_per_b_params * active_params_b + beta_wh_per_token)
+
+
+def implied_mix_gco2eq_per_wh(carbon_gco2eq, output_tokens, active_params_b, alpha_wh_per_token_per_b_params, beta_wh_per_token):
+    """The implied mix, in gCO2e per Wh: a published life-cycle figure over the formula's energy for the same answer.
+
+    With Mistral Large 2 (123 B, 400 tokens, 1.14 gCO2e): 1.14 / 4.9557 Wh = 0.2300 gCO2e/Wh.
+    Scope 3: it folds manufacturing, PUE and all the formula leaves out into one factor.
+    """
+    return carbon_gco2eq / energy_wh(output_tokens, active_params_b, alpha_wh_per_token_per_b_params, beta_wh_per_token)
+
+
+def carbon_gco2eq(energy_wh_value, mix_gco2eq_per_wh):
+    """Emissions in gCO2e: energy in Wh x a mix in gCO2e per Wh (the implied mix, or a grid intensity / 1000)."""
+    return energy_wh_value * mix_gco2eq_per_wh
+
+
+def footprint(output_tokens, count, active_params_b, alpha_wh_per_token_per_b_params, beta_wh_per_token, mix_gco2eq_per_wh) -> dict[str, Any]:
+    """Totals over ``count`` requests, for scalars or numpy columns: ``energy_kwh`` and ``carbon_gco2eq``."""
+    total_wh = energy_wh(output_tokens, active_params_b, alpha_wh_per_token_per_b_params, beta_wh_per_token) * count
+    return {"energy_kwh": total_wh / physics.WH_PER_KWH, "carbon_gco2eq": carbon_gco2eq(total_wh, mix_gco2eq_per_wh)}
+
+
+@dataclass(frozen=True)
+class ParameterEstimate:
+    """The footprint of ``count`` identical answers by the parameter method; ``to_dict`` shares the hardware method's keys."""
+
+    mix: Mix
+    region: str | None
+    count: int
+    input_tokens: int
+    output_tokens: int
+    energy_kwh: float
+    carbon_gco2eq: float
+    low: Mapping[str, float]
+    high: Mapping[str, float]
+    assumptions: Mapping[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    method = PARAMETER_METHOD
+    RANGED = ("energy_kwh", "carbon_gco2eq")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape shared by the CLI's ``--json`` and the API."""
+        out: dict[str, Any] = {
+            "method": self.method,
+            "mix": self.mix,
+            "scope": "scope 3, life cycle" if self.mix == IMPLIED_MIX else "scope 2, electricity only",
+            "model": self.assumptions.get("model"),
+            "region": self.region,
+            "count": self.count,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "energy_kwh": self.energy_kwh,
+            "carbon_gco2eq": self.carbon_gco2eq,
+        }
+        for name in self.RANGED:
+            out[f"{name}_min"] = self.low[name]
+            out[f"{name}_max"] = self.high[name]
+        out["per_request"] = {
+            "energy_kwh": self.energy_kwh / self.count,
+            "energy_wh": self.energy_kwh / self.count * physics.WH_PER_KWH,
+            "carbon_gco2eq": self.carbon_gco2eq / self.count,
+        }
+        out["covers"] = dict(COVERS[self.mix])
+        out["assumptions"] = dict(self.assumptions)
+        out["warnings"] = list(self.warnings)
+        return out
+
+
+def estimate(
+    output_tokens: int,
+    count: int,
+    active_params_b: float,
+    alpha_wh_per_token_per_b_params: float,
+    beta_wh_per_token: float,
+    mix_gco2eq_per_wh: float,
+    *,
+    mix: Mix = IMPLIED_MIX,
+    input_tokens: int = 0,
+    region: str | None = None,
+    active_params_range_b: tuple[float, float] | None = None,
+    output_tokens_range: tuple[int, int] | None = None,
+    assumptions: Mapping[str, Any] | None = None,
+    notes: tuple[str, ...] = (),
+) -> ParameterEstimate:
+    """Central value and low/high range (from the model's size range and the token range) of ``count`` answers."""
+    params_low, params_high = active_params_range_b or (active_params_b, active_params_b)
+    tokens_low, tokens_high = output_tokens_range or (output_tokens, output_tokens)
+    coefficients = (alpha_wh_per_token_per_b_params, beta_wh_per_token, mix_gco2eq_per_wh)
+    central = footprint(output_tokens, count, active_params_b, *coefficients)
+    low = footprint(tokens_low, count, params_low, *coefficients)
+    high = footprint(tokens_high, count, params_high, *coefficients)
+    return ParameterEstimate(
+        mix=mix,
+        region=region,
+        count=count,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        energy_kwh=central["energy_kwh"],
+        carbon_gco2eq=central["carbon_gco2eq"],
+        low=low,
+        high=high,
+        assumptions={
+            "active_params_b": active_params_b,
+            "alpha_wh_per_token_per_b_params": alpha_wh_per_token_per_b_params,
+            "beta_wh_per_token": beta_wh_per_token,
+            "mix_gco2eq_per_wh": mix_gco2eq_per_wh,
+            **(assumptions or {}),
+        },
+        warnings=(*notes, REGRESSION_NOTE),
+    )
+
+
+# --- from config names -----------------------------------------------------------
+
+
+def implied_mix_from_config(config: Config) -> float:
+    """The implied mix (gCO2e/Wh) computed from the calibration point of ``models.yaml``."""
+    method = config.models_file().parameter_method
+    point = method.calibration
+    return implied_mix_gco2eq_per_wh(
+        point.carbon_gco2eq, point.output_tokens, point.active_params_b, method.alpha_wh_per_token_per_b_params, method.beta_wh_per_token
+    )
+
+
+def estimate_from_config(
+    config: Config,
+    model: str,
+    mix: Mix = IMPLIED_MIX,
+    region: str | None = None,
+    profile: str | None = None,
+    input_tokens: int | None = None,
+    output_tokens: int | None = None,
+    count: int = 1,
+    carbon_intensity_gco2eq_per_kwh: float | None = None,
+) -> ParameterEstimate:
+    """The parameter method for a catalogue model; token counts default to the usage profile's."""
+    name, entry = config.llm(model)
+    method = config.models_file().parameter_method
+    profile_name, requete = requete_from_profile(config, profile, input_tokens, output_tokens, count)
+    notes = []
+    if input_tokens is not None:
+        notes.append(INPUT_TOKENS_NOTE)
+    if mix == IMPLIED_MIX:
+        if region is not None:
+            notes.append(f"region {region!r} is not used by the implied mix (a life-cycle factor, not a grid); use mix 'grid' for a regional figure")
+        region_name = None
+        mix_gco2eq_per_wh = implied_mix_from_config(config)
+        intensity = None
+    else:
+        region_name, grid = config.region(region)
+        intensity = grid.carbon_intensity_gco2eq_per_kwh if carbon_intensity_gco2eq_per_kwh is None else carbon_intensity_gco2eq_per_kwh
+        mix_gco2eq_per_wh = intensity / physics.WH_PER_KWH
+    active = entry.active_params_b
+    if active.low != active.high:
+        notes.append(f"{name}: size not disclosed; active parameters {active.low:g} to {active.high:g} B (central {active.value:g}), {entry.source}")
+    tokens_low, tokens_high = requete.bounds.get("output_tokens", (requete.output_tokens, requete.output_tokens))
+    calibration = method.calibration
+    return estimate(
+        requete.output_tokens,
+        requete.count,
+        active.value,
+        method.alpha_wh_per_token_per_b_params,
+        method.beta_wh_per_token,
+        mix_gco2eq_per_wh,
+        mix=mix,
+        input_tokens=requete.input_tokens,
+        region=region_name,
+        active_params_range_b=(active.low, active.high),
+        output_tokens_range=(round(tokens_low), round(tokens_high)),
+        assumptions={
+            "model": name,
+            "provider": entry.provider,
+            "total_params_b": entry.total_params_b.value,
+            "profile": profile_name,
+            "carbon_intensity_gco2eq_per_kwh": intensity,
+            "calibration": f"{calibration.model}, {calibration.output_tokens} tokens, {calibration.carbon_gco2eq} gCO2e ({calibration.source})",
+            "source": entry.source,
+        },
+        notes=tuple(notes),
+    )
+
+
+def describe_models(config: Config) -> dict[str, Any]:
+    """The catalogue as a JSON-ready dict (``models`` command, ``GET /models``)."""
+    catalogue = config.models_file()
+    method = catalogue.parameter_method
+    mix = implied_mix_from_config(config)
+    models = {}
+    for name, entry in catalogue.models.items():
+        wh_per_token = energy_wh(1, entry.active_params_b.value, method.alpha_wh_per_token_per_b_params, method.beta_wh_per_token)
+        models[name] = {
+            **entry.model_dump(),
+            "mixture_of_experts": entry.active_params_b.value < entry.total_params_b.value,
+            "energy_wh_per_output_token": wh_per_token,
+            "carbon_gco2eq_per_output_token_implied_mix": wh_per_token * mix,
+        }
+    return {
+        "parameter_method": {**method.model_dump(), "implied_mix_gco2eq_per_wh": mix},
+        "models": models,
+    }
