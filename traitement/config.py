@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, InvalidInputError, UnknownNameError, format_validation_error
-from .fields import Record, custom, nested, scalar, table
+from .fields import Record, custom, nested, record, scalar, table
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CONFIG_DIR = PROJECT_DIR / "config"
@@ -30,7 +30,7 @@ MODELS_FILE = "models.yaml"
 PRECISIONS = ("bf16", "fp16", "fp8", "mxfp4", "int8", "int4")
 
 
-@dataclass(frozen=True)
+@record
 class Uncertain(Record):
     """A value with an optional range: ``{value: V, min: LO, max: HI}`` or a plain number."""
 
@@ -68,7 +68,7 @@ def _source() -> Any:
     return scalar(str, "where the values come from")
 
 
-@dataclass(frozen=True)
+@record
 class RegionConfig(Record):
     iso: str = scalar(str, "ISO 3166-1 alpha-3 code, three capital letters", max_length=3)
     carbon_intensity_gco2eq_per_kwh: float = scalar(float, "grid carbon intensity in gCO2e/kWh, from 0 to 2000", ge=0, le=2000)
@@ -76,7 +76,7 @@ class RegionConfig(Record):
     source: str = _source()
 
 
-@dataclass(frozen=True)
+@record
 class DatacenterConfig(Record):
     pue: Uncertain = _uncertain("power usage effectiveness, from 1 to 3")
     wue_site_l_per_kwh: Uncertain = _uncertain("on-site water in L per kWh of IT energy, from 0 to 20")
@@ -89,13 +89,13 @@ class DatacenterConfig(Record):
             raise ValueError("wue_site_l_per_kwh: must be from 0 to 20")
 
 
-@dataclass(frozen=True)
+@record
 class SiteDefaults(Record):
     region: str = scalar(str, "default region name")
     datacenter: str = scalar(str, "default datacentre preset name")
 
 
-@dataclass(frozen=True)
+@record
 class SiteFile(Record):
     """``config/config.yaml``."""
 
@@ -104,7 +104,7 @@ class SiteFile(Record):
     datacenters: dict[str, DatacenterConfig] = table(DatacenterConfig, "datacentre presets by name")
 
 
-@dataclass(frozen=True)
+@record
 class GpuConfig(Record):
     name: str = scalar(str, "product name")
     power_w: float = scalar(float, "board power (TDP) in W, > 0", gt=0, le=5000)
@@ -116,7 +116,7 @@ class GpuConfig(Record):
     bf16_tflop_per_s: float | None = scalar(float, "dense bf16 compute in TFLOP/s, > 0 (null: unknown)", None, gt=0)
 
 
-@dataclass(frozen=True)
+@record
 class HardwareConfig(Record):
     description: str = scalar(str, "what the setup is")
     gpu: str = scalar(str, "an entry of gpus")
@@ -132,7 +132,7 @@ class HardwareConfig(Record):
     source: str = _source()
 
 
-@dataclass(frozen=True)
+@record
 class ProfileConfig(Record):
     description: str = scalar(str, "what the profile is")
     input_tokens: Uncertain = _uncertain("prompt length in tokens")
@@ -140,13 +140,13 @@ class ProfileConfig(Record):
     source: str = _source()
 
 
-@dataclass(frozen=True)
+@record
 class ModelDefaults(Record):
     hardware: str = scalar(str, "default hardware preset name")
     profile: str = scalar(str, "default usage profile name")
 
 
-@dataclass(frozen=True)
+@record
 class ModelFile(Record):
     """``config/config_model.yaml``."""
 
@@ -161,7 +161,7 @@ class ModelFile(Record):
                 raise ValueError(f"hardware.{name}.gpu: unknown gpu {setup.gpu!r}; known: {', '.join(self.gpus)}")
 
 
-@dataclass(frozen=True)
+@record
 class UserHardwareFile(Record):
     """The user's hardware file (``$GENAI_CARBON_USER_CONFIG``): measured machines, merged into ``config_model.yaml``."""
 
@@ -175,7 +175,7 @@ def _aliases(where: str, value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
-@dataclass(frozen=True)
+@record
 class LlmConfig(Record):
     """One model of ``config/models.yaml``: its parameter counts in billions."""
 
@@ -193,7 +193,7 @@ class LlmConfig(Record):
             raise ValueError(f"active_params_b ({self.active_params_b.value}) exceeds total_params_b ({self.total_params_b.value})")
 
 
-@dataclass(frozen=True)
+@record
 class CalibrationConfig(Record):
     """The published figure the implied mix is calibrated on."""
 
@@ -204,7 +204,7 @@ class CalibrationConfig(Record):
     source: str = _source()
 
 
-@dataclass(frozen=True)
+@record
 class ParameterMethodConfig(Record):
     alpha_wh_per_token_per_b_params: float = scalar(float, "Wh per output token per billion active parameters, > 0", gt=0)
     beta_wh_per_token: float = scalar(float, "Wh per output token, >= 0", ge=0)
@@ -212,7 +212,7 @@ class ParameterMethodConfig(Record):
     calibration: CalibrationConfig = nested(CalibrationConfig, "the calibration point of the implied mix")
 
 
-@dataclass(frozen=True)
+@record
 class CatalogueFile(Record):
     """``config/models.yaml``."""
 

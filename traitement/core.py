@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from . import physics
 from .errors import InvalidInputError
-from .fields import Record, custom, scalar
+from .fields import Record, custom, record, scalar
 
 MAX_TOKENS = 10_000_000
 """Largest token count accepted for one request (the longest context windows are 1 to 10 million)."""
@@ -83,7 +83,7 @@ class _Bounded(Record):
         return self.model_copy(update=update)
 
 
-@dataclass(frozen=True)
+@record
 class Requete(_Bounded):
     """A request: tokens in, tokens out, and how many such requests."""
 
@@ -93,7 +93,7 @@ class Requete(_Bounded):
     bounds: dict[str, tuple[float, float]] = _bounds_field()
 
 
-@dataclass(frozen=True)
+@record
 class Modele(_Bounded):
     """The serving setup: GPUs and their power, host CPU, throughputs and batch."""
 
@@ -111,7 +111,7 @@ class Modele(_Bounded):
     bounds: dict[str, tuple[float, float]] = _bounds_field()
 
 
-@dataclass(frozen=True)
+@record
 class Site(_Bounded):
     """Where the request runs: grid carbon intensity, PUE and water factors."""
 

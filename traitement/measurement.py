@@ -27,7 +27,7 @@ from typing import Any
 from . import physics
 from .core import MAX_TOKENS
 from .errors import CalculatorError, InvalidInputError, UnknownNameError
-from .fields import Record, scalar
+from .fields import Record, record, scalar
 
 MEASURED_METHOD = "measured"
 
@@ -48,7 +48,7 @@ CPU_SENSORS = {
 MEASURING_CPU_MODES = frozenset({"intel_rapl", "intel_power_gadget", "windows_emi"})
 
 
-@dataclass(frozen=True)
+@record
 class MeasureOptions(Record):
     """Options of ``interface.py measure`` and ``compare``, validated like the API's requests."""
 

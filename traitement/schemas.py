@@ -7,13 +7,12 @@ same input with the same words, then make one call: :func:`estimate_named` or
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from .config import Config
 from .core import MAX_COUNT, MAX_TOKENS, METHODS, Estimate, Modele, Requete, Site, estimate
 from .errors import InvalidInputError
-from .fields import Record, nested, scalar
+from .fields import Record, nested, record, scalar
 from .parameter import GRID_MIX, IMPLIED_MIX, PARAMETER_METHOD, ParameterEstimate
 from .parameter import estimate_from_config as parameter_estimate
 from .presets import modele_from_config, requete_from_profile, site_from_config
@@ -30,7 +29,7 @@ _NAME = 64
 _HARDWARE_ONLY = ("hardware", "datacenter", "batch_size", "gpu_utilisation", "pue", "active_params_b", "total_params_b", "precision")
 
 
-@dataclass(frozen=True)
+@record
 class NamedRequest(Record):
     """An estimate from config names: ``POST /calculate`` and the CLI's estimate."""
 
@@ -78,7 +77,7 @@ class NamedRequest(Record):
     precision: str | None = scalar(str, "weight precision: bf16, fp16, fp8, int8, mxfp4 or int4; default bf16", None, max_length=16)
 
 
-@dataclass(frozen=True)
+@record
 class RawRegion(Record):
     """The seed payload's ``region``: a site given by its numbers."""
 
@@ -89,7 +88,7 @@ class RawRegion(Record):
     name: str = scalar(str, "a label for the record", "custom", max_length=_NAME)
 
 
-@dataclass(frozen=True)
+@record
 class RawHardware(Record):
     """The seed payload's ``hardware``: board powers in watts and utilisations."""
 
@@ -100,7 +99,7 @@ class RawHardware(Record):
     n_gpu: int = scalar(int, "number of GPUs, an integer from 1 to 1024", 1, ge=1, le=1024)
 
 
-@dataclass(frozen=True)
+@record
 class RawProfile(Record):
     """The seed payload's ``profile``: token counts and speeds."""
 
@@ -115,7 +114,7 @@ class RawProfile(Record):
     batch_size: float = scalar(float, "requests served at once, from 1 to 100,000", 1.0, ge=1, le=100_000)
 
 
-@dataclass(frozen=True)
+@record
 class RawRequest(Record):
     """``POST /calculate-raw``: the seed README's payload, plus optional fields."""
 
