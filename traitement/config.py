@@ -135,6 +135,32 @@ class ProfileConfig(BaseModel):
     source: str
 
 
+class AnalyticsConfig(BaseModel):
+    """``analytics:``: how daily counts of GenAI features become tokens (DESIGN.md section 7)."""
+
+    model_config = _STRICT
+    topic_chars: Uncertain
+    prompt_chars: Uncertain
+    chatbot_topics: Uncertain
+    completion_topics: Uncertain
+    output_chars: Uncertain
+    chars_per_token: Uncertain
+    translation_output_chars_per_token: Uncertain
+    portals_total: Annotated[int, Field(ge=1)]
+    portals_genai: Annotated[int, Field(ge=1)]
+    source: str
+
+    @model_validator(mode="after")
+    def _positive(self) -> AnalyticsConfig:
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, Uncertain) and value.low <= 0:
+                raise ValueError(f"{name} must be > 0, got {value.low}")
+        if self.portals_genai > self.portals_total:
+            raise ValueError(f"portals_genai ({self.portals_genai}) cannot exceed portals_total ({self.portals_total})")
+        return self
+
+
 class ModelDefaults(BaseModel):
     model_config = _STRICT
     hardware: str
@@ -149,6 +175,7 @@ class ModelFile(BaseModel):
     gpus: dict[str, GpuConfig]
     hardware: dict[str, HardwareConfig]
     profiles: dict[str, ProfileConfig]
+    analytics: AnalyticsConfig | None = None
 
     @model_validator(mode="after")
     def _gpus_exist(self) -> ModelFile:
