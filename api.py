@@ -10,9 +10,9 @@ field; never a 500 with a stack trace.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
@@ -45,7 +45,21 @@ async def _validation_error(request: Request, error: RequestValidationError) -> 
 _BODY_SCHEMAS: dict[str, type] = {
     "/calculate": traitement.NamedRequest,
     "/calculate-raw": traitement.RawRequest,
+    "/analytics": traitement.AnalyticsOptions,
 }
+
+_MULTIPART_OVERHEAD_BYTES = 64 * 1024
+"""Room for the multipart envelope around an upload of the largest accepted size."""
+
+
+@app.middleware("http")
+async def _limit_upload(request: Request, call_next: Any) -> Any:
+    """Answer 413 before reading an analytics upload whose declared length is too large."""
+    if request.url.path == "/analytics":
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > traitement.MAX_UPLOAD_BYTES + _MULTIPART_OVERHEAD_BYTES:
+            return _error(413, "upload-too-large", f"file: upload of {int(length):,} bytes; allowed: at most {traitement.MAX_UPLOAD_BYTES:,} bytes")
+    return await call_next(request)
 
 
 @app.get("/health", summary="Liveness check")
@@ -78,3 +92,15 @@ async def hardware() -> dict[str, Any]:
 @app.get("/profiles", summary="Usage profiles (typical token counts)")
 async def profiles() -> dict[str, Any]:
     return traitement.describe_profiles(traitement.load_config())
+
+
+@app.post("/analytics", summary="Footprint of a Fluid Topics daily analytics file (YAML upload)")
+async def analytics(file: UploadFile, options: Annotated[traitement.AnalyticsOptions, Query()]) -> dict[str, Any]:
+    """Upload the YAML as multipart field `file`; options as query parameters. Same keys as the CLI's `analytics --json`."""
+    data = await file.read(traitement.MAX_UPLOAD_BYTES + 1)
+    if len(data) > traitement.MAX_UPLOAD_BYTES:
+        limit = traitement.MAX_UPLOAD_BYTES
+        raise traitement.UploadTooLargeError(f"file: upload larger than {limit:,} bytes; allowed: at most {limit:,} bytes")
+    name = file.filename or "upload"
+    result = traitement.analyse_analytics(traitement.load_config(), traitement.parse_analytics(data, name), options, source=name)
+    return result.to_dict()

@@ -3,6 +3,22 @@
 The public API, re-exported so that ``import traitement`` is all a caller needs.
 """
 
+from .analytics import (
+    MAX_UPLOAD_BYTES,
+    AnalyticsFile,
+    AnalyticsFileError,
+    AnalyticsOptions,
+    AnalyticsResult,
+    UploadTooLargeError,
+    analyse_analytics,
+    analytics_sensitivity,
+    compare_regions,
+    default_analytics_path,
+    parse_analytics,
+    parse_options,
+    plot_analytics,
+    read_analytics,
+)
 from .config import Config, ConfigError, load_config
 from .core import (
     COVERS,
@@ -28,6 +44,20 @@ from .presets import (
 from .schemas import NamedRequest, RawRequest, estimate_named, estimate_raw, parse
 
 __all__ = [
+    "MAX_UPLOAD_BYTES",
+    "AnalyticsFile",
+    "AnalyticsFileError",
+    "AnalyticsOptions",
+    "AnalyticsResult",
+    "UploadTooLargeError",
+    "analyse_analytics",
+    "analytics_sensitivity",
+    "compare_regions",
+    "default_analytics_path",
+    "parse_analytics",
+    "parse_options",
+    "plot_analytics",
+    "read_analytics",
     "COVERS",
     "HARDWARE_METHOD",
     "METHODS",

@@ -93,6 +93,13 @@ class AnalyticsFileError(InvalidInputError):
     code = "invalid-analytics-file"
 
 
+class UploadTooLargeError(InvalidInputError):
+    """An uploaded analytics file is larger than :data:`MAX_UPLOAD_BYTES` (HTTP 413)."""
+
+    code = "upload-too-large"
+    http_status = 413
+
+
 # --- the file's schema -----------------------------------------------------------
 
 _FILE = ConfigDict(extra="forbid", frozen=True, defer_build=True)
@@ -551,7 +558,7 @@ def _context(data: AnalyticsFile, counts: pd.DataFrame, carbon: Mapping[str, flo
     return context
 
 
-def analyse(config: Config, data: AnalyticsFile, options: AnalyticsOptions | None = None, source: str = "upload") -> AnalyticsResult:
+def analyse_analytics(config: Config, data: AnalyticsFile, options: AnalyticsOptions | None = None, source: str = "upload") -> AnalyticsResult:
     """Requests, tokens, energy and carbon per day and profile, with low/central/high values."""
     setup = build_setup(config, options)
     counts, reported = _daily(data)
@@ -605,7 +612,7 @@ def _per_request(setup: Setup) -> dict[str, dict[str, float]]:
 # --- what moves the total ---------------------------------------------------------
 
 
-def sensitivity(config: Config, data: AnalyticsFile, options: AnalyticsOptions | None = None, quantity: str = "carbon_gco2eq") -> pd.DataFrame:
+def analytics_sensitivity(config: Config, data: AnalyticsFile, options: AnalyticsOptions | None = None, quantity: str = "carbon_gco2eq") -> pd.DataFrame:
     """How far the total of ``quantity`` moves when one uncertain input goes to its low or high bound.
 
     Every other input stays central. One row per input that moves the total
@@ -669,7 +676,7 @@ def compare_regions(config: Config, data: AnalyticsFile, options: AnalyticsOptio
     options = options or AnalyticsOptions()
     rows = []
     for name in regions or list(config.site.regions):
-        result = analyse(config, data, options.model_copy(update={"region": name}))
+        result = analyse_analytics(config, data, options.model_copy(update={"region": name}))
         total = result.total()
         rows.append(
             {
@@ -696,8 +703,11 @@ def plot_analytics(result: AnalyticsResult) -> Figure:
     palette = dict(zip(PROFILES, sns.color_palette("colorblind", len(PROFILES)), strict=True))
     figure = Figure(figsize=(11, 8), layout="constrained")
     top, bottom = figure.subplots(2, 1, height_ratios=(3, 2))
-    daily = result.daily.assign(carbon_kgco2eq=result.daily["carbon_gco2eq"] / 1000)
-    sns.lineplot(data=daily, x="date", y="carbon_kgco2eq", hue="profile", hue_order=PROFILES, palette=palette, ax=top)
+    daily = result.daily
+    for profile in PROFILES:
+        rows = daily[daily["profile"] == profile]
+        carbon_kg = (rows["carbon_gco2eq"] / 1000).where(rows["requests"] > 0)  # a gap, not a dive to -infinity, on days without requests
+        top.plot(rows["date"], carbon_kg, color=palette[profile], linewidth=1.2, label=profile)
     totals = result.daily_totals()
     top.fill_between(
         totals["date"],
@@ -714,9 +724,9 @@ def plot_analytics(result: AnalyticsResult) -> Figure:
         f"{result.assumptions['hardware']}, {region} grid {result.assumptions['carbon_intensity_gco2eq_per_kwh']:g} gCO2e/kWh"
     )
     top.set_xlabel("")
-    top.set_ylabel("kgCO2e per day (scope 2)")
-    top.set_ylim(bottom=0)
-    top.legend(loc="upper left", fontsize="small")
+    top.set_ylabel("kgCO2e per day (scope 2, log scale)")
+    top.set_yscale("log")  # the low-high range spans more than a factor of 10: a linear axis would flatten the central lines
+    top.legend(loc="lower left", fontsize="small", ncols=5)
     monthly = result.monthly.assign(carbon_kgco2eq=lambda f: f["carbon_gco2eq"] / 1000)
     monthly["month"] = monthly["month"] + " (" + monthly["days"].astype(str) + " d)"
     sns.barplot(data=monthly, x="month", y="carbon_kgco2eq", hue="profile", hue_order=PROFILES, palette=palette, ax=bottom)
