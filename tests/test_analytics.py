@@ -264,14 +264,14 @@ GOOD = """genai:
         ("float count", "count: 12}", "count: 12.5}", "genai.chatbots[1].count: Input should be a valid integer (got 12.5)"),
         ("boolean count", "count: 12}", "count: true}", "genai.chatbots[1].count: Input should be a valid integer (got True)"),
         ("negative count", "count: 12}", "count: -3}", "genai.chatbots[1].count: Input should be greater than or equal to 0 (got -3)"),
-        ("impossible date", "'2025-01-07'", "'2025-02-30'", "genai.chatbots[1].date: Value error, not a calendar date"),
+        ("impossible date", "'2025-01-07'", "'2025-02-30'", "genai.chatbots[1].date: not a calendar date"),
         (
             "wrong date format",
             "'2025-01-07'",
             "'07/01/2025'",
-            "genai.chatbots[1].date: Value error, a date written 'YYYY-MM-DD' is required (got '07/01/2025')",
+            "genai.chatbots[1].date: a date written 'YYYY-MM-DD' is required (got '07/01/2025')",
         ),
-        ("timestamp", "'2025-01-07'", "2025-01-07 10:00:00", "genai.chatbots[1].date: Value error, a date written 'YYYY-MM-DD' is required"),
+        ("timestamp", "'2025-01-07'", "2025-01-07 10:00:00", "genai.chatbots[1].date: a date written 'YYYY-MM-DD' is required"),
         ("missing count", "{date: '2025-01-07', count: 12}", "{date: '2025-01-07'}", "genai.chatbots[1].count: Field required"),
         ("unknown entry key", "count: 12}", "count: 12, views: 3}", "genai.chatbots[1].views: unknown key; allowed: date, count"),
         (

@@ -189,7 +189,7 @@ def _format_file_error(error: ValidationError, source: str) -> str:
     elif not loc and first["type"] == "model_type":
         message = f"{where}: must be a mapping with the sections genai, session, content (got {type(first['input']).__name__})"
     else:
-        message = f"{where}: {first['msg']}"
+        message = f"{where}: {first['msg'].removeprefix('Value error, ')}"
         got = first.get("input")
         if first["type"] != "missing" and not isinstance(got, (dict, list)):
             message += f" (got {got!r})"
