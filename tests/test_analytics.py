@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 import yaml
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import api
 import interface
@@ -471,3 +473,22 @@ def test_sample_has_the_real_schema():
     assert list(raw["session"]) == ["description", "sessions"]
     assert list(raw["content"]) == ["description", *analytics.CONTENT_SERIES]
     assert raw["genai"]["chatbots"][0] == {"date": "2025-02-03", "count": raw["genai"]["chatbots"][0]["count"]}
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    counts=st.tuples(*(st.integers(min_value=0, max_value=10**6) for _ in range(3))).filter(any),
+    topic_chars=st.one_of(st.none(), st.floats(min_value=100, max_value=20_000)),
+    chatbot_topics=st.one_of(st.none(), st.floats(min_value=1, max_value=50)),
+    region=st.sampled_from(["usa", "france", "india"]),
+)
+def test_property_ranges_ordered_and_carbon_is_energy_times_intensity(counts, topic_chars, chatbot_topics, region):
+    options = traitement.parse_options({"topic_chars": topic_chars, "chatbot_topics": chatbot_topics, "region": region})
+    result = traitement.analyse_analytics(CONFIG, one_day(*counts), options)
+    total = result.total()
+    for name in analytics.RANGED:
+        assert total[f"{name}_min"] <= total[name] * (1 + 1e-12) and total[name] <= total[f"{name}_max"] * (1 + 1e-12), name
+    intensity = CONFIG.region(region)[1].carbon_intensity_gco2eq_per_kwh
+    for suffix in ("", "_min", "_max"):
+        assert total[f"carbon_gco2eq{suffix}"] == pytest.approx(total[f"energy_kwh{suffix}"] * intensity, rel=1e-9)
+    assert total["requests"] == sum(counts)
