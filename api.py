@@ -24,6 +24,7 @@ from traitement.fields import pydantic_model
 # bounds and descriptions), so FastAPI validates and documents them.
 NamedRequestBody = pydantic_model(traitement.NamedRequest, "NamedRequest")
 RawRequestBody = pydantic_model(traitement.RawRequest, "RawRequest")
+AnalyticsOptionsQuery = pydantic_model(traitement.AnalyticsOptions, "AnalyticsOptions", strict=False)
 
 app = FastAPI(
     title="GenAI carbon calculator",
@@ -44,11 +45,14 @@ async def _calculator_error(_: Request, error: CalculatorError) -> JSONResponse:
 
 @app.exception_handler(RequestValidationError)
 async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
-    """Answer with the core's own message for the body, so the words are the CLI's."""
+    """Answer with the core's own message for the body or the query, so the words are the CLI's."""
     record = _BODY_RECORDS.get(request.url.path)
-    if record is not None and error.body is not None:
+    data = error.body
+    if record is None:
+        record, data = _QUERY_RECORDS.get(request.url.path), dict(request.query_params)
+    if record is not None and data is not None:
         try:
-            record.from_dict(error.body)
+            record.from_dict(data)
         except InvalidInputError as core_error:
             return _error(422, core_error.code, str(core_error))
     return _error(422, "invalid-input", format_validation_error(error, record))
@@ -58,6 +62,22 @@ _BODY_RECORDS: dict[str, type[traitement.fields.Record]] = {
     "/calculate": traitement.NamedRequest,
     "/calculate-raw": traitement.RawRequest,
 }
+_QUERY_RECORDS: dict[str, type[traitement.fields.Record]] = {
+    "/analytics": traitement.AnalyticsOptions,
+}
+
+_MULTIPART_OVERHEAD_BYTES = 64 * 1024
+"""Room for the multipart envelope around an upload of the largest accepted size."""
+
+
+@app.middleware("http")
+async def _limit_upload(request: Request, call_next: Any) -> Any:
+    """Answer 413 before reading an analytics upload whose declared length is too large."""
+    if request.url.path == "/analytics":
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > traitement.MAX_UPLOAD_BYTES + _MULTIPART_OVERHEAD_BYTES:
+            return _error(413, "upload-too-large", f"file: upload of {int(length):,} bytes; allowed: at most {traitement.MAX_UPLOAD_BYTES:,} bytes")
+    return await call_next(request)
 
 
 @app.get("/health", summary="Liveness check")
@@ -127,3 +147,16 @@ async def profiles() -> dict[str, Any]:
 async def models() -> dict[str, Any]:
     """Each model's provider, total and active parameters in billions, precision and source; the method's constants and implied mix."""
     return traitement.describe_models(traitement.load_config())
+
+
+@app.post("/analytics", summary="Footprint of a Fluid Topics daily analytics file (YAML upload)")
+async def analytics(file: UploadFile, options: Annotated[AnalyticsOptionsQuery, Query()]) -> dict[str, Any]:  # type: ignore[valid-type]
+    """Upload the YAML as multipart field `file`; options as query parameters. Same keys as the CLI's `analytics --json`."""
+    data = await file.read(traitement.MAX_UPLOAD_BYTES + 1)
+    if len(data) > traitement.MAX_UPLOAD_BYTES:
+        limit = traitement.MAX_UPLOAD_BYTES
+        raise traitement.UploadTooLargeError(f"file: upload larger than {limit:,} bytes; allowed: at most {limit:,} bytes")
+    name = file.filename or "upload"
+    request = traitement.AnalyticsOptions.from_dict(options.model_dump(exclude_none=True))  # type: ignore[attr-defined]
+    result = traitement.analyse_analytics(traitement.load_config(), traitement.parse_analytics(data, name), request, source=name)
+    return result.to_dict()

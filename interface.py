@@ -505,6 +505,143 @@ def run_compare(args: argparse.Namespace) -> int:
     return code
 
 
+
+
+# --- analytics ----------------------------------------------------------------
+
+# CLI flag for each analytics option, so an error names what the user typed.
+ANALYTICS_FLAGS = {
+    "batch_size": "--batch-size",
+    "gpu_utilisation": "--gpu-utilisation",
+    "pue": "--pue",
+    "carbon_intensity_gco2eq_per_kwh": "--intensity",
+    "topic_chars": "--topic-chars",
+    "prompt_chars": "--prompt-chars",
+    "chatbot_topics": "--chatbot-topics",
+    "output_chars": "--output-chars",
+    "chars_per_token": "--chars-per-token",
+    "translation_output_chars_per_token": "--translation-chars-per-token",
+}
+
+
+def add_analytics_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``analytics``: the file, the site and hardware (as for an estimate), the size assumptions."""
+    parser.add_argument(
+        "file", nargs="?", metavar="FILE", help="analytics YAML (default: data/2025-FluidTopics-daily-analytics.yaml if present, else the sample)"
+    )
+    parser.add_argument("--region", help="grid region name or ISO alpha-3 code, e.g. usa, FRA (default: usa); see 'regions'")
+    parser.add_argument("--datacenter", help="datacentre preset for PUE and water, e.g. google, aws (default: industry-average)")
+    parser.add_argument("--hardware", help="serving setup, e.g. h100, a100 (default: h100); see 'hardware'")
+    parser.add_argument("--batch-size", metavar="B", help="requests served at once (default: the hardware preset's)")
+    parser.add_argument("--gpu-utilisation", metavar="U", help="mean GPU draw as a fraction of board power, 0 to 1 (default: the preset's)")
+    parser.add_argument("--pue", metavar="X", help="power usage effectiveness, 1 to 3 (default: the datacentre's)")
+    parser.add_argument("--intensity", dest="carbon_intensity_gco2eq_per_kwh", metavar="G", help="grid intensity in gCO2e/kWh (default: the region's)")
+    parser.add_argument("--topic-chars", metavar="N", help="characters per documentation topic (default 2500, range 2000-3000)")
+    parser.add_argument("--prompt-chars", metavar="N", help="characters per user prompt (default 450, range 400-500)")
+    parser.add_argument("--chatbot-topics", metavar="N", help="topics read per chatbot conversation (default 6.5, range 3-10)")
+    parser.add_argument("--output-chars", metavar="N", help="characters per completion or chatbot answer (default 300, range 200-400)")
+    parser.add_argument("--chars-per-token", metavar="X", help="characters per token of topics, prompts, answers (default 4, range 3.5-4)")
+    parser.add_argument(
+        "--translation-chars-per-token",
+        dest="translation_output_chars_per_token",
+        metavar="X",
+        help="characters per token of translated text (default 3.5: French, German, Spanish)",
+    )
+    parser.add_argument("--csv", metavar="OUT", help="write one row per day and profile to this CSV file")
+    parser.add_argument("--plot", metavar="OUT.png", help="write a chart of daily and monthly carbon to this PNG file")
+
+
+def run_analytics(args: argparse.Namespace) -> int:
+    fields = {name: getattr(args, name, None) for name in traitement.AnalyticsOptions.model_fields}
+    try:
+        options = traitement.parse_options(fields)
+    except InvalidInputError as error:
+        message, field = str(error), str(error).split(":", 1)[0]
+        flagged = f"{ANALYTICS_FLAGS[field]} ({field}){message[len(field) :]}" if field in ANALYTICS_FLAGS else message
+        raise InvalidInputError(flagged, code=error.code) from None
+    path, data = traitement.read_analytics(args.file)
+    result = traitement.analyse_analytics(traitement.load_config(), data, options, source=str(path))
+    if args.csv:
+        _write(args.csv, "--csv", lambda: result.daily.to_csv(args.csv, index=False, date_format="%Y-%m-%d"))
+    if args.plot:
+        _write(args.plot, "--plot", lambda: traitement.plot_analytics(result).savefig(args.plot, dpi=110))
+    answer = result.to_dict()
+    return _emit(args, answer, lambda: format_analytics(answer))
+
+
+def _write(path: str, flag: str, write: Callable[[], Any]) -> None:
+    try:
+        write()
+    except OSError as error:
+        raise InvalidInputError(f"{flag}: cannot write {path}: {error.strerror or error}", code="cannot-write") from None
+    except ValueError as error:  # matplotlib: unknown image format
+        raise InvalidInputError(f"{flag}: cannot write {path}: {error}", code="cannot-write") from None
+
+
+def format_analytics(result: dict[str, Any]) -> str:
+    """A readable summary of an analytics result's JSON dict."""
+    a, period, context = result["assumptions"], result["period"], result["context"]
+
+    def ranged(row: dict[str, Any], name: str, units: Sequence[tuple[float, str]]) -> str:
+        return f"{_scaled(row[name], units)} ({_scaled(row[name + '_min'], units)} to {_scaled(row[name + '_max'], units)})"
+
+    sizes = a["sizes"]
+    size_text = ", ".join(f"{name} {s['value']:g}" + (f" ({s['min']:g}-{s['max']:g})" if s["min"] != s["max"] else "") for name, s in sizes.items())
+    missing = ", ".join(f"{name} {n}" for name, n in result["missing_days"].items())
+    lines = [
+        f"GenAI footprint of Fluid Topics analytics: {result['source']}",
+        f"  period     {period['start']} to {period['end']} ({period['days']} days); days absent from the file, counted as zero: {missing}",
+        f"  setup      hardware {a['hardware']}, region {a['region']} ({a['carbon_intensity_gco2eq_per_kwh']:g} gCO2e/kWh),"
+        f" datacentre {a['datacenter']} (PUE {a['pue']:g})",
+        f"  sizes      {size_text}",
+    ]
+    for profile, row in result["per_request"].items():
+        lines.append(
+            f"  one {profile:<11} {row['input_tokens']:,.0f} tokens in, {row['output_tokens']:,.0f} out: {row['energy_wh']:.3g} Wh"
+            f" ({row['energy_wh_min']:.3g} to {row['energy_wh_max']:.3g}), {row['carbon_gco2eq']:.3g} gCO2e"
+        )
+    rows = [
+        {
+            "profile": name,
+            "requests": f"{row['requests']:,.0f}",
+            "input_tokens": f"{row['input_tokens']:.3g}",
+            "output_tokens": f"{row['output_tokens']:.3g}",
+            "energy (low to high)": ranged(row, "energy_kwh", ENERGY_UNITS_KWH),
+            "carbon (low to high)": ranged(row, "carbon_gco2eq", CARBON_UNITS_G),
+        }
+        for name, row in [*result["by_profile"].items(), ("total", result["total"])]
+    ]
+    lines += ["", _table(rows, list(rows[0]))]
+    months = [
+        {
+            "month": row["month"],
+            "days": row["days"],
+            "requests": f"{row['requests']:,.0f}",
+            "energy (low to high)": ranged(row, "energy_kwh", ENERGY_UNITS_KWH),
+            "carbon (low to high)": ranged(row, "carbon_gco2eq", CARBON_UNITS_G),
+        }
+        for row in result["monthly_totals"]
+    ]
+    lines += ["", "Per month, all profiles:", _table(months, list(months[0]))]
+    year = result["per_year"]
+    lines += [
+        "",
+        f"Per year ({year['method']}): {year['requests']:,.0f} requests, energy {ranged(year, 'energy_kwh', ENERGY_UNITS_KWH)},"
+        f" carbon {ranged(year, 'carbon_gco2eq', CARBON_UNITS_G)}  [scope 2, location-based]",
+    ]
+    if "carbon_gco2eq_per_1000_sessions" in context:
+        lines.append(
+            f"Context: {context['sessions']:,.0f} sessions in the period; {ranged(context, 'carbon_gco2eq_per_1000_sessions', CARBON_UNITS_G)}"
+            f" per 1,000 sessions; {context['requests_per_1000_sessions']:.3g} GenAI requests per 1,000 sessions"
+        )
+    lines.append(f"  note: {context['note']}")
+    if context.get("content_stock_at_end"):
+        stocks = ", ".join(f"{name} {count:,}" for name, count in context["content_stock_at_end"].items())
+        lines.append(f"  content at {period['end']}: {stocks} ({context['content_note']})")
+    lines += [f"  warning: {w}" for w in result["warnings"]]
+    return "\n".join(lines)
+
+
 # name: (help, add arguments, run)
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "estimate": ("estimate one kind of request (the default command)", add_estimate_arguments, run_estimate),
@@ -515,6 +652,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
     "models": ("list the LLM catalogue (parameter counts) used by method 'parameter'", lambda p: None, run_models),
     "measure": ("run a command and measure its energy and carbon with CodeCarbon (offline)", add_measure_arguments, run_measure),
     "compare": ("compare a measured local run with an API model for the same tokens", add_compare_arguments, run_compare),
+    "analytics": ("footprint of a Fluid Topics daily analytics file, per day, month and profile", add_analytics_arguments, run_analytics),
 }
 
 

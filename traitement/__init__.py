@@ -30,7 +30,42 @@ from .presets import (
 )
 from .schemas import NamedRequest, RawRequest, estimate_named, estimate_raw, parse
 
+# Heavier parts (pydantic file schemas, numpy, pandas, plots) load on first use,
+# so that ``import traitement`` stays fast for a one-off estimate (PEP 562).
+_LAZY = {
+    "analytics": (
+        "MAX_UPLOAD_BYTES",
+        "AnalyticsFile",
+        "AnalyticsFileError",
+        "AnalyticsOptions",
+        "AnalyticsResult",
+        "UploadTooLargeError",
+        "analyse_analytics",
+        "analytics_sensitivity",
+        "compare_regions",
+        "default_analytics_path",
+        "parse_analytics",
+        "parse_options",
+        "plot_analytics",
+        "read_analytics",
+    ),
+}
+_LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY_NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'traitement' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
+    *_LAZY_NAMES,
     "COVERS",
     "HARDWARE_METHOD",
     "MEASURED_METHOD",
@@ -54,10 +89,10 @@ __all__ = [
     "describe_models",
     "describe_profiles",
     "describe_regions",
-    "fields",
     "estimate",
     "estimate_named",
     "estimate_raw",
+    "fields",
     "footprint",
     "load_config",
     "measure",

@@ -141,6 +141,30 @@ class ProfileConfig(Record):
 
 
 @record
+class AnalyticsConfig(Record):
+    """``analytics:``: how daily counts of GenAI features become tokens (DESIGN.md section 7)."""
+
+    topic_chars: Uncertain = _uncertain("characters of one documentation topic, > 0")
+    prompt_chars: Uncertain = _uncertain("characters of the user's prompt, > 0")
+    chatbot_topics: Uncertain = _uncertain("topics a chatbot conversation reads, > 0")
+    completion_topics: Uncertain = _uncertain("topics a completion reads, > 0")
+    output_chars: Uncertain = _uncertain("characters of a chatbot or completion answer, > 0")
+    chars_per_token: Uncertain = _uncertain("characters per token of the input (English), > 0")
+    translation_output_chars_per_token: Uncertain = _uncertain("characters per token of a translation's output (French, German, Spanish), > 0")
+    portals_total: int = scalar(int, "portals counted by the session and content series, >= 1", ge=1)
+    portals_genai: int = scalar(int, "portals with the GenAI features, >= 1 and <= portals_total", ge=1)
+    source: str = _source()
+
+    def __post_init__(self) -> None:
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, Uncertain) and value.low <= 0:
+                raise ValueError(f"{name} must be > 0, got {value.low}")
+        if self.portals_genai > self.portals_total:
+            raise ValueError(f"portals_genai ({self.portals_genai}) cannot exceed portals_total ({self.portals_total})")
+
+
+@record
 class ModelDefaults(Record):
     hardware: str = scalar(str, "default hardware preset name")
     profile: str = scalar(str, "default usage profile name")
@@ -154,6 +178,7 @@ class ModelFile(Record):
     gpus: dict[str, GpuConfig] = table(GpuConfig, "GPU boards by name")
     hardware: dict[str, HardwareConfig] = table(HardwareConfig, "serving setups by name")
     profiles: dict[str, ProfileConfig] = table(ProfileConfig, "usage profiles by name")
+    analytics: AnalyticsConfig | None = nested(AnalyticsConfig, "assumptions turning analytics counts into tokens", None)
 
     def __post_init__(self) -> None:
         for name, setup in self.hardware.items():

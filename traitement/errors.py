@@ -55,7 +55,7 @@ def format_validation_error(error: Any, model: type | None = None, prefix: str =
     if first["type"] == "json_invalid":
         reason = first.get("ctx", {}).get("error", "not valid JSON")
         return f"{prefix}body: invalid JSON ({reason}) at character {first['loc'][-1]}"
-    loc = tuple(part for part in first["loc"] if part != "body")
+    loc = tuple(part for part in first["loc"] if part not in ("body", "query"))
     where = prefix + ".".join(str(part) for part in loc) if loc else (prefix.rstrip(".") or "input")
     got = first.get("input")
     shown = first["type"] != "missing" and not isinstance(got, (dict, list))

@@ -296,10 +296,12 @@ def json_type(spec: Spec) -> Any:
     return kind | None if spec.optional else kind
 
 
-def pydantic_model(record: type[Record], name: str | None = None) -> Any:
+def pydantic_model(record: type[Record], name: str | None = None, strict: bool = True) -> Any:
     """A pydantic model with ``record``'s fields, bounds and descriptions (for FastAPI and OpenAPI).
 
-    Imported only by the API: the CLI never pays for pydantic.
+    ``strict``: numbers must be JSON numbers (bodies); query parameters, which
+    arrive as text, need ``strict=False``. Imported only by the API: the CLI
+    never pays for pydantic.
     """
     from pydantic import ConfigDict, Field, create_model
 
@@ -312,11 +314,11 @@ def pydantic_model(record: type[Record], name: str | None = None) -> Any:
             bounds = {key: getattr(spec, key) for key in ("ge", "gt", "le", "max_length", "pattern") if getattr(spec, key) is not None}
             if spec.kind is float:
                 bounds["allow_inf_nan"] = False
-            if spec.kind is not str:
+            if spec.kind is not str and strict:
                 bounds["strict"] = True  # JSON numbers only: no booleans, no numeric strings
             definitions[field.name] = (json_type(spec), Field(default, description=spec.description, **bounds))
         elif info.record is not None:
-            definitions[field.name] = (pydantic_model(info.record), Field(default, description=info.description))
+            definitions[field.name] = (pydantic_model(info.record, strict=strict), Field(default, description=info.description))
         else:
             continue  # internal fields (bounds, tables) are not part of request bodies
     return create_model(

@@ -1,0 +1,723 @@
+"""Fluid Topics daily analytics: daily counts of GenAI features -> tokens -> energy and carbon.
+
+The file (``../shared/DESIGN.md`` section 7) gives, per day, how many chatbot
+conversations, completions and translations ran on the portals that have the
+GenAI features, with the portals' sessions and content stocks for context. It
+says nothing about request sizes: the data owner's explanations turn a count
+into characters, and characters into tokens::
+
+    input_chars   translation = topic_chars
+                  completion  = completion_topics x topic_chars + prompt_chars
+                  chatbot     = chatbot_topics    x topic_chars + prompt_chars
+    output_chars  translation = topic_chars, completion and chatbot = output_chars
+    tokens        = chars / chars_per_token  (translation output: translation_output_chars_per_token)
+
+The sizes are assumptions with ranges (``analytics:`` in ``config/config_model.yaml``).
+Energy and carbon then come from :func:`traitement.footprint` over numpy
+columns, three times: central (central sizes, central ``Modele`` and ``Site``),
+low (every input at the bound that lowers energy) and high. Every formula is
+monotone in its inputs, so low <= central <= high holds day by day.
+
+numpy, pandas and matplotlib are imported inside the functions that need them,
+so that ``import traitement`` stays fast for a one-off estimate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from .config import PROJECT_DIR, Config, Uncertain
+from .core import Modele, Site, footprint
+from .errors import ConfigError, InvalidInputError
+from .fields import Record, record, scalar
+from .physics import WH_PER_KWH
+from .presets import modele_from_config, site_from_config
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+PROFILES = ("chatbot", "completion", "translation")
+"""The GenAI features, in the order used everywhere (tables, charts)."""
+SERIES = {"chatbot": "chatbots", "completion": "completions", "translation": "translations"}
+"""Profile -> its series in the file's ``genai`` section."""
+CONTENT_SERIES = ("articles", "books", "topics", "unstructured_documents", "attachments")
+
+DATA_DIR = PROJECT_DIR / "data"
+REAL_FILE = DATA_DIR / "2025-FluidTopics-daily-analytics.yaml"
+"""The partner's file, used by default when present (never committed: see .gitignore)."""
+SAMPLE_FILE = DATA_DIR / "sample-daily-analytics.yaml"
+"""The project's synthetic sample of the same schema (``scripts/make_sample_analytics.py``)."""
+
+MAX_DAILY_COUNT = 10**9
+"""Largest count accepted for one day of one series."""
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+"""Largest analytics file accepted by ``POST /analytics`` (the real file of 2025 is 160 kB)."""
+DAYS_PER_YEAR = 365.0
+
+ASSUMPTIONS = (
+    "topic_chars",
+    "prompt_chars",
+    "chatbot_topics",
+    "completion_topics",
+    "output_chars",
+    "chars_per_token",
+    "translation_output_chars_per_token",
+)
+"""The token assumptions, as named in ``config_model.yaml`` under ``analytics:``."""
+_LOWERS_TOKENS = frozenset({"chars_per_token", "translation_output_chars_per_token"})
+"""Assumptions whose growth lowers the token counts: the low case takes their maximum."""
+
+QUANTITIES = ("energy_kwh", "carbon_gco2eq", "water_l", "carbon_embodied_gco2eq")
+"""Footprint quantities carried per day, each with ``_min`` and ``_max`` columns."""
+COVERS = {
+    "requests": "GenAI requests counted in the file (chatbot conversations, completions, translations); absent days count as zero",
+    "input_tokens": "characters read by the model (topics + prompt) / characters per token",
+    "output_tokens": "characters written by the model / characters per token",
+    "energy_kwh": "facility energy: server IT energy (GPUs + host CPUs) x PUE",
+    "carbon_gco2eq": "scope 2, location-based: facility energy x grid intensity; usage only",
+    "water_l": "on-site cooling water + off-site water of electricity generation",
+    "carbon_embodied_gco2eq": "scope 3: share of the hardware's manufacturing; NOT included in carbon_gco2eq",
+}
+
+
+class AnalyticsFileError(InvalidInputError):
+    """The analytics file is unreadable or breaks the schema; the message names the entry."""
+
+    code = "invalid-analytics-file"
+
+
+class UploadTooLargeError(InvalidInputError):
+    """An uploaded analytics file is larger than :data:`MAX_UPLOAD_BYTES` (HTTP 413)."""
+
+    code = "upload-too-large"
+    http_status = 413
+
+
+# --- the file's schema -----------------------------------------------------------
+
+_FILE = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_date(value: Any) -> dt.date:
+    """A ``date`` from ``'YYYY-MM-DD'`` (or from YAML's unquoted date); anything else is an error."""
+    if type(value) is dt.date:
+        return value
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError as error:
+            raise ValueError(f"not a calendar date ({error})") from None
+    raise ValueError("a date written 'YYYY-MM-DD' is required")
+
+
+class DailyCount(BaseModel):
+    """One entry of a series: ``{date: 'YYYY-MM-DD', count: N}``."""
+
+    model_config = _FILE
+    date: Annotated[dt.date, BeforeValidator(_iso_date)] = Field(description="the day, written 'YYYY-MM-DD'")
+    count: Annotated[int, Field(strict=True, ge=0, le=MAX_DAILY_COUNT)] = Field(description=f"the day's count, an integer from 0 to {MAX_DAILY_COUNT:,}")
+
+
+Series = list[DailyCount]
+
+
+class GenaiSection(BaseModel):
+    model_config = _FILE
+    description: str = ""
+    chatbots: Series
+    completions: Series
+    translations: Series
+
+
+class SessionSection(BaseModel):
+    model_config = _FILE
+    description: str = ""
+    sessions: Series
+
+
+class ContentSection(BaseModel):
+    """Cumulative stocks of content per day (not daily views)."""
+
+    model_config = _FILE
+    description: str = ""
+    articles: Series = []
+    books: Series = []
+    topics: Series = []
+    unstructured_documents: Series = []
+    attachments: Series = []
+
+
+class AnalyticsFile(BaseModel):
+    """The whole file: ``genai`` (required), ``session`` and ``content`` (context, optional)."""
+
+    model_config = _FILE
+    genai: GenaiSection
+    session: SessionSection | None = None
+    content: ContentSection | None = None
+
+
+_SECTIONS: dict[str, type[BaseModel]] = {"genai": GenaiSection, "session": SessionSection, "content": ContentSection}
+
+
+def _entry_path(loc: tuple) -> str:
+    """``('genai', 'chatbots', 12, 'count')`` -> ``'genai.chatbots[12].count'``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _format_file_error(error: ValidationError, source: str) -> str:
+    """One line naming the entry, what is wrong and what is allowed."""
+    errors = error.errors()
+    first = errors[0]
+    loc = tuple(first["loc"])
+    where = f"{source}: {_entry_path(loc) or 'file'}"
+    if first["type"] == "extra_forbidden":
+        parent = loc[:-1]
+        model = AnalyticsFile if not parent else _SECTIONS.get(str(parent[0])) if len(parent) == 1 else DailyCount
+        allowed = ", ".join(model.model_fields) if model is not None else ""
+        message = f"{where}: unknown key; allowed: {allowed}"
+    elif not loc and first["type"] == "model_type":
+        message = f"{where}: must be a mapping with the sections genai, session, content (got {type(first['input']).__name__})"
+    else:
+        message = f"{where}: {first['msg'].removeprefix('Value error, ')}"
+        got = first.get("input")
+        if first["type"] != "missing" and not isinstance(got, (dict, list)):
+            message += f" (got {got!r})"
+        if loc and loc[-1] in DailyCount.model_fields and len(loc) == 4:
+            message += f"; allowed: {DailyCount.model_fields[str(loc[-1])].description}"
+    if len(errors) > 1:
+        message += f" [+{len(errors) - 1} more]"
+    return message
+
+
+def _check_dates(data: AnalyticsFile, source: str) -> None:
+    """No series may give the same day twice; there must be GenAI data."""
+    for section_name in ("genai", "session", "content"):
+        section = getattr(data, section_name)
+        if section is None:
+            continue
+        for series_name in type(section).model_fields:
+            series = getattr(section, series_name)
+            if not isinstance(series, list):
+                continue
+            seen: dict[dt.date, int] = {}
+            for index, entry in enumerate(series):
+                if entry.date in seen:
+                    raise AnalyticsFileError(
+                        f"{source}: {section_name}.{series_name}[{index}].date: duplicated date {entry.date.isoformat()} "
+                        f"(also at [{seen[entry.date]}]); each day may appear once per series"
+                    )
+                seen[entry.date] = index
+    if not any(getattr(data.genai, key) for key in SERIES.values()):
+        raise AnalyticsFileError(f"{source}: genai: no entries in chatbots, completions or translations; nothing to estimate")
+
+
+def parse_analytics(text: str | bytes, source: str = "upload") -> AnalyticsFile:
+    """Parse and validate the YAML text of an analytics file; errors name the entry."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        raw = yaml.load(text, Loader=loader)  # noqa: S506 - a SafeLoader
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise AnalyticsFileError(f"{source}: invalid YAML{where}: {problem}") from None
+    try:
+        data = AnalyticsFile.model_validate(raw)
+    except ValidationError as error:
+        raise AnalyticsFileError(_format_file_error(error, source)) from None
+    _check_dates(data, source)
+    return data
+
+
+def read_analytics(path: Path | str | None = None) -> tuple[Path, AnalyticsFile]:
+    """Read the file at ``path`` (default :func:`default_analytics_path`), at the edge."""
+    path = Path(path) if path is not None else default_analytics_path()
+    try:
+        text = path.read_bytes()
+    except FileNotFoundError:
+        raise AnalyticsFileError(f"{path}: file not found", code="file-not-found") from None
+    except OSError as error:
+        raise AnalyticsFileError(f"{path}: cannot read: {error.strerror}") from None
+    return path, parse_analytics(text, str(path))
+
+
+def default_analytics_path() -> Path:
+    """``data/2025-FluidTopics-daily-analytics.yaml`` where present, else the shipped sample."""
+    return REAL_FILE if REAL_FILE.is_file() else SAMPLE_FILE
+
+
+# --- options shared by the CLI and the API ----------------------------------------
+
+@record
+class AnalyticsOptions(Record):
+    """Site, hardware and size assumptions for an analytics estimate; unset = from config."""
+
+    region: str | None = scalar(str, "region name or ISO 3166 alpha-3 code (see /regions); default from config", None, max_length=64)
+    datacenter: str | None = scalar(str, "datacentre preset (see /regions); default from config", None, max_length=64)
+    hardware: str | None = scalar(str, "hardware preset (see /hardware); default from config", None, max_length=64)
+    batch_size: float | None = scalar(float, "requests served at once, from 1 to 100,000; default from the hardware preset", None, ge=1, le=100_000)
+    gpu_utilisation: float | None = scalar(float, "mean GPU draw as a fraction of board power, from 0 to 1; default from the hardware preset", None, ge=0, le=1)
+    pue: float | None = scalar(float, "power usage effectiveness, from 1 to 3; default from the datacentre", None, ge=1, le=3)
+    carbon_intensity_gco2eq_per_kwh: float | None = scalar(float, "grid intensity in gCO2e/kWh, from 0 to 2000; default from the region", None, ge=0, le=2000)
+    topic_chars: float | None = scalar(
+        float, "characters in one documentation topic, > 0 and <= 1,000,000; default from config (2,000-3,000)", None, gt=0, le=1_000_000
+    )
+    prompt_chars: float | None = scalar(float, "characters in the user's prompt, from 0 to 1,000,000; default from config (400-500)", None, ge=0, le=1_000_000)
+    chatbot_topics: float | None = scalar(float, "topics read by one chatbot conversation, from 1 to 50; default from config (3-10)", None, ge=1, le=50)
+    output_chars: float | None = scalar(
+        float, "characters written by a completion or chatbot answer, > 0 and <= 1,000,000; default from config (200-400)", None, gt=0, le=1_000_000
+    )
+    chars_per_token: float | None = scalar(
+        float, "characters per token of topics, prompts and answers, from 1 to 10; default from config (3.5-4)", None, ge=1, le=10
+    )
+    translation_output_chars_per_token: float | None = scalar(
+        float, "characters per token of translated text, from 1 to 10; default from config (3.5: French, German, Spanish)", None, ge=1, le=10
+    )
+
+
+def parse_options(values: Mapping[str, Any]) -> AnalyticsOptions:
+    """Validate options; a bad value raises a one-line :class:`InvalidInputError` naming the field."""
+    return AnalyticsOptions.from_dict({name: value for name, value in values.items() if value is not None})
+
+
+# --- assumptions and tokens -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Setup:
+    """Everything an analytics estimate depends on besides the counts."""
+
+    hardware: str
+    modele: Modele
+    site: Site
+    sizes: Mapping[str, Uncertain]
+
+    def sizes_at(self, side: Literal["low", "central", "high"]) -> dict[str, float]:
+        """Each size assumption at its central value, or at the bound giving the fewest (most) tokens."""
+        if side == "central":
+            return {name: value.value for name, value in self.sizes.items()}
+        low_side = side == "low"
+        return {name: (value.high if (name in _LOWERS_TOKENS) == low_side else value.low) for name, value in self.sizes.items()}
+
+    def at(self, side: Literal["low", "central", "high"]) -> tuple[Modele, Site, dict[str, float]]:
+        if side == "central":
+            return self.modele, self.site, self.sizes_at("central")
+        return self.modele.at(side), self.site.at(side), self.sizes_at(side)
+
+
+def build_setup(config: Config, options: AnalyticsOptions | None = None) -> Setup:
+    """The serving setup, site and size assumptions from config, with the options' overrides (taken as exact)."""
+    options = options or AnalyticsOptions()
+    settings = config.model.analytics
+    if settings is None:
+        raise ConfigError(f"{config.directory / 'config_model.yaml'}: no 'analytics:' section (the size assumptions of the analytics)")
+    hardware, modele = modele_from_config(config, options.hardware, batch_size=options.batch_size, gpu_utilisation=options.gpu_utilisation)
+    site = site_from_config(
+        config, options.region, options.datacenter, pue=options.pue, carbon_intensity_gco2eq_per_kwh=options.carbon_intensity_gco2eq_per_kwh
+    )
+    sizes = {name: getattr(settings, name) for name in ASSUMPTIONS}
+    for name in ASSUMPTIONS:
+        override = getattr(options, name, None)
+        if override is not None:
+            sizes[name] = Uncertain(value=override)
+    return Setup(hardware=hardware, modele=modele, site=site, sizes=sizes)
+
+
+def tokens_per_request(sizes: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """(input_tokens, output_tokens) of one request of each profile, from the size assumptions.
+
+    The data owner's explanations (DESIGN.md section 7). Values may be floats
+    or numpy arrays; tokens are means, hence not rounded.
+    """
+    topic, prompt, per_token = sizes["topic_chars"], sizes["prompt_chars"], sizes["chars_per_token"]
+    answer_tokens = sizes["output_chars"] / per_token
+    return {
+        "chatbot": ((sizes["chatbot_topics"] * topic + prompt) / per_token, answer_tokens),
+        "completion": ((sizes["completion_topics"] * topic + prompt) / per_token, answer_tokens),
+        "translation": (topic / per_token, topic / sizes["translation_output_chars_per_token"]),
+    }
+
+
+# --- the daily frame and the estimate ---------------------------------------------
+
+
+def _series_frame(series: Series) -> pd.Series:
+    import pandas as pd
+
+    return pd.Series(
+        [entry.count for entry in series],
+        index=pd.DatetimeIndex([entry.date for entry in series], name="date"),
+        dtype="int64",
+    ).sort_index()
+
+
+def daily_counts(data: AnalyticsFile) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Counts per day (rows) and profile (columns) over the GenAI period; absent days are 0.
+
+    The period runs from the first to the last day present in any GenAI
+    series. Returns the frame and, per profile, how many of its days were
+    absent from the file.
+    """
+    counts, reported = _daily(data)
+    return counts, {profile: int((~reported[profile]).sum()) for profile in PROFILES}
+
+
+def _daily(data: AnalyticsFile) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Counts (absent days 0) and whether each day was in the file, per day and profile."""
+    import pandas as pd
+
+    series = {profile: _series_frame(getattr(data.genai, key)) for profile, key in SERIES.items()}
+    dates = pd.DatetimeIndex([]).append([s.index for s in series.values()])
+    days = pd.date_range(dates.min(), dates.max(), freq="D", name="date")
+    aligned = pd.DataFrame({profile: s.reindex(days) for profile, s in series.items()}, index=days)
+    return aligned.fillna(0).astype("int64"), aligned.notna()
+
+
+def _long_daily(counts: pd.DataFrame, reported: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per (date, profile): date, month, profile, requests (and ``reported``)."""
+    import pandas as pd
+
+    long = counts.reset_index().melt(id_vars="date", var_name="profile", value_name="requests")
+    if reported is not None:
+        long["reported"] = reported.reset_index().melt(id_vars="date", var_name="profile", value_name="reported")["reported"].to_numpy()
+    long["profile"] = pd.Categorical(long["profile"], categories=PROFILES)
+    long = long.sort_values(["date", "profile"], kind="stable").reset_index(drop=True)
+    long.insert(1, "month", long["date"].dt.strftime("%Y-%m"))
+    return long
+
+
+def _scenario(long: pd.DataFrame, modele: Modele, site: Site, sizes: Mapping[str, float]) -> dict[str, Any]:
+    """Tokens and footprint of every row, in one vectorised :func:`footprint` call."""
+    import numpy as np
+
+    tokens = tokens_per_request(sizes)
+    codes = long["profile"].cat.codes.to_numpy()
+    input_per_request = np.array([tokens[p][0] for p in PROFILES], dtype=float)[codes]
+    output_per_request = np.array([tokens[p][1] for p in PROFILES], dtype=float)[codes]
+    requests = long["requests"].to_numpy(dtype=float)
+    values = footprint(input_per_request, output_per_request, requests, modele, site)
+    out = {"input_tokens": input_per_request * requests, "output_tokens": output_per_request * requests}
+    out.update({name: values[name] for name in QUANTITIES})
+    return out
+
+
+RANGED = ("input_tokens", "output_tokens", *QUANTITIES)
+"""Columns that carry ``_min`` and ``_max`` companions."""
+SUMMED = ("requests", *(f"{name}{suffix}" for name in RANGED for suffix in ("", "_min", "_max")))
+
+
+def _sums(frame: pd.DataFrame) -> dict[str, float]:
+    return {name: float(frame[name].sum()) for name in SUMMED}
+
+
+@dataclass(frozen=True)
+class AnalyticsResult:
+    """Footprint of a Fluid Topics analytics file: per day, per month, per profile and in total."""
+
+    source: str
+    daily: pd.DataFrame
+    """One row per (date, profile): requests, tokens and footprint with ``_min``/``_max``; ``reported`` is False for absent days."""
+    missing_days: Mapping[str, int]
+    per_request: Mapping[str, Mapping[str, float]]
+    context: Mapping[str, Any]
+    assumptions: Mapping[str, Any]
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def days(self) -> int:
+        return int(self.daily["date"].nunique())
+
+    @property
+    def start(self) -> dt.date:
+        return self.daily["date"].min().date()
+
+    @property
+    def end(self) -> dt.date:
+        return self.daily["date"].max().date()
+
+    def daily_totals(self) -> pd.DataFrame:
+        """One row per day, summed over the profiles."""
+        return self.daily.groupby("date", as_index=False)[list(SUMMED)].sum()
+
+    @property
+    def monthly(self) -> pd.DataFrame:
+        """One row per (month, profile), with ``days`` (days of the period in the month) and ``carbon_share`` of the month."""
+        grouped = self.daily.groupby(["month", "profile"], as_index=False, observed=True)
+        monthly = grouped[list(SUMMED)].sum()
+        monthly.insert(2, "days", grouped["date"].nunique()["date"].to_numpy())
+        month_carbon = monthly.groupby("month")["carbon_gco2eq"].transform("sum")
+        monthly["carbon_share"] = (monthly["carbon_gco2eq"] / month_carbon.where(month_carbon > 0)).fillna(0.0)
+        return monthly
+
+    def monthly_totals(self) -> pd.DataFrame:
+        """One row per month, summed over the profiles."""
+        monthly = self.daily.groupby("month", as_index=False)
+        totals = monthly[list(SUMMED)].sum()
+        totals.insert(1, "days", monthly["date"].nunique()["date"].to_numpy())
+        return totals
+
+    def by_profile(self) -> dict[str, dict[str, float]]:
+        return {profile: _sums(self.daily[self.daily["profile"] == profile]) for profile in PROFILES}
+
+    def total(self) -> dict[str, float]:
+        return _sums(self.daily)
+
+    def per_year(self) -> dict[str, float]:
+        """The totals annualised: total x 365 / days in the period (assumes the period is typical of the year)."""
+        factor = DAYS_PER_YEAR / self.days
+        total = self.total()
+        return {name: value * factor for name, value in total.items()}
+
+    def to_dict(self, daily: bool = True) -> dict[str, Any]:
+        """The JSON shape shared by the CLI's ``--json`` and ``POST /analytics``."""
+        out: dict[str, Any] = {
+            "source": self.source,
+            "period": {"start": self.start.isoformat(), "end": self.end.isoformat(), "days": self.days},
+            "missing_days": dict(self.missing_days),
+            "total": self.total(),
+            "per_year": {"method": f"total x {DAYS_PER_YEAR:g} / {self.days} days", **self.per_year()},
+            "by_profile": self.by_profile(),
+            "per_request": {name: dict(values) for name, values in self.per_request.items()},
+            "monthly_totals": _records(self.monthly_totals()),
+            "monthly": _records(self.monthly),
+            "context": dict(self.context),
+            "assumptions": dict(self.assumptions),
+            "covers": dict(COVERS),
+            "warnings": list(self.warnings),
+        }
+        if daily:
+            frame = self.daily.copy()
+            frame["date"] = frame["date"].dt.strftime("%Y-%m-%d")
+            out["daily"] = _records(frame)
+        return out
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """JSON-ready rows: numpy scalars become Python numbers, categories strings."""
+    rows = frame.astype({name: str for name in frame.columns if str(frame[name].dtype) == "category"}).to_dict(orient="records")
+    return [{key: (value.item() if hasattr(value, "item") else value) for key, value in row.items()} for row in rows]
+
+
+def _context(data: AnalyticsFile, counts: pd.DataFrame, carbon: Mapping[str, float], requests: float, settings: Any) -> dict[str, Any]:
+    """Sessions and content over the GenAI period: carbon per 1,000 sessions, portals, content stocks."""
+    context: dict[str, Any] = {
+        "portals_total": settings.portals_total,
+        "portals_genai": settings.portals_genai,
+        "note": (
+            f"sessions and content cover all {settings.portals_total} portals; only {settings.portals_genai} have the GenAI features, "
+            "so per-session figures average the GenAI footprint over every portal's sessions"
+        ),
+    }
+    if data.session is not None and data.session.sessions:
+        sessions = _series_frame(data.session.sessions).reindex(counts.index)
+        total_sessions = float(sessions.sum())
+        context["sessions"] = total_sessions
+        context["session_days_missing"] = int(sessions.isna().sum())
+        if total_sessions > 0:
+            for suffix in ("", "_min", "_max"):
+                context[f"carbon_gco2eq_per_1000_sessions{suffix}"] = carbon[suffix] / total_sessions * 1000
+            context["requests_per_1000_sessions"] = requests / total_sessions * 1000
+    if data.content is not None:
+        end = counts.index.max()
+        stocks = {}
+        for name in CONTENT_SERIES:
+            series = _series_frame(getattr(data.content, name))
+            series = series[series.index <= end]
+            if len(series):
+                stocks[name] = int(series.iloc[-1])
+        context["content_stock_at_end"] = stocks
+        context["content_note"] = "content series are cumulative stocks (items published), not daily views; attachments are never processed by GenAI"
+    return context
+
+
+def analyse_analytics(config: Config, data: AnalyticsFile, options: AnalyticsOptions | None = None, source: str = "upload") -> AnalyticsResult:
+    """Requests, tokens, energy and carbon per day and profile, with low/central/high values."""
+    setup = build_setup(config, options)
+    counts, reported = _daily(data)
+    missing = {profile: int((~reported[profile]).sum()) for profile in PROFILES}
+    long = _long_daily(counts, reported)
+    scenarios = {side: _scenario(long, *setup.at(side)) for side in ("central", "low", "high")}
+    for name in RANGED:
+        long[name] = scenarios["central"][name]
+        long[f"{name}_min"] = scenarios["low"][name]
+        long[f"{name}_max"] = scenarios["high"][name]
+
+    per_request = _per_request(setup)
+    carbon = {suffix: float(long[f"carbon_gco2eq{suffix}"].sum()) for suffix in ("", "_min", "_max")}
+    context = _context(data, counts, carbon, float(long["requests"].sum()), config.model.analytics)
+    warnings = [f"{SERIES[profile]}: {n} of {len(counts)} days absent from the file, counted as zero requests" for profile, n in missing.items() if n]
+    assumptions = {
+        "hardware": setup.hardware,
+        "region": setup.site.region,
+        "datacenter": setup.site.datacenter,
+        **setup.site.model_dump(exclude={"bounds", "region", "datacenter"}),
+        **setup.modele.model_dump(exclude={"bounds"}),
+        "sizes": {name: {"value": value.value, "min": value.low, "max": value.high} for name, value in setup.sizes.items()},
+        "sizes_source": config.model.analytics.source if config.model.analytics else "",
+    }
+    return AnalyticsResult(
+        source=source,
+        daily=long,
+        missing_days=missing,
+        per_request=per_request,
+        context=context,
+        assumptions=assumptions,
+        warnings=tuple(warnings),
+    )
+
+
+def _per_request(setup: Setup) -> dict[str, dict[str, float]]:
+    """Tokens, energy (Wh) and carbon of ONE request of each profile, central and range."""
+    out: dict[str, dict[str, float]] = {profile: {} for profile in PROFILES}
+    for side, suffix in (("central", ""), ("low", "_min"), ("high", "_max")):
+        modele, site, sizes = setup.at(side)
+        for profile, (input_tokens, output_tokens) in tokens_per_request(sizes).items():
+            values = footprint(input_tokens, output_tokens, 1.0, modele, site)
+            row = out[profile]
+            row[f"input_tokens{suffix}"] = float(input_tokens)
+            row[f"output_tokens{suffix}"] = float(output_tokens)
+            row[f"energy_wh{suffix}"] = float(values["energy_kwh"]) * WH_PER_KWH
+            row[f"carbon_gco2eq{suffix}"] = float(values["carbon_gco2eq"])
+    return out
+
+
+# --- what moves the total ---------------------------------------------------------
+
+
+def analytics_sensitivity(config: Config, data: AnalyticsFile, options: AnalyticsOptions | None = None, quantity: str = "carbon_gco2eq") -> pd.DataFrame:
+    """How far the total of ``quantity`` moves when one uncertain input goes to its low or high bound.
+
+    Every other input stays central. One row per input that moves the total
+    (for a tornado chart), widest first: ``assumption``, ``low_value`` and
+    ``high_value`` (the input's bounds giving the lower and higher total),
+    ``total_low``, ``total_central``, ``total_high``.
+    """
+    import pandas as pd
+
+    if quantity not in QUANTITIES:
+        raise InvalidInputError(f"quantity: unknown quantity {quantity!r}; allowed: {', '.join(QUANTITIES)}")
+    setup = build_setup(config, options)
+    long = _long_daily(_daily(data)[0])
+    central_sizes = setup.sizes_at("central")
+
+    def total(modele: Modele, site: Site, sizes: Mapping[str, float]) -> float:
+        return float(_scenario(long, modele, site, sizes)[quantity].sum())
+
+    central = total(setup.modele, setup.site, central_sizes)
+    low_sizes, high_sizes = setup.sizes_at("low"), setup.sizes_at("high")
+    rows = []
+    for name in ASSUMPTIONS:
+        low_total = total(setup.modele, setup.site, {**central_sizes, name: low_sizes[name]})
+        high_total = total(setup.modele, setup.site, {**central_sizes, name: high_sizes[name]})
+        rows.append((name, low_sizes[name], high_sizes[name], low_total, high_total))
+    for name in setup.modele.bounds:
+        low_modele = setup.modele.model_copy(update={name: getattr(setup.modele.at("low"), name)})
+        high_modele = setup.modele.model_copy(update={name: getattr(setup.modele.at("high"), name)})
+        rows.append(
+            (
+                name,
+                getattr(low_modele, name),
+                getattr(high_modele, name),
+                total(low_modele, setup.site, central_sizes),
+                total(high_modele, setup.site, central_sizes),
+            )
+        )
+    for name in setup.site.bounds:
+        low_site = setup.site.model_copy(update={name: getattr(setup.site.at("low"), name)})
+        high_site = setup.site.model_copy(update={name: getattr(setup.site.at("high"), name)})
+        rows.append(
+            (
+                name,
+                getattr(low_site, name),
+                getattr(high_site, name),
+                total(setup.modele, low_site, central_sizes),
+                total(setup.modele, high_site, central_sizes),
+            )
+        )
+    frame = pd.DataFrame(rows, columns=["assumption", "low_value", "high_value", "total_low", "total_high"])
+    frame.insert(4, "total_central", central)
+    frame = frame[frame["total_high"] - frame["total_low"] > 1e-12 * max(abs(central), 1.0)]
+    frame = frame.assign(width=frame["total_high"] - frame["total_low"]).sort_values("width", ascending=False, kind="stable")
+    return frame.drop(columns="width").reset_index(drop=True)
+
+
+def compare_regions(config: Config, data: AnalyticsFile, options: AnalyticsOptions | None = None, regions: list[str] | None = None) -> pd.DataFrame:
+    """Total energy and carbon of the file in each region (all of config's by default), lowest carbon first."""
+    import pandas as pd
+
+    options = options or AnalyticsOptions()
+    rows = []
+    for name in regions or list(config.site.regions):
+        result = analyse_analytics(config, data, options.model_copy(update={"region": name}))
+        total = result.total()
+        rows.append(
+            {
+                "region": result.assumptions["region"],
+                "carbon_intensity_gco2eq_per_kwh": result.assumptions["carbon_intensity_gco2eq_per_kwh"],
+                **{key: total[key] for key in ("energy_kwh", "carbon_gco2eq", "carbon_gco2eq_min", "carbon_gco2eq_max")},
+            }
+        )
+    return pd.DataFrame(rows).sort_values("carbon_gco2eq", kind="stable").reset_index(drop=True)
+
+
+# --- chart ------------------------------------------------------------------------
+
+
+def plot_analytics(result: AnalyticsResult) -> Figure:
+    """Daily carbon per profile (with the total's low-high band) above monthly carbon per profile.
+
+    Builds a ``matplotlib.figure.Figure`` without pyplot, so no display
+    backend is needed; the caller saves it (``fig.savefig("out.png")``).
+    """
+    import seaborn as sns
+    from matplotlib.figure import Figure
+
+    palette = dict(zip(PROFILES, sns.color_palette("colorblind", len(PROFILES)), strict=True))
+    figure = Figure(figsize=(11, 8), layout="constrained")
+    top, bottom = figure.subplots(2, 1, height_ratios=(3, 2))
+    daily = result.daily
+    for profile in PROFILES:
+        rows = daily[daily["profile"] == profile]
+        carbon_kg = (rows["carbon_gco2eq"] / 1000).where(rows["requests"] > 0)  # a gap, not a dive to -infinity, on days without requests
+        top.plot(rows["date"], carbon_kg, color=palette[profile], linewidth=1.2, label=profile)
+    totals = result.daily_totals()
+    top.fill_between(
+        totals["date"],
+        totals["carbon_gco2eq_min"] / 1000,
+        totals["carbon_gco2eq_max"] / 1000,
+        color="grey",
+        alpha=0.2,
+        label="all profiles: low-high range",
+    )
+    top.plot(totals["date"], totals["carbon_gco2eq"] / 1000, color="black", linewidth=1.2, label="all profiles: central")
+    region = result.assumptions["region"]
+    top.set_title(
+        f"GenAI carbon per day ({result.start} to {result.end}, {result.days} days): "
+        f"{result.assumptions['hardware']}, {region} grid {result.assumptions['carbon_intensity_gco2eq_per_kwh']:g} gCO2e/kWh"
+    )
+    top.set_xlabel("")
+    top.set_ylabel("kgCO2e per day (scope 2, log scale)")
+    top.set_yscale("log")  # the low-high range spans more than a factor of 10: a linear axis would flatten the central lines
+    top.legend(loc="lower left", fontsize="small", ncols=5)
+    monthly = result.monthly.assign(carbon_kgco2eq=lambda f: f["carbon_gco2eq"] / 1000)
+    monthly["month"] = monthly["month"] + " (" + monthly["days"].astype(str) + " d)"
+    sns.barplot(data=monthly, x="month", y="carbon_kgco2eq", hue="profile", hue_order=PROFILES, palette=palette, ax=bottom)
+    bottom.set_title("Carbon per month and profile (central; partial months show their day count)")
+    bottom.set_xlabel("")
+    bottom.set_ylabel("kgCO2e per month")
+    bottom.legend(loc="upper left", fontsize="small")
+    return figure
