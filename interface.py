@@ -3,6 +3,7 @@
     python interface.py --in_tok 2000 --out_tok 500 --region usa
     python interface.py --profile translation --hardware a100 --region FRA --json
     python interface.py regions | hardware | profiles [--json]
+    python interface.py batch requests.csv --group-by region [--json]
 
 Each subcommand parses its arguments, makes one call into ``traitement`` and
 formats the answer. Errors print one line on stderr: exit code 2 for a wrong
@@ -18,6 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import traitement
+from interface_batch import add_batch_arguments, run_batch
 from traitement.errors import CalculatorError, InvalidInputError
 
 PROG = "interface.py"
@@ -213,6 +215,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
     "regions": ("list regions (grid intensity, water) and datacentre presets", lambda p: None, run_regions),
     "hardware": ("list hardware presets and GPU boards", lambda p: None, run_hardware),
     "profiles": ("list usage profiles", lambda p: None, run_profiles),
+    "batch": ("estimate a log of requests (CSV, JSON Lines, Parquet): totals and per group", add_batch_arguments, run_batch),
 }
 
 
