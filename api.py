@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 import traitement
+from api_batch import router as batch_router
 from traitement.errors import CalculatorError, format_validation_error
 
 app = FastAPI(
@@ -78,3 +79,6 @@ async def hardware() -> dict[str, Any]:
 @app.get("/profiles", summary="Usage profiles (typical token counts)")
 async def profiles() -> dict[str, Any]:
     return traitement.describe_profiles(traitement.load_config())
+
+
+app.include_router(batch_router)  # POST /batch: an uploaded log of requests

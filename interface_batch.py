@@ -129,7 +129,7 @@ def format_batch(result: dict[str, Any]) -> str:
         keys = result["group_by"]
         rows = [
             {
-                **{key: group[key] for key in keys},
+                **{key: "(none)" if group[key] is None else group[key] for key in keys},
                 "requests": f"{group['requests']:,}",
                 "energy_kwh": f"{group['energy_kwh']:.4g}",
                 "carbon_gco2eq": f"{group['carbon_gco2eq']:.4g}",

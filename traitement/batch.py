@@ -185,9 +185,8 @@ def summarise(frame: Any, plan: Plan, lines: Any = None, first_line: int = 1) ->
         n = len(frame)
     part.rows = n
     checks = _Checks(n)
-    for name in REQUIRED_COLUMNS:
-        if name not in frame.columns:
-            raise BadRowsError(f"missing column {name!r}; a log needs {' and '.join(REQUIRED_COLUMNS)} (optional: {', '.join(LOG_COLUMNS[2:])})")
+    if n:
+        _require(list(frame.columns), Path("log"))
     numbers = {name: _numbers(frame[name], name, checks) for name in NUMBER_COLUMNS if name in frame.columns}
     count = numbers.get("count", np.ones(n))
     if "count" in frame.columns:
@@ -249,6 +248,7 @@ class _Checks:
         self.bad = np.zeros(n, bool)
 
     def add(self, mask: Any, message: Callable[[int], str], hint_key: str = "", hint: str = "") -> None:
+        hint_key = hint_key and hint
         if mask.any():
             self.items.append((mask, message, hint_key, hint))
             self.bad |= mask
@@ -470,6 +470,16 @@ def detect_format(path: str | os.PathLike, fmt: str | None = None) -> str:
     return EXTENSIONS[suffix]
 
 
+def _require(present: list[str], path: Path) -> list[str]:
+    """``present`` if it holds the required columns, else a one-line error."""
+    missing = [name for name in REQUIRED_COLUMNS if name not in present]
+    if missing:
+        raise BadRowsError(
+            f"{path.name}: missing column {missing[0]!r}; a log needs {' and '.join(REQUIRED_COLUMNS)} (optional: {', '.join(LOG_COLUMNS[2:])})"
+        )
+    return present
+
+
 class _NeedExactPass(Exception):
     """The fast reader cannot parse the file as typed: read it line by line to find the bad lines."""
 
@@ -493,7 +503,7 @@ class Reader:
         import pyarrow.csv as pacsv
 
         header = self._csv_header()
-        present = [name for name in LOG_COLUMNS if name in header]
+        present = _require([name for name in LOG_COLUMNS if name in header], self.path)
         text = pa.dictionary(pa.int32(), pa.string())
         types = {name: (pa.string() if self.numbers_as_text else pa.float64()) for name in NUMBER_COLUMNS}
         types.update({name: text for name in (*SITE_COLUMNS, *LABEL_COLUMNS)}, timestamp=pa.string())
@@ -504,12 +514,15 @@ class Reader:
             return "skip"
 
         stream = pa.OSFile(str(self.path))
-        reader = pacsv.open_csv(
-            stream,
-            read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES),
-            parse_options=pacsv.ParseOptions(ignore_empty_lines=False, invalid_row_handler=on_invalid),
-            convert_options=pacsv.ConvertOptions(include_columns=present, column_types=types, strings_can_be_null=True),
-        )
+        try:
+            reader = pacsv.open_csv(
+                stream,
+                read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES),
+                parse_options=pacsv.ParseOptions(ignore_empty_lines=False, invalid_row_handler=on_invalid),
+                convert_options=pacsv.ConvertOptions(include_columns=present, column_types=types, strings_can_be_null=True),
+            )
+        except pa.ArrowInvalid as error:
+            raise _NeedExactPass(str(error)) from None
         line = 2
         while True:
             try:
@@ -527,7 +540,7 @@ class Reader:
     def _csv_header(self) -> list[str]:
         import csv
 
-        with open(self.path, newline="", encoding="utf-8-sig") as handle:
+        with open(self.path, newline="", encoding="utf-8-sig", errors="replace") as handle:
             return [name.strip() for name in next(csv.reader(handle), [])]
 
     def _jsonl(self, progress: Callable[[int], None]) -> Iterator[tuple[Any, int]]:
@@ -542,7 +555,10 @@ class Reader:
             for batch in reader:
                 names = [name for name in LOG_COLUMNS if name in batch.schema.names]
                 arrays = [batch.column(name) for name in names]
-                arrays = [pc.dictionary_encode(a) if n in (*SITE_COLUMNS, *LABEL_COLUMNS) and pa.types.is_string(a.type) else a for n, a in zip(names, arrays)]
+                arrays = [
+                    pc.dictionary_encode(a) if n in (*SITE_COLUMNS, *LABEL_COLUMNS) and pa.types.is_string(a.type) else a
+                    for n, a in zip(names, arrays, strict=True)
+                ]
                 yield pa.RecordBatch.from_arrays(arrays, names=names).to_pandas(), line
                 line += batch.num_rows
                 progress(stream.tell())
@@ -556,7 +572,7 @@ class Reader:
             handle = pq.ParquetFile(str(self.path))
         except OSError as error:
             raise InvalidInputError(f"{self.path.name}: not a readable Parquet file ({error})", code="unreadable-log") from None
-        present = [name for name in LOG_COLUMNS if name in handle.schema_arrow.names]
+        present = _require([name for name in LOG_COLUMNS if name in handle.schema_arrow.names], self.path)
         handle = pq.ParquetFile(str(self.path), read_dictionary=[n for n in present if n in (*SITE_COLUMNS, *LABEL_COLUMNS)])
         row = 1
         for batch in handle.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=present):
@@ -571,7 +587,7 @@ class Reader:
         if self.fmt == "csv":
             import csv
 
-            with open(self.path, newline="", encoding="utf-8-sig") as handle:
+            with open(self.path, newline="", encoding="utf-8-sig", errors="replace") as handle:
                 reader = csv.reader(handle)
                 header = [name.strip() for name in next(reader, [])]
                 rows, lines, errors = [], [], []
@@ -588,7 +604,7 @@ class Reader:
                         rows, lines, errors = [], [], []
                 yield pd.DataFrame(rows, columns=header, dtype=object), lines, errors
         else:
-            with open(self.path, encoding="utf-8") as handle:
+            with open(self.path, encoding="utf-8", errors="replace") as handle:
                 rows, lines, errors = [], [], []
                 for number, text in enumerate(handle, 1):
                     if not text.strip():
