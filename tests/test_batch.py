@@ -173,6 +173,17 @@ def test_dask_engine_numbers_bad_lines_across_partitions(tmp_path, monkeypatch):
     assert caught.value.lines == [(252, "input_tokens: not a number (got 'many')")]
 
 
+@pytest.mark.parametrize("group_by", [[], GROUPS])
+def test_sums_before_footprint_equal_footprint_per_row(monkeypatch, group_by):
+    """The hardware method is linear in tokens x count: summing rows first changes nothing."""
+    frame = random_log(3000)
+    summed_first = estimate_frame(frame, CONFIG, group_by=group_by)
+    monkeypatch.setattr(batch, "AGGREGATE_FIRST", False)
+    monkeypatch.setattr(batch, "PARALLEL_ROWS", 1000)  # the threaded per-row path too
+    per_row = estimate_frame(frame, CONFIG, group_by=group_by)
+    assert_same(summed_first, per_row)
+
+
 def test_group_sums_equal_totals(tmp_path):
     result = estimate_log(save(random_log(500), tmp_path, "parquet"), CONFIG, group_by=["month", "region", "hardware"])
     assert {g["month"] for g in result["groups"]} == {"2025-01", "2025-02"}

@@ -51,6 +51,14 @@ SUMS = ("requests", "input_tokens", "output_tokens", *(f"{name}{suffix}" for nam
 """The summed columns of every total and group, in output order."""
 _SIDES = (("", None), ("_min", "low"), ("_max", "high"))
 _INTEGER_SUMS = ("requests", "input_tokens", "output_tokens")
+# Position in SUMS of [requests, tokens in, tokens out, quantities central..., low..., high...].
+_SUM_ORDER = [0, 1, 2, *(3 + side * len(QUANTITIES) + q for q in range(len(QUANTITIES)) for side in range(3))]
+LINEAR_METHODS = frozenset({HARDWARE_METHOD})
+"""Methods whose figures are linear in tokens x count: rows are summed per (setup, group) before footprint."""
+AGGREGATE_FIRST = True
+"""False: run footprint over every row even for a linear method (the tests compare both)."""
+PARALLEL_ROWS = 200_000
+"""Blocks with at least this many rows and several setups use a thread per core."""
 
 MAX_SHOWN = 10
 """Bad rows named in an error message; the rest are counted."""
@@ -174,22 +182,25 @@ def summarise(frame: Any, plan: Plan, lines: Any = None, first_line: int = 1) ->
     import numpy as np
 
     n = len(frame)
-    line_of = np.asarray(lines, dtype=np.int64) if lines is not None else first_line + np.arange(n, dtype=np.int64)
+    line_of = np.asarray(lines, dtype=np.int64) if lines is not None else None
     columns = [name for name in LOG_COLUMNS if name in frame.columns]
     part = Partial()
     # A blank line (every cell empty) is not a request: counted, not estimated.
-    blank = np.logical_and.reduce([frame[name].isna().to_numpy() for name in columns]) if columns else np.zeros(n, bool)
+    blank = frame["input_tokens"].isna().to_numpy() if "input_tokens" in frame.columns else np.ones(n, bool)
+    if blank.any():
+        blank = blank & np.logical_and.reduce([frame[name].isna().to_numpy() for name in columns])
     if blank.any():
         part.blank = int(blank.sum())
-        frame, line_of = frame[~blank], line_of[~blank]
+        line_of = (first_line + np.arange(n, dtype=np.int64) if line_of is None else line_of)[~blank]
+        frame = frame[~blank]
         n = len(frame)
     part.rows = n
     checks = _Checks(n)
     if n:
         _require(list(frame.columns), Path("log"))
     numbers = {name: _numbers(frame[name], name, checks) for name in NUMBER_COLUMNS if name in frame.columns}
-    count = numbers.get("count", np.ones(n))
-    if "count" in frame.columns:
+    count = numbers.get("count")
+    if count is not None:
         count = np.where(np.isnan(count), 1.0, count)
     keys = {name: _names(frame, name, plan, checks, part) for name in (*SITE_COLUMNS, *LABEL_COLUMNS)}
     if "timestamp" in frame.columns:
@@ -201,7 +212,7 @@ def summarise(frame: Any, plan: Plan, lines: Any = None, first_line: int = 1) ->
     bad = checks.bad
     if bad.any():
         part.bad = int(bad.sum())
-        part.errors = checks.describe(line_of)
+        part.errors = checks.describe(first_line + np.arange(n, dtype=np.int64) if line_of is None else line_of)
         return part
     if n == 0:
         return part
@@ -210,31 +221,90 @@ def summarise(frame: Any, plan: Plan, lines: Any = None, first_line: int = 1) ->
     group_code, group_labels = _combine([keys[key] for key in plan.group_by], n)
     setup_code, setup_labels = _combine([keys[name] for name in SITE_COLUMNS], n)
     n_groups = len(group_labels)
-    acc = np.zeros((n_groups, len(SUMS)))
-    index = {name: i for i, name in enumerate(SUMS)}
-    input_tokens, output_tokens = numbers["input_tokens"], numbers["output_tokens"]
-    for code, (hardware, region, datacenter) in enumerate(setup_labels):
-        rows = slice(None) if len(setup_labels) == 1 else setup_code == code
-        if not isinstance(rows, slice) and not rows.any():
-            continue
-        groups, weight = group_code[rows], count[rows]
-        columns_in, columns_out = input_tokens[rows], output_tokens[rows]
+    if plan.method in LINEAR_METHODS and AGGREGATE_FIRST:
+        acc = _linear_sums(numbers["input_tokens"], numbers["output_tokens"], count, setup_code, setup_labels, group_code, n_groups, plan)
+        for code, labels in enumerate(group_labels):
+            if acc[code, 0] > 0:
+                part.sums[labels] = acc[code]
+        return part
+    columns = {"input_tokens": numbers["input_tokens"], "output_tokens": numbers["output_tokens"], "count": count}
+    if n_groups > 1:
+        columns["group"] = group_code
+    starts = [0, n]
+    used = [code for code in range(len(setup_labels))]
+    if len(setup_labels) > 1:
+        # Rows of one setup side by side (a stable radix sort of small codes), so each setup is one slice.
+        order = np.argsort(setup_code.astype(np.int16 if len(setup_labels) < 1 << 15 else np.int64), kind="stable")
+        columns = {name: None if values is None else np.take(values, order) for name, values in columns.items()}
+        sizes = np.bincount(setup_code, minlength=len(setup_labels))
+        starts = np.concatenate([[0], np.cumsum(sizes)])
+        used = np.flatnonzero(sizes).tolist()
 
-        def add(name: str, values: Any, groups: Any = groups) -> None:
-            acc[:, index[name]] += np.bincount(groups, weights=np.broadcast_to(values, groups.shape), minlength=n_groups)
+    def setup_sums(code: int) -> Any:
+        """The SUMS of one setup's rows, per group: footprint central, low and high over the slice."""
+        rows = slice(int(starts[code]), int(starts[code + 1]))
+        tokens_in, tokens_out = columns["input_tokens"][rows], columns["output_tokens"][rows]
+        weight = 1.0 if count is None else columns["count"][rows]
+        sums = [np.broadcast_to(weight, tokens_in.shape), tokens_in * weight, tokens_out * weight]
+        for _, side in _SIDES:
+            modele, site = plan.setups(*setup_labels[code])[side]
+            values = footprint(tokens_in, tokens_out, weight, modele, site, plan.method)
+            sums += [values[name] for name in QUANTITIES]
+        out = np.empty((n_groups, len(SUMS)))
+        for column, position in enumerate(_SUM_ORDER):
+            if n_groups == 1:
+                out[0, column] = np.add.reduce(sums[position], axis=None)
+            else:
+                out[:, column] = np.bincount(columns["group"][rows], weights=sums[position], minlength=n_groups)
+        return out
 
-        add("requests", weight)
-        add("input_tokens", columns_in * weight)
-        add("output_tokens", columns_out * weight)
-        for suffix, side in _SIDES:
-            modele, site = plan.setups(hardware, region, datacenter)[side]
-            values = footprint(columns_in, columns_out, weight, modele, site, plan.method)
-            for name in QUANTITIES:
-                add(name + suffix, values[name])
+    if len(used) > 1 and n >= PARALLEL_ROWS:
+        # numpy releases the GIL on large arrays: setups run side by side on the cores.
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(len(used), os.cpu_count() or 1)) as pool:
+            acc = sum(pool.map(setup_sums, used))
+    else:
+        acc = sum(setup_sums(code) for code in used)
     for code, labels in enumerate(group_labels):
         if acc[code, 0] > 0:
             part.sums[labels] = acc[code]
     return part
+
+
+def _linear_sums(tokens_in: Any, tokens_out: Any, count: Any, setup_code: Any, setup_labels: list, group_code: Any, n_groups: int, plan: Plan) -> Any:
+    """SUMS per group when every quantity is linear in (tokens x count), as with the ``hardware`` method.
+
+    busy_s = (input_tokens / prefill + output_tokens / decode) x count, and
+    every energy, carbon and water figure is busy_s times constants of the
+    setup and site. So the sum over rows equals :func:`footprint` applied to
+    the per-(setup, group) sums of input_tokens x count and output_tokens x count:
+    three weighted counts per row, then footprint over the group columns.
+    ``tests/test_batch.py`` checks this against footprint over the rows.
+    """
+    import numpy as np
+
+    n_setups = len(setup_labels)
+    cell = setup_code * n_groups + group_code if n_setups > 1 else group_code
+    size = n_setups * n_groups
+    if count is None:
+        requests = np.bincount(cell, minlength=size).astype(np.float64)
+        sum_in = np.bincount(cell, weights=tokens_in, minlength=size)
+        sum_out = np.bincount(cell, weights=tokens_out, minlength=size)
+    else:
+        requests = np.bincount(cell, weights=count, minlength=size)
+        sum_in = np.bincount(cell, weights=tokens_in * count, minlength=size)
+        sum_out = np.bincount(cell, weights=tokens_out * count, minlength=size)
+    requests, sum_in, sum_out = (a.reshape(n_setups, n_groups) for a in (requests, sum_in, sum_out))
+    acc = np.zeros((n_groups, len(SUMS)))
+    for code in np.flatnonzero(requests.sum(axis=1)).tolist():  # a loop over setups, not rows
+        sums = [requests[code], sum_in[code], sum_out[code]]
+        for _, side in _SIDES:
+            modele, site = plan.setups(*setup_labels[code])[side]
+            values = footprint(sum_in[code], sum_out[code], 1.0, modele, site, plan.method)
+            sums += [values[name] for name in QUANTITIES]
+        acc += np.stack([sums[position] for position in _SUM_ORDER], axis=1)
+    return acc
 
 
 class _Checks:
@@ -270,11 +340,19 @@ def _numbers(series: Any, name: str, checks: _Checks) -> Any:
     import numpy as np
     import pandas as pd
 
-    missing = series.isna().to_numpy()
-    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+    kind = getattr(series.dtype, "kind", "O") if isinstance(series.dtype, np.dtype) else "O"
+    if kind in "iu":  # numpy integers: no missing value possible
+        values = series.to_numpy().astype(np.float64)
+        missing = not_number = np.zeros(len(series), bool)
+    elif kind == "f":
+        values = series.to_numpy()
+        missing, not_number = np.isnan(values), np.zeros(len(series), bool)
+    elif pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        missing = series.isna().to_numpy()
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
         not_number = np.zeros(len(series), bool)
     else:
+        missing = series.isna().to_numpy()
         try:
             values = series.astype("float64").to_numpy(dtype=np.float64, na_value=np.nan)
         except (ValueError, TypeError):
@@ -285,6 +363,12 @@ def _numbers(series: Any, name: str, checks: _Checks) -> Any:
             is_bool = series.map(lambda value: isinstance(value, bool), na_action="ignore").fillna(False).to_numpy(bool)
             not_number |= is_bool
             values = np.where(is_bool, np.nan, values)
+    with np.errstate(invalid="ignore"):
+        fine = (values >= 1) & (values <= _MAXIMA[name]) & (values == np.floor(values))
+    if name == "count":
+        fine |= missing
+    if fine.all():
+        return values
     raw = series.to_numpy()
     rule = _RULES[name]
     if name != "count":
@@ -311,8 +395,11 @@ def _names(frame: Any, column: str, plan: Plan, checks: _Checks, part: Partial) 
             return None
         part.defaulted[column] = n
         return np.zeros(n, np.int64), [default]
-    codes, uniques = pd.factorize(frame[column], use_na_sentinel=True)
-    codes = np.asarray(codes, dtype=np.int64)
+    series = frame[column]
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        codes, uniques = series.cat.codes.to_numpy(), list(series.cat.categories)
+    else:
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
     labels: list[Any] = []
     position: dict[Any, int] = {}
     to_label = np.empty(len(uniques) + 1, np.int64)
@@ -329,8 +416,9 @@ def _names(frame: Any, column: str, plan: Plan, checks: _Checks, part: Partial) 
         if position[label] == len(labels):
             labels.append(label)
         to_label[i] = position[label]
-    codes = np.where(codes < 0, len(uniques), codes)
-    empty = int((codes == len(uniques)).sum())
+    empty = int((codes < 0).sum())
+    if empty:
+        codes = np.where(codes < 0, len(uniques), codes)
     if empty and default is not None:
         part.defaulted[column] = empty
     if unknown.any():
@@ -358,17 +446,21 @@ def _times(series: Any, plan: Plan, checks: _Checks, part: Partial) -> dict[str,
     checks.add(unparsed, lambda i: f"timestamp: not a date and time (got {raw[i]!r})", "timestamp", hint)
     if set(plan.group_by) & {"day", "month"}:
         checks.add(missing, lambda i: "timestamp: missing (needed to group by day or month)", "timestamp", hint)
-    good = values[~np.isnat(values)]
-    if len(good):
-        part.first, part.last = good.min(), good.max()
+    as_s = values.view(np.int64)
+    good = ~np.isnat(values)
+    if good.all():
+        part.first, part.last = values[as_s.argmin()], values[as_s.argmax()]
+    elif good.any():
+        part.first, part.last = values[good].min(), values[good].max()
     out = {}
-    for key, unit in (("day", "D"), ("month", "M")):
+    for key in set(plan.group_by) & {"day", "month"}:  # only computed when grouped by
+        unit = "D" if key == "day" else "M"
         steps = values.astype(f"datetime64[{unit}]")
         ok = ~np.isnat(steps)
         if not ok.any():
             out[key] = (np.zeros(len(values), np.int64), [None])
             continue
-        as_int = steps.astype(np.int64)
+        as_int = steps.view(np.int64)
         low = as_int[ok].min()
         codes = np.where(ok, as_int - low, 0)
         present = np.flatnonzero(np.bincount(codes[ok], minlength=1))
@@ -394,13 +486,12 @@ def _combine(keys: list[tuple[Any, list] | None], n: int) -> tuple[Any, list[tup
     for _, labels in keys:
         space *= len(labels)
     if space <= 1 << 16:
-        used = np.flatnonzero(np.bincount(combined, minlength=space))
-        remap = np.zeros(space, np.int64)
-        remap[used] = np.arange(len(used))
-        codes = remap[combined]
-    else:
-        codes, used = pd.factorize(combined, sort=True)
-        codes = np.asarray(codes, np.int64)
+        # Small: the combined code is the group; combinations without rows sum to zero and are dropped.
+        import itertools
+
+        return combined, list(itertools.product(*(labels for _, labels in keys)))
+    codes, used = pd.factorize(combined, sort=True)
+    codes = np.asarray(codes, np.int64)
     labels = []
     for value in used:  # a loop over groups, not rows
         parts = []
