@@ -456,14 +456,18 @@ def _times(series: Any, plan: Plan, checks: _Checks, part: Partial) -> dict[str,
     for key in set(plan.group_by) & {"day", "month"}:  # only computed when grouped by
         unit = "D" if key == "day" else "M"
         steps = values.astype(f"datetime64[{unit}]")
-        ok = ~np.isnat(steps)
-        if not ok.any():
+        ok = good if not good.all() else None
+        if ok is not None and not ok.any():
             out[key] = (np.zeros(len(values), np.int64), [None])
             continue
         as_int = steps.view(np.int64)
-        low = as_int[ok].min()
-        codes = np.where(ok, as_int - low, 0)
-        present = np.flatnonzero(np.bincount(codes[ok], minlength=1))
+        if ok is None:
+            low = as_int.min()
+            codes = as_int - low
+        else:
+            low = as_int[ok].min()
+            codes = np.where(ok, as_int - low, 0)
+        present = np.flatnonzero(np.bincount(codes if ok is None else codes[ok], minlength=1))
         remap = np.zeros(codes.max() + 1, np.int64)
         remap[present] = np.arange(len(present))
         labels = [str(np.datetime64(int(low + p), unit)) for p in present]  # a loop over distinct days
@@ -584,6 +588,8 @@ class Reader:
     unit: str = "B"
     total: int = 0
     numbers_as_text: bool = False
+    skip: frozenset[str] = frozenset()
+    """Columns not read (a ``model`` column when not grouping by it: a label only)."""
 
     def blocks(self, progress: Callable[[int], None] | None = None) -> Iterator[tuple[Any, int]]:
         """``(frame, first_line)`` for each block; ``first_line`` is the file line (or Parquet row) of its first row."""
@@ -594,7 +600,7 @@ class Reader:
         import pyarrow.csv as pacsv
 
         header = self._csv_header()
-        present = _require([name for name in LOG_COLUMNS if name in header], self.path)
+        present = _require([name for name in LOG_COLUMNS if name in header and name not in self.skip], self.path)
         text = pa.dictionary(pa.int32(), pa.string())
         types = {name: (pa.string() if self.numbers_as_text else pa.float64()) for name in NUMBER_COLUMNS}
         types.update({name: text for name in (*SITE_COLUMNS, *LABEL_COLUMNS)}, timestamp=pa.string())
@@ -663,13 +669,19 @@ class Reader:
             handle = pq.ParquetFile(str(self.path))
         except OSError as error:
             raise InvalidInputError(f"{self.path.name}: not a readable Parquet file ({error})", code="unreadable-log") from None
-        present = _require([name for name in LOG_COLUMNS if name in handle.schema_arrow.names], self.path)
+        present = _require([name for name in LOG_COLUMNS if name in handle.schema_arrow.names and name not in self.skip], self.path)
         handle = pq.ParquetFile(str(self.path), read_dictionary=[n for n in present if n in (*SITE_COLUMNS, *LABEL_COLUMNS)])
         row = 1
-        for batch in handle.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=present):
-            yield batch.to_pandas(), row
-            row += batch.num_rows
-            progress(row - 1)
+        for group in range(handle.num_row_groups):
+            if handle.metadata.row_group(group).num_rows <= 4 * PARQUET_BATCH_ROWS:
+                # A row group of moderate size: decoded on all cores at once.
+                batches = [handle.read_row_group(group, columns=present, use_threads=True)]
+            else:
+                batches = handle.iter_batches(batch_size=PARQUET_BATCH_ROWS, row_groups=[group], columns=present)
+            for batch in batches:
+                yield batch.to_pandas(), row
+                row += batch.num_rows
+                progress(row - 1)
 
     def exact_blocks(self) -> Iterator[tuple[Any, Any, list[tuple[int, str]]]]:
         """``(frame of text, line numbers, structural errors)`` read line by line: only run to locate bad lines."""
@@ -758,6 +770,8 @@ def estimate_log(
     """
     plan = make_plan(config, hardware, region, datacenter, method, group_by)
     reader = open_log(path, fmt)
+    if "model" not in plan.group_by:
+        reader.skip = frozenset({"model"})
     name = source or reader.path.name
     if engine not in ENGINES:
         raise InvalidInputError(f"engine: unknown engine {engine!r}; allowed: {', '.join(ENGINES)}", code="unknown-engine")
@@ -866,7 +880,11 @@ def report(total: Partial, plan: Plan, *, source: str, fmt: str, engine: str) ->
     """The JSON shape shared by the CLI's ``--json`` and ``POST /batch``."""
 
     def numbers(sums: Any) -> dict[str, Any]:
-        return {name: (round(float(value)) if name in _INTEGER_SUMS else float(value)) for name, value in zip(SUMS, sums, strict=True)}
+        values = sums.tolist()
+        out = dict(zip(SUMS, values, strict=True))
+        for name in _INTEGER_SUMS:
+            out[name] = round(out[name])
+        return out
 
     import numpy as np
 
