@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 import traitement
+from api_batch import router as batch_router
 from traitement.errors import CalculatorError, InvalidInputError, format_validation_error
 from traitement.fields import pydantic_model
 
@@ -160,3 +161,6 @@ async def analytics(file: UploadFile, options: Annotated[AnalyticsOptionsQuery, 
     request = traitement.AnalyticsOptions.from_dict(options.model_dump(exclude_none=True))  # type: ignore[attr-defined]
     result = traitement.analyse_analytics(traitement.load_config(), traitement.parse_analytics(data, name), request, source=name)
     return result.to_dict()
+
+
+app.include_router(batch_router)  # POST /batch: an uploaded log of requests

@@ -6,6 +6,7 @@
     python interface.py regions | hardware | profiles | models [--json]
     python interface.py measure --region FRA --out_tok 400 -- COMMAND ARGS...
     python interface.py compare --model mistral-small --out_tok 400 --region FRA -- COMMAND ARGS...
+    python interface.py batch requests.csv --group-by region [--json]
 
 Each subcommand parses its arguments, makes one call into ``traitement`` and
 formats the answer. Errors print one line on stderr: exit code 2 for a wrong
@@ -24,6 +25,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import traitement
+from interface_batch import add_batch_arguments, run_batch
 from traitement.config import user_config_path
 from traitement.errors import CalculatorError, InvalidInputError
 from traitement.measurement import MeasureOptions, compare, resolve_country, save_profile
@@ -653,6 +655,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
     "measure": ("run a command and measure its energy and carbon with CodeCarbon (offline)", add_measure_arguments, run_measure),
     "compare": ("compare a measured local run with an API model for the same tokens", add_compare_arguments, run_compare),
     "analytics": ("footprint of a Fluid Topics daily analytics file, per day, month and profile", add_analytics_arguments, run_analytics),
+    "batch": ("estimate a log of requests (CSV, JSON Lines, Parquet): totals and per group", add_batch_arguments, run_batch),
 }
 
 

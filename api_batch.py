@@ -1,0 +1,134 @@
+"""``POST /batch``: estimate an uploaded log of requests (included by ``api.app``).
+
+The upload is a multipart form with one file field (``file``), or the raw file
+as the body with ``?format=csv|jsonl|parquet``. It is counted while it
+arrives: past the size limit (``$GENAI_CARBON_BATCH_MAX_BYTES``, default
+50 MiB) the answer is 413 and the rest is not read. The answer has the same
+keys as ``python interface.py batch FILE --json``; bad rows answer 422 naming
+their lines.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.formparsers import MultiPartException, MultiPartParser
+
+import traitement
+from traitement.batch import EXTENSIONS, FORMATS, GROUP_BY, detect_format, estimate_log
+from traitement.errors import CalculatorError, InvalidInputError
+
+MAX_BYTES_ENV = "GENAI_CARBON_BATCH_MAX_BYTES"
+DEFAULT_MAX_BYTES = 50 << 20
+
+router = APIRouter()
+_GROUP_BY_HELP = f"sum per value of these columns (repeat or comma-separate): {', '.join(GROUP_BY)}"
+
+
+class UploadTooLargeError(CalculatorError):
+    """The upload is larger than the configured limit."""
+
+    code = "upload-too-large"
+    http_status = 413
+
+
+def max_upload_bytes() -> int:
+    """The upload limit in bytes: ``$GENAI_CARBON_BATCH_MAX_BYTES`` or 50 MiB."""
+    value = os.environ.get(MAX_BYTES_ENV)
+    return int(value) if value else DEFAULT_MAX_BYTES
+
+
+def _too_large(limit: int) -> UploadTooLargeError:
+    return UploadTooLargeError(f"upload larger than the limit of {limit:,} bytes (set {MAX_BYTES_ENV} to change it)")
+
+
+async def _limited(request: Request, limit: int) -> AsyncIterator[bytes]:
+    """The body as it arrives; stops with 413 once more than ``limit`` bytes came."""
+    received = 0
+    async for chunk in request.stream():
+        received += len(chunk)
+        if received > limit:
+            raise _too_large(limit)
+        yield chunk
+
+
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {"type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}},
+            },
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
+
+
+@router.post("/batch", summary="Estimate an uploaded log of requests (CSV, JSON Lines, Parquet)", openapi_extra=_UPLOAD_BODY)
+async def batch(
+    request: Request,
+    group_by: Annotated[list[str], Query(description=_GROUP_BY_HELP)] = [],  # noqa: B006 - FastAPI copies defaults
+    hardware: Annotated[str | None, Query(max_length=64, description="hardware of rows without one (default from config)")] = None,
+    region: Annotated[str | None, Query(max_length=64, description="region of rows without one (default from config)")] = None,
+    datacenter: Annotated[str | None, Query(max_length=64, description="datacentre of rows without one (default from config)")] = None,
+    method: Annotated[str, Query(max_length=32, description="hardware (default) or seed-quadratic")] = "hardware",
+    format: Annotated[str | None, Query(max_length=16, description=f"{', '.join(FORMATS)}; default from the uploaded file name")] = None,  # noqa: A002
+) -> dict[str, Any]:
+    """Same keys as the CLI's `batch --json`. 413 past the size limit, 422 for bad rows (with their line numbers)."""
+    limit = max_upload_bytes()
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    if format is not None:
+        format = detect_format("upload", format)  # noqa: A001 - checked before it names a file
+    keys = [key for value in group_by for key in value.split(",") if key.strip()]
+    with tempfile.TemporaryDirectory(prefix="genai-batch-") as folder:
+        name, path = await _save_upload(request, limit, Path(folder), format)
+        return await run_in_threadpool(
+            estimate_log,
+            path,
+            traitement.load_config(),
+            fmt=format,
+            hardware=hardware,
+            region=region,
+            datacenter=datacenter,
+            method=method,
+            group_by=keys,
+            source=name,
+        )
+
+
+async def _save_upload(request: Request, limit: int, folder: Path, fmt: str | None) -> tuple[str, Path]:
+    """Write the uploaded file into ``folder``; returns its name and path."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        try:
+            form = await MultiPartParser(request.headers, _limited(request, limit), max_files=1, max_fields=10).parse()
+        except MultiPartException as error:
+            raise InvalidInputError(f"file: {error.message}") from None
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise InvalidInputError("file: missing; send the log as a multipart file field named 'file'")
+        name = Path(upload.filename or "upload").name
+        if fmt is None and Path(name).suffix.lower() not in EXTENSIONS:
+            raise InvalidInputError(f"format: cannot tell the format of {name!r}; name the file .csv, .jsonl or .parquet, or add ?format=")
+        path = folder / ("upload" + (Path(name).suffix.lower() if fmt is None else f".{fmt}"))
+        with open(path, "wb") as out:
+            while chunk := await upload.read(1 << 20):
+                out.write(chunk)
+        await upload.close()
+        return name, path
+    if fmt is None:
+        raise InvalidInputError("format: needed with a raw body; add ?format=csv, jsonl or parquet (or upload a multipart file)")
+    path = folder / f"upload.{fmt}"
+    with open(path, "wb") as out:
+        async for chunk in _limited(request, limit):
+            out.write(chunk)
+    return f"upload.{fmt}", path

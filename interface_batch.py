@@ -1,0 +1,141 @@
+"""The ``batch`` subcommand: estimate a log of requests (CSV, JSON Lines, Parquet).
+
+    python interface.py batch data/sample_requests.csv --group-by region
+    python interface.py batch log.parquet --group-by day --csv by_day.csv --json
+
+Parses the options, makes one call (:func:`traitement.batch.estimate_log`) and
+formats the answer; the heavy libraries are imported by that call only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
+
+
+def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
+    from traitement.batch import ENGINES, FORMATS, GROUP_BY
+
+    parser.add_argument("file", metavar="FILE", help="log of requests: .csv, .jsonl or .parquet with input_tokens and output_tokens columns")
+    parser.add_argument("--format", dest="fmt", choices=FORMATS, help="file format (default: from the extension)")
+    parser.add_argument(
+        "--group-by", nargs="+", default=[], metavar="COL", help=f"sum per value of these columns: {', '.join(GROUP_BY)} (day and month: UTC, from timestamp)"
+    )
+    parser.add_argument("--hardware", help="serving setup of rows without a hardware column or value (default: h100)")
+    parser.add_argument("--region", help="grid region of rows without a region column or value (default: usa)")
+    parser.add_argument("--datacenter", help="datacentre preset of rows without a datacenter column or value (default: industry-average)")
+    parser.add_argument("--method", default="hardware", help="hardware (default) or seed-quadratic (the seed's legacy formula)")
+    parser.add_argument("--csv", dest="csv_out", metavar="OUT", help="also write the grouped table (or the totals) to this CSV file")
+    parser.add_argument("--engine", choices=ENGINES, default="pandas", help="pandas: stream blocks in this process (default); dask: Dask partitions")
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=os.environ.get(SCHEDULER_ENV),
+        help=f"with --engine dask: a dask.distributed scheduler, e.g. tcp://scheduler:8786 (default: ${SCHEDULER_ENV}, else local threads)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
+
+
+def run_batch(args: argparse.Namespace) -> int:
+    import traitement
+    from traitement.batch import estimate_log, write_groups_csv
+    from traitement.errors import InvalidInputError
+
+    if args.scheduler and args.engine != "dask":
+        raise InvalidInputError("--scheduler: needs --engine dask")
+    options: dict[str, Any] = {
+        "fmt": args.fmt,
+        "hardware": args.hardware,
+        "region": args.region,
+        "datacenter": args.datacenter,
+        "method": args.method,
+        "group_by": args.group_by,
+        "engine": args.engine,
+        "progress": None if args.quiet else _progress_bar,
+    }
+    config = traitement.load_config()
+    if args.scheduler:
+        with _client(args.scheduler):
+            result = estimate_log(args.file, config, **options)
+    else:
+        result = estimate_log(args.file, config, **options)
+    if args.csv_out:
+        try:
+            write_groups_csv(result, args.csv_out)
+        except OSError as error:
+            raise InvalidInputError(f"--csv {args.csv_out}: cannot write: {error.strerror}") from None
+    print(_json(result) if args.json else format_batch(result))
+    return 0
+
+
+def _progress_bar(total: int, unit: str) -> Any:
+    """A tqdm bar on stderr, drawn only for runs longer than half a second on a terminal."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit=unit, unit_scale=True, file=sys.stderr, delay=0.5, disable=None, desc="estimating", leave=False)
+
+
+def _client(address: str) -> Any:
+    """A dask.distributed client on ``address`` (used as a context manager)."""
+    from traitement.errors import InvalidInputError
+
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise InvalidInputError("--scheduler: needs dask.distributed (pip install 'dask[distributed]')") from None
+    try:
+        return Client(address, timeout="10s")
+    except OSError as error:
+        raise InvalidInputError(f"--scheduler {address}: cannot connect ({error})") from None
+
+
+def _json(result: dict[str, Any]) -> str:
+    import json
+
+    return json.dumps(result, indent=2)
+
+
+def format_batch(result: dict[str, Any]) -> str:
+    """A readable summary: totals with ranges, then one line per group."""
+    from interface import CARBON_UNITS_G, ENERGY_UNITS_KWH, WATER_UNITS_L, _scaled, _table
+
+    t = result["totals"]
+
+    def ranged(name: str, units: Any) -> str:
+        return f"{_scaled(t[name], units)}  (range {_scaled(t[name + '_min'], units)} to {_scaled(t[name + '_max'], units)})"
+
+    d = result["defaults"]
+    lines = [
+        f"GenAI footprint of {result['source']} ({result['format']}, method '{result['method']}', engine {result['engine']})",
+        f"  requests   {t['requests']:,} in {result['rows']:,} rows: {t['input_tokens']:,} tokens in, {t['output_tokens']:,} out",
+        f"  defaults   hardware {d['hardware']}, region {d['region']}, datacentre {d['datacenter']}"
+        + (f"  (used for {', '.join(f'{k}: {v:,} rows' for k, v in result['defaults_used'].items())})" if result["defaults_used"] else ""),
+    ]
+    if result["period"]:
+        lines.append(f"  period     {result['period']['first']} to {result['period']['last']}")
+    lines += [
+        f"  energy     {ranged('energy_kwh', ENERGY_UNITS_KWH)}",
+        f"             GPU {_scaled(t['energy_gpu_kwh'], ENERGY_UNITS_KWH)}, IT {_scaled(t['energy_it_kwh'], ENERGY_UNITS_KWH)}, facility x PUE",
+        f"  carbon     {ranged('carbon_gco2eq', CARBON_UNITS_G)}  [scope 2, location-based]",
+        f"  embodied   {ranged('carbon_embodied_gco2eq', CARBON_UNITS_G)}  [scope 3 hardware share, not in carbon]",
+        f"  water      {ranged('water_l', WATER_UNITS_L)}",
+        f"  per request: {result['per_request']['energy_wh']:.4g} Wh, {result['per_request']['carbon_gco2eq']:.4g} gCO2e",
+    ]
+    if result["groups"]:
+        keys = result["group_by"]
+        rows = [
+            {
+                **{key: "(none)" if group[key] is None else group[key] for key in keys},
+                "requests": f"{group['requests']:,}",
+                "energy_kwh": f"{group['energy_kwh']:.4g}",
+                "carbon_gco2eq": f"{group['carbon_gco2eq']:.4g}",
+                "water_l": f"{group['water_l']:.4g}",
+            }
+            for group in result["groups"]
+        ]
+        lines += ["", _table(rows, [*keys, "requests", "energy_kwh", "carbon_gco2eq", "water_l"])]
+    return "\n".join(lines)
