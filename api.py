@@ -10,13 +10,15 @@ field; never a 500 with a stack trace.
 
 from __future__ import annotations
 
-from typing import Any
+import os
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
+import api_support
 import traitement
+from api_support import EstimateOut, HardwareOut, HealthOut, ProfilesOut, RegionsOut, json_response, ok
 from traitement.errors import CalculatorError, format_validation_error
 
 app = FastAPI(
@@ -27,17 +29,20 @@ app = FastAPI(
 )
 
 
-def _error(status: int, code: str, detail: str) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"detail": detail, "code": code})
+api_support.install(app)  # web page at /, body size limit, optional CORS, error answers
+
+
+def _error(status: int, code: str, detail: str) -> Response:
+    return api_support.error_response(status, code, detail)
 
 
 @app.exception_handler(CalculatorError)
-async def _calculator_error(_: Request, error: CalculatorError) -> JSONResponse:
+async def _calculator_error(_: Request, error: CalculatorError) -> Response:
     return _error(error.http_status, error.code, str(error))
 
 
 @app.exception_handler(RequestValidationError)
-async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+async def _validation_error(request: Request, error: RequestValidationError) -> Response:
     schema = _BODY_SCHEMAS.get(request.url.path)
     return _error(422, "invalid-input", format_validation_error(error, schema))
 
@@ -48,33 +53,45 @@ _BODY_SCHEMAS: dict[str, type] = {
 }
 
 
-@app.get("/health", summary="Liveness check")
-async def health() -> dict[str, str]:
-    return {"status": "ok"}
+@app.get("/health", summary="Liveness check", response_model=None, responses=ok(HealthOut))
+async def health() -> Response:
+    return json_response({"status": "ok"})
 
 
-@app.post("/calculate-raw", summary="Estimate from raw numbers (the seed README's payload)")
-async def calculate_raw(body: traitement.RawRequest) -> dict[str, Any]:
+@app.post("/calculate-raw", summary="Estimate from raw numbers (the seed README's payload)", response_model=None, responses=ok(EstimateOut))
+async def calculate_raw(body: traitement.RawRequest) -> Response:
     """Power in W, speeds in tokens/s, intensity in gCO2e/kWh; same keys as the CLI's `--json`."""
-    return traitement.estimate_raw(traitement.load_config(), body).to_dict()
+    return json_response(traitement.estimate_raw(traitement.load_config(), body).to_dict())
 
 
-@app.post("/calculate", summary="Estimate from config names (region, hardware, profile)")
-async def calculate(body: traitement.NamedRequest) -> dict[str, Any]:
+@app.post("/calculate", summary="Estimate from config names (region, hardware, profile)", response_model=None, responses=ok(EstimateOut))
+async def calculate(body: traitement.NamedRequest) -> Response:
     """Unknown names answer 404 listing the known ones; same keys as the CLI's `--json`."""
-    return traitement.estimate_named(traitement.load_config(), body).to_dict()
+    return json_response(traitement.estimate_named(traitement.load_config(), body).to_dict())
 
 
-@app.get("/regions", summary="Regions (grid intensity, water) and datacentre presets")
-async def regions() -> dict[str, Any]:
-    return traitement.describe_regions(traitement.load_config())
+@app.get("/regions", summary="Regions (grid intensity, water) and datacentre presets", response_model=None, responses=ok(RegionsOut))
+async def regions() -> Response:
+    return json_response(traitement.describe_regions(traitement.load_config()))
 
 
-@app.get("/hardware", summary="Hardware presets (serving setups) and GPU boards")
-async def hardware() -> dict[str, Any]:
-    return traitement.describe_hardware(traitement.load_config())
+@app.get("/hardware", summary="Hardware presets (serving setups) and GPU boards", response_model=None, responses=ok(HardwareOut))
+async def hardware() -> Response:
+    return json_response(traitement.describe_hardware(traitement.load_config()))
 
 
-@app.get("/profiles", summary="Usage profiles (typical token counts)")
-async def profiles() -> dict[str, Any]:
-    return traitement.describe_profiles(traitement.load_config())
+@app.get("/profiles", summary="Usage profiles (typical token counts)", response_model=None, responses=ok(ProfilesOut))
+async def profiles() -> Response:
+    return json_response(traitement.describe_profiles(traitement.load_config()))
+
+
+if os.environ.get("GENAI_CARBON_BENCHMARK_ROUTES") == "1":
+    # A baseline for benchmarks/load_test.py, mounted only when asked: it parses the
+    # same body into the same pydantic models as /calculate-raw and returns it, so
+    # the load test can show what the calculator adds over validation.
+
+    @app.post("/echo-raw", summary="Benchmark baseline: validate a /calculate-raw body and return it", response_model=None, responses=ok(traitement.RawRequest))
+    async def echo_raw(body: traitement.RawRequest) -> Response:
+        return json_response(body.model_dump())
+
+    _BODY_SCHEMAS["/echo-raw"] = traitement.RawRequest
