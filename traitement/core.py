@@ -19,6 +19,9 @@ from .errors import InvalidInputError, format_validation_error, reject_bool
 
 MAX_TOKENS = 10_000_000
 """Largest token count accepted for one request (the longest context windows are 1 to 10 million)."""
+MIN_TOKENS_PER_S = 0.01
+"""Slowest speed accepted, in tokens/s (one token in 100 s, far below any CPU inference); speeds divide
+token counts, so a speed near zero would overflow the result to infinity."""
 MAX_COUNT = 10**13
 """Largest number of requests accepted in one estimate (about 1,000 years of 300 requests per second)."""
 
@@ -28,7 +31,9 @@ METHODS = (HARDWARE_METHOD, SEED_QUADRATIC_METHOD)
 
 Bounds = Mapping[str, tuple[float, float]]
 NOT_BOOL = BeforeValidator(reject_bool)
-"""Numbers only: JSON ``true`` is not a token count."""
+"""Numbers only: JSON ``true`` is not a token count. Put it after the ``Field(...)`` constraints in
+``Annotated[...]``: placed before them, pydantic writes the JSON schema's bounds as ``ge``/``le``
+instead of ``minimum``/``maximum``, and the OpenAPI schema then shows no bounds at all."""
 
 _VALUE = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, defer_build=True)
 
@@ -87,27 +92,31 @@ class _Bounded(BaseModel):
 class Requete(_Bounded):
     """A request: tokens in, tokens out, and how many such requests."""
 
-    input_tokens: Annotated[int, NOT_BOOL, Field(ge=1, le=MAX_TOKENS, description=f"prompt length in tokens, an integer from 1 to {MAX_TOKENS:,}")]
-    output_tokens: Annotated[int, NOT_BOOL, Field(ge=1, le=MAX_TOKENS, description=f"answer length in tokens, an integer from 1 to {MAX_TOKENS:,}")]
-    count: Annotated[int, NOT_BOOL, Field(ge=1, le=MAX_COUNT, description=f"number of such requests, an integer from 1 to {MAX_COUNT:,}")] = 1
+    input_tokens: Annotated[int, Field(ge=1, le=MAX_TOKENS, description=f"prompt length in tokens, an integer from 1 to {MAX_TOKENS:,}"), NOT_BOOL]
+    output_tokens: Annotated[int, Field(ge=1, le=MAX_TOKENS, description=f"answer length in tokens, an integer from 1 to {MAX_TOKENS:,}"), NOT_BOOL]
+    count: Annotated[int, Field(ge=1, le=MAX_COUNT, description=f"number of such requests, an integer from 1 to {MAX_COUNT:,}"), NOT_BOOL] = 1
 
 
 class Modele(_Bounded):
     """The serving setup: GPUs and their power, host CPU, throughputs and batch."""
 
-    n_gpu: Annotated[int, NOT_BOOL, Field(ge=1, le=1024, description="number of GPUs serving the model, an integer from 1 to 1024")] = 1
-    gpu_power_w: Annotated[float, NOT_BOOL, Field(gt=0, le=5000, description="board power of one GPU in watts, > 0 and <= 5000")]
-    gpu_utilisation: Annotated[float, NOT_BOOL, Field(ge=0, le=1, description="mean GPU power draw as a fraction of board power, from 0 to 1")]
-    cpu_power_w: Annotated[float, NOT_BOOL, Field(ge=0, le=5000, description="host CPU power in watts, from 0 to 5000")] = 0.0
-    cpu_utilisation: Annotated[float, NOT_BOOL, Field(ge=0, le=1, description="mean CPU power draw as a fraction of its power, from 0 to 1")] = 0.0
-    prefill_tokens_per_s: Annotated[float, NOT_BOOL, Field(gt=0, le=1e7, description="prompt reading speed of one request in tokens/s, > 0 and <= 10,000,000")]
-    decode_tokens_per_s: Annotated[float, NOT_BOOL, Field(gt=0, le=1e6, description="generation speed of one request in tokens/s, > 0 and <= 1,000,000")]
-    batch_size: Annotated[float, NOT_BOOL, Field(ge=1, le=100_000, description="requests served at once (mean running batch), from 1 to 100,000")] = 1.0
-    gpu_embodied_kgco2eq: Annotated[float, NOT_BOOL, Field(ge=0, le=1e5, description="manufacturing emissions of one GPU in kgCO2e, from 0 to 100,000")] = 0.0
+    n_gpu: Annotated[int, Field(ge=1, le=1024, description="number of GPUs serving the model, an integer from 1 to 1024"), NOT_BOOL] = 1
+    gpu_power_w: Annotated[float, Field(gt=0, le=5000, description="board power of one GPU in watts, > 0 and <= 5000"), NOT_BOOL]
+    gpu_utilisation: Annotated[float, Field(ge=0, le=1, description="mean GPU power draw as a fraction of board power, from 0 to 1"), NOT_BOOL]
+    cpu_power_w: Annotated[float, Field(ge=0, le=5000, description="host CPU power in watts, from 0 to 5000"), NOT_BOOL] = 0.0
+    cpu_utilisation: Annotated[float, Field(ge=0, le=1, description="mean CPU power draw as a fraction of its power, from 0 to 1"), NOT_BOOL] = 0.0
+    prefill_tokens_per_s: Annotated[
+        float, Field(ge=MIN_TOKENS_PER_S, le=1e7, description="prompt reading speed of one request in tokens/s, from 0.01 to 10,000,000"), NOT_BOOL
+    ]
+    decode_tokens_per_s: Annotated[
+        float, Field(ge=MIN_TOKENS_PER_S, le=1e6, description="generation speed of one request in tokens/s, from 0.01 to 1,000,000"), NOT_BOOL
+    ]
+    batch_size: Annotated[float, Field(ge=1, le=100_000, description="requests served at once (mean running batch), from 1 to 100,000"), NOT_BOOL] = 1.0
+    gpu_embodied_kgco2eq: Annotated[float, Field(ge=0, le=1e5, description="manufacturing emissions of one GPU in kgCO2e, from 0 to 100,000"), NOT_BOOL] = 0.0
     server_embodied_kgco2eq: Annotated[
-        float, NOT_BOOL, Field(ge=0, le=1e6, description="manufacturing emissions of the server without GPUs in kgCO2e, from 0 to 1,000,000")
+        float, Field(ge=0, le=1e6, description="manufacturing emissions of the server without GPUs in kgCO2e, from 0 to 1,000,000"), NOT_BOOL
     ] = 0.0
-    lifetime_years: Annotated[float, NOT_BOOL, Field(gt=0, le=30, description="hardware lifetime in years, > 0 and <= 30")] = 4.0
+    lifetime_years: Annotated[float, Field(ge=0.1, le=30, description="hardware lifetime in years, from 0.1 to 30"), NOT_BOOL] = 4.0
 
 
 class Site(_Bounded):
@@ -115,11 +124,11 @@ class Site(_Bounded):
 
     region: str = Field("custom", description="region name, for the record")
     datacenter: str = Field("custom", description="datacentre preset name, for the record")
-    carbon_intensity_gco2eq_per_kwh: Annotated[float, NOT_BOOL, Field(ge=0, le=2000, description="grid carbon intensity in gCO2e/kWh, from 0 to 2000")]
-    pue: Annotated[float, NOT_BOOL, Field(ge=1, le=3, description="power usage effectiveness (facility / IT energy), from 1 to 3")] = 1.0
-    wue_site_l_per_kwh: Annotated[float, NOT_BOOL, Field(ge=0, le=20, description="on-site water in litres per kWh of IT energy, from 0 to 20")] = 0.0
+    carbon_intensity_gco2eq_per_kwh: Annotated[float, Field(ge=0, le=2000, description="grid carbon intensity in gCO2e/kWh, from 0 to 2000"), NOT_BOOL]
+    pue: Annotated[float, Field(ge=1, le=3, description="power usage effectiveness (facility / IT energy), from 1 to 3"), NOT_BOOL] = 1.0
+    wue_site_l_per_kwh: Annotated[float, Field(ge=0, le=20, description="on-site water in litres per kWh of IT energy, from 0 to 20"), NOT_BOOL] = 0.0
     wue_offsite_l_per_kwh: Annotated[
-        float, NOT_BOOL, Field(ge=0, le=50, description="off-site water of electricity generation in litres per kWh, from 0 to 50")
+        float, Field(ge=0, le=50, description="off-site water of electricity generation in litres per kWh, from 0 to 50"), NOT_BOOL
     ] = 0.0
 
 

@@ -55,7 +55,8 @@ def format_validation_error(error: Any, model: type | None = None, prefix: str =
         reason = first.get("ctx", {}).get("error", "not valid JSON")
         return f"{prefix}body: invalid JSON ({reason}) at character {first['loc'][-1]}"
     loc = tuple(part for part in first["loc"] if part != "body")
-    where = prefix + ".".join(str(part) for part in loc) if loc else (prefix.rstrip(".") or "input")
+    whole = "body" if first["loc"][:1] == ("body",) else "input"  # the API's whole body, or the CLI's input
+    where = prefix + ".".join(str(part) for part in loc) if loc else (prefix.rstrip(".") or whole)
     got = first.get("input")
     shown = first["type"] != "missing" and not isinstance(got, (dict, list))
     message = f"{where}: {first['msg']}" + (f" (got {got!r})" if shown else "")

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .config import Config
-from .core import MAX_COUNT, MAX_TOKENS, METHODS, NOT_BOOL, Estimate, Modele, Requete, Site, estimate
+from .core import MAX_COUNT, MAX_TOKENS, METHODS, MIN_TOKENS_PER_S, NOT_BOOL, Estimate, Modele, Requete, Site, estimate
 from .errors import InvalidInputError, format_validation_error
 from .presets import modele_from_config, requete_from_profile, site_from_config
 
@@ -21,8 +21,8 @@ _SCHEMA = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, defer_bui
 Method = Literal["hardware", "seed-quadratic"]
 assert set(METHODS) == {"hardware", "seed-quadratic"}
 
-TokenCount = Annotated[int, NOT_BOOL, Field(ge=1, le=MAX_TOKENS)]
-RequestCount = Annotated[int, NOT_BOOL, Field(ge=1, le=MAX_COUNT)]
+TokenCount = Annotated[int, Field(ge=1, le=MAX_TOKENS), NOT_BOOL]
+RequestCount = Annotated[int, Field(ge=1, le=MAX_COUNT), NOT_BOOL]
 
 
 class NamedRequest(BaseModel):
@@ -37,16 +37,16 @@ class NamedRequest(BaseModel):
     output_tokens: TokenCount | None = Field(None, description=f"answer length in tokens, an integer from 1 to {MAX_TOKENS:,}; default from the profile")
     count: RequestCount = Field(1, description=f"number of such requests, an integer from 1 to {MAX_COUNT:,}")
     method: Method = Field("hardware", description="'hardware' (power x time, the default) or 'seed-quadratic' (the seed's legacy formula)")
-    batch_size: Annotated[float, NOT_BOOL, Field(ge=1, le=100_000)] | None = Field(
+    batch_size: Annotated[float, Field(ge=1, le=100_000), NOT_BOOL] | None = Field(
         None, description="requests served at once, from 1 to 100,000; default from the hardware preset"
     )
-    gpu_utilisation: Annotated[float, NOT_BOOL, Field(ge=0, le=1)] | None = Field(
+    gpu_utilisation: Annotated[float, Field(ge=0, le=1), NOT_BOOL] | None = Field(
         None, description="mean GPU draw as a fraction of board power, from 0 to 1; default from the hardware preset"
     )
-    pue: Annotated[float, NOT_BOOL, Field(ge=1, le=3)] | None = Field(
+    pue: Annotated[float, Field(ge=1, le=3), NOT_BOOL] | None = Field(
         None, description="power usage effectiveness, from 1 to 3; default from the datacentre preset"
     )
-    carbon_intensity_gco2eq_per_kwh: Annotated[float, NOT_BOOL, Field(ge=0, le=2000)] | None = Field(
+    carbon_intensity_gco2eq_per_kwh: Annotated[float, Field(ge=0, le=2000), NOT_BOOL] | None = Field(
         None, description="grid intensity in gCO2e/kWh, from 0 to 2000; default from the region"
     )
 
@@ -55,10 +55,10 @@ class RawRegion(BaseModel):
     """The seed payload's ``region``: a site given by its numbers."""
 
     model_config = _SCHEMA
-    pue: Annotated[float, NOT_BOOL, Field(ge=1, le=3, description="power usage effectiveness (facility / IT energy), from 1 to 3")]
-    carbon_intensity: Annotated[float, NOT_BOOL, Field(ge=0, le=2000, description="grid carbon intensity in gCO2e/kWh, from 0 to 2000")]
-    wue_site_l_per_kwh: Annotated[float, NOT_BOOL, Field(ge=0, le=20, description="on-site water in L per kWh of IT energy, from 0 to 20")] = 0.0
-    wue_offsite_l_per_kwh: Annotated[float, NOT_BOOL, Field(ge=0, le=50, description="off-site water of electricity in L per kWh, from 0 to 50")] = 0.0
+    pue: Annotated[float, Field(ge=1, le=3, description="power usage effectiveness (facility / IT energy), from 1 to 3"), NOT_BOOL]
+    carbon_intensity: Annotated[float, Field(ge=0, le=2000, description="grid carbon intensity in gCO2e/kWh, from 0 to 2000"), NOT_BOOL]
+    wue_site_l_per_kwh: Annotated[float, Field(ge=0, le=20, description="on-site water in L per kWh of IT energy, from 0 to 20"), NOT_BOOL] = 0.0
+    wue_offsite_l_per_kwh: Annotated[float, Field(ge=0, le=50, description="off-site water of electricity in L per kWh, from 0 to 50"), NOT_BOOL] = 0.0
     name: str = Field("custom", max_length=64, description="a label for the record")
 
 
@@ -66,16 +66,16 @@ class RawHardware(BaseModel):
     """The seed payload's ``hardware``: board powers in watts and utilisations."""
 
     model_config = _SCHEMA
-    power_gpu: Annotated[float, NOT_BOOL, Field(gt=0, le=5000, description="board power of one GPU in watts, > 0 and <= 5000")]
-    power_cpu: Annotated[float, NOT_BOOL, Field(ge=0, le=5000, description="host CPU power in watts, from 0 to 5000")] = 0.0
-    eta_cpu: Annotated[float, NOT_BOOL, Field(ge=0, le=1, description="mean CPU draw as a fraction of its power, from 0 to 1")] = 0.0
+    power_gpu: Annotated[float, Field(gt=0, le=5000, description="board power of one GPU in watts, > 0 and <= 5000"), NOT_BOOL]
+    power_cpu: Annotated[float, Field(ge=0, le=5000, description="host CPU power in watts, from 0 to 5000"), NOT_BOOL] = 0.0
+    eta_cpu: Annotated[float, Field(ge=0, le=1, description="mean CPU draw as a fraction of its power, from 0 to 1"), NOT_BOOL] = 0.0
     eta_gpu: (
         Annotated[
-            float, NOT_BOOL, Field(ge=0, le=1, description="mean GPU draw as a fraction of board power, from 0 to 1; default from the default hardware preset")
+            float, Field(ge=0, le=1, description="mean GPU draw as a fraction of board power, from 0 to 1; default from the default hardware preset"), NOT_BOOL
         ]
         | None
     ) = None
-    n_gpu: Annotated[int, NOT_BOOL, Field(ge=1, le=1024, description="number of GPUs, an integer from 1 to 1024")] = 1
+    n_gpu: Annotated[int, Field(ge=1, le=1024, description="number of GPUs, an integer from 1 to 1024"), NOT_BOOL] = 1
 
 
 class RawProfile(BaseModel):
@@ -83,19 +83,19 @@ class RawProfile(BaseModel):
 
     model_config = _SCHEMA
     name: str = Field("custom", max_length=64, description="a label for the record")
-    input_size: Annotated[int, NOT_BOOL, Field(ge=1, le=MAX_TOKENS, description=f"prompt length in tokens, an integer from 1 to {MAX_TOKENS:,}")]
-    output_size: Annotated[int, NOT_BOOL, Field(ge=1, le=MAX_TOKENS, description=f"answer length in tokens, an integer from 1 to {MAX_TOKENS:,}")]
-    throughput: Annotated[float, NOT_BOOL, Field(gt=0, le=1e6, description="decode speed of one request in tokens/s, > 0 and <= 1,000,000")]
-    count: Annotated[int, NOT_BOOL, Field(ge=1, le=MAX_COUNT, description=f"number of such requests, an integer from 1 to {MAX_COUNT:,}")] = 1
+    input_size: Annotated[int, Field(ge=1, le=MAX_TOKENS, description=f"prompt length in tokens, an integer from 1 to {MAX_TOKENS:,}"), NOT_BOOL]
+    output_size: Annotated[int, Field(ge=1, le=MAX_TOKENS, description=f"answer length in tokens, an integer from 1 to {MAX_TOKENS:,}"), NOT_BOOL]
+    throughput: Annotated[float, Field(ge=MIN_TOKENS_PER_S, le=1e6, description="decode speed of one request in tokens/s, from 0.01 to 1,000,000"), NOT_BOOL]
+    count: Annotated[int, Field(ge=1, le=MAX_COUNT, description=f"number of such requests, an integer from 1 to {MAX_COUNT:,}"), NOT_BOOL] = 1
     prefill_throughput: (
         Annotated[
             float,
+            Field(ge=MIN_TOKENS_PER_S, le=1e7, description="prompt reading speed in tokens/s, from 0.01 to 10,000,000; default: the default hardware preset's"),
             NOT_BOOL,
-            Field(gt=0, le=1e7, description="prompt reading speed in tokens/s, > 0 and <= 10,000,000; default from the default hardware preset"),
         ]
         | None
     ) = None
-    batch_size: Annotated[float, NOT_BOOL, Field(ge=1, le=100_000, description="requests served at once, from 1 to 100,000")] = 1.0
+    batch_size: Annotated[float, Field(ge=1, le=100_000, description="requests served at once, from 1 to 100,000"), NOT_BOOL] = 1.0
 
 
 class RawRequest(BaseModel):
