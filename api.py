@@ -47,6 +47,16 @@ async def _validation_error(request: Request, error: RequestValidationError) -> 
     return _error(422, "invalid-input", format_validation_error(error, schema))
 
 
+def _config() -> traitement.Config:
+    """The configuration, read and validated on the first request, then kept (no per-request look-up)."""
+    global _CONFIG
+    if _CONFIG is None:
+        _CONFIG = traitement.load_config()
+    return _CONFIG
+
+
+_CONFIG: traitement.Config | None = None
+
 _BODY_SCHEMAS: dict[str, type] = {
     "/calculate": traitement.NamedRequest,
     "/calculate-raw": traitement.RawRequest,
@@ -61,28 +71,28 @@ async def health() -> Response:
 @app.post("/calculate-raw", summary="Estimate from raw numbers (the seed README's payload)", response_model=None, responses=ok(EstimateOut))
 async def calculate_raw(body: traitement.RawRequest) -> Response:
     """Power in W, speeds in tokens/s, intensity in gCO2e/kWh; same keys as the CLI's `--json`."""
-    return json_response(traitement.estimate_raw(traitement.load_config(), body).to_dict())
+    return json_response(traitement.estimate_raw(_config(), body).to_dict())
 
 
 @app.post("/calculate", summary="Estimate from config names (region, hardware, profile)", response_model=None, responses=ok(EstimateOut))
 async def calculate(body: traitement.NamedRequest) -> Response:
     """Unknown names answer 404 listing the known ones; same keys as the CLI's `--json`."""
-    return json_response(traitement.estimate_named(traitement.load_config(), body).to_dict())
+    return json_response(traitement.estimate_named(_config(), body).to_dict())
 
 
 @app.get("/regions", summary="Regions (grid intensity, water) and datacentre presets", response_model=None, responses=ok(RegionsOut))
 async def regions() -> Response:
-    return json_response(traitement.describe_regions(traitement.load_config()))
+    return json_response(traitement.describe_regions(_config()))
 
 
 @app.get("/hardware", summary="Hardware presets (serving setups) and GPU boards", response_model=None, responses=ok(HardwareOut))
 async def hardware() -> Response:
-    return json_response(traitement.describe_hardware(traitement.load_config()))
+    return json_response(traitement.describe_hardware(_config()))
 
 
 @app.get("/profiles", summary="Usage profiles (typical token counts)", response_model=None, responses=ok(ProfilesOut))
 async def profiles() -> Response:
-    return json_response(traitement.describe_profiles(traitement.load_config()))
+    return json_response(traitement.describe_profiles(_config()))
 
 
 if os.environ.get("GENAI_CARBON_BENCHMARK_ROUTES") == "1":

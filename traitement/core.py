@@ -258,8 +258,11 @@ def estimate(
     central = footprint(requete.input_tokens, requete.output_tokens, requete.count, modele, site, method)
     sides = {}
     for side in ("low", "high"):
-        bounded = requete.at(side)
-        values = footprint(bounded.input_tokens, bounded.output_tokens, bounded.count, modele.at(side), site.at(side), method)
+        if requete.bounds or modele.bounds or site.bounds:
+            bounded = requete.at(side)
+            values = footprint(bounded.input_tokens, bounded.output_tokens, bounded.count, modele.at(side), site.at(side), method)
+        else:  # exact inputs: the range is the central value
+            values = central
         sides[side] = {name: values[name] for name in Estimate.RANGED}
     warnings = list(notes)
     if method == SEED_QUADRATIC_METHOD:
@@ -271,8 +274,8 @@ def estimate(
     recorded = {
         "region": site.region,
         "datacenter": site.datacenter,
-        **site.model_dump(exclude={"bounds", "region", "datacenter"}),
-        **modele.model_dump(exclude={"bounds"}),
+        **{name: value for name, value in vars(site).items() if name not in ("bounds", "region", "datacenter")},
+        **{name: value for name, value in vars(modele).items() if name != "bounds"},
         **(assumptions or {}),
     }
     return Estimate(
