@@ -18,9 +18,12 @@ import time
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI, UploadFile
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 import api
+import api_support
 import interface
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -203,3 +206,56 @@ def test_browser_upload_panels_follow_openapi(page, client: TestClient) -> None:
     for name, path in (("analytics", "/analytics"), ("batch", "/batch")):
         assert page.locator(f"#{name}-panel").is_visible() == ("post" in paths.get(path, {}))
     assert page.locator("a#docs-link").get_attribute("href") == "/docs"
+
+
+def _serve(app):
+    """Start ``app`` with uvicorn on a free loopback port in a thread; returns (url, server, thread)."""
+    import uvicorn
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start on loopback"
+        time.sleep(0.05)
+    return f"http://127.0.0.1:{port}", server, thread
+
+
+def test_browser_upload_panel_plugs_into_an_analytics_endpoint(page, server_url) -> None:
+    """The contract for the upload endpoints of other branches: a multipart file in, a daily series out."""
+    app = FastAPI()
+    api_support.install(app)
+    app.router.routes.extend(route for route in api.app.router.routes if isinstance(route, APIRoute))
+
+    @app.post("/analytics")
+    async def analytics(file: UploadFile) -> dict:  # a stand-in with the documented answer shape
+        rows = [line.split(",") for line in (await file.read()).decode().strip().splitlines()[1:]]
+        daily = [
+            {"date": day, "carbon_gco2eq": float(carbon), "carbon_gco2eq_min": float(carbon) / 2, "carbon_gco2eq_max": float(carbon) * 2}
+            for day, carbon in rows
+        ]
+        return {"daily": daily, "totals": {"carbon_gco2eq": sum(row["carbon_gco2eq"] for row in daily)}}
+
+    url, server, thread = _serve(app)
+    try:
+        page.goto(url + "/")
+        page.wait_for_selector("body[data-ready=true]", timeout=15000)
+        assert page.locator("#analytics-panel").is_visible()
+        assert page.locator("#batch-panel").is_hidden()
+        page.click("#analytics-button")
+        assert page.locator("#error-analytics").inner_text() == "file: choose a file first"
+        page.set_input_files(
+            "#analytics-file", files=[{"name": "days.csv", "mimeType": "text/csv", "buffer": b"date,carbon\n2025-01-01,3.5\n2025-01-02,4.25\n"}]
+        )
+        page.click("#analytics-button")
+        page.wait_for_function("() => Chart.getChart('analytics-chart') !== undefined")
+        chart = page.evaluate("() => { const c = Chart.getChart('analytics-chart'); return [c.data.labels, c.data.datasets.map(d => d.data)]; }")
+        assert chart == [["2025-01-01", "2025-01-02"], [[3.5, 4.25], [[1.75, 7.0], [2.125, 8.5]]]]
+        assert page.locator("#analytics-totals").inner_text() == "carbon_gco2eq 7.75"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        page.goto(server_url + "/")
+        page.wait_for_selector("body[data-ready=true]", timeout=15000)
