@@ -1,23 +1,29 @@
 """HTTP API of the GenAI carbon calculator (FastAPI).
 
-    uvicorn api:app            # then open http://127.0.0.1:8000/docs
+    uvicorn api:app            # then open http://127.0.0.1:8000/ (web page) or /docs
 
-Each route validates its body with the schemas shared with the CLI, makes one
-call into ``traitement`` and returns its JSON. Errors: 422 for an invalid
-value, 404 for an unknown name, both with a one-line ``detail`` naming the
-field; never a 500 with a stack trace.
+Each route validates its input with the schemas shared with the CLI (pydantic
+models generated from the core's records), makes one call into ``traitement``
+and returns its JSON. Errors: 422 for an invalid value, 404 for an unknown
+name, 413 for a body over its limit, all as ``{"detail": one line naming the
+field, "code": kebab-case}``; never a 500 with a stack trace. The web page,
+the body limits, CORS and the error answers are assembled by ``api_support``.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Annotated, Any
 
 from fastapi import FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
+import api_support
 import traitement
+from api_batch import max_upload_bytes
 from api_batch import router as batch_router
+from api_support import EstimateOut, HardwareOut, HealthOut, ProfilesOut, RegionsOut, json_response, ok
 from traitement.errors import CalculatorError, InvalidInputError, format_validation_error
 from traitement.fields import pydantic_model
 
@@ -25,7 +31,12 @@ from traitement.fields import pydantic_model
 # bounds and descriptions), so FastAPI validates and documents them.
 NamedRequestBody = pydantic_model(traitement.NamedRequest, "NamedRequest")
 RawRequestBody = pydantic_model(traitement.RawRequest, "RawRequest")
-AnalyticsOptionsQuery = pydantic_model(traitement.AnalyticsOptions, "AnalyticsOptions", strict=False)
+AnalyticsOptionsQuery = pydantic_model(traitement.AnalyticsOptions, "AnalyticsOptions")
+
+MAX_CASES_FILE_BYTES = 1_000_000
+"""Largest cases file accepted by ``POST /validate``."""
+MULTIPART_OVERHEAD_BYTES = 64 * 1024
+"""Room for the multipart envelope around an upload of the largest accepted size."""
 
 app = FastAPI(
     title="GenAI carbon calculator",
@@ -33,19 +44,27 @@ app = FastAPI(
     description="Energy (kWh), carbon (gCO2e) and water (L) of generative-AI requests. "
     "Every figure names its unit and what it covers; see the `covers` key of each answer.",
 )
+api_support.install(
+    app,
+    upload_limits={
+        "/analytics": traitement.MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD_BYTES,
+        "/batch": max_upload_bytes() + MULTIPART_OVERHEAD_BYTES,
+        "/validate": MAX_CASES_FILE_BYTES + MULTIPART_OVERHEAD_BYTES,
+    },
+)  # web page at /, body size limits, optional CORS, error answers
 
 
-def _error(status: int, code: str, detail: str) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"detail": detail, "code": code})
+def _error(status: int, code: str, detail: str) -> Response:
+    return api_support.error_response(status, code, detail)
 
 
 @app.exception_handler(CalculatorError)
-async def _calculator_error(_: Request, error: CalculatorError) -> JSONResponse:
+async def _calculator_error(_: Request, error: CalculatorError) -> Response:
     return _error(error.http_status, error.code, str(error))
 
 
 @app.exception_handler(RequestValidationError)
-async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+async def _validation_error(request: Request, error: RequestValidationError) -> Response:
     """Answer with the core's own message for the body or the query, so the words are the CLI's."""
     record = _BODY_RECORDS.get(request.url.path)
     data = error.body
@@ -67,40 +86,69 @@ _QUERY_RECORDS: dict[str, type[traitement.fields.Record]] = {
     "/analytics": traitement.AnalyticsOptions,
 }
 
-_MULTIPART_OVERHEAD_BYTES = 64 * 1024
-"""Room for the multipart envelope around an upload of the largest accepted size."""
+
+def _config() -> traitement.Config:
+    """The configuration, read and validated on the first request, then kept (no per-request look-up)."""
+    global _CONFIG
+    if _CONFIG is None:
+        _CONFIG = traitement.load_config()
+    return _CONFIG
 
 
-@app.middleware("http")
-async def _limit_upload(request: Request, call_next: Any) -> Any:
-    """Answer 413 before reading an analytics upload whose declared length is too large."""
-    if request.url.path == "/analytics":
-        length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > traitement.MAX_UPLOAD_BYTES + _MULTIPART_OVERHEAD_BYTES:
-            return _error(413, "upload-too-large", f"file: upload of {int(length):,} bytes; allowed: at most {traitement.MAX_UPLOAD_BYTES:,} bytes")
-    return await call_next(request)
+_CONFIG: traitement.Config | None = None
 
 
-@app.get("/health", summary="Liveness check")
-async def health() -> dict[str, str]:
-    return {"status": "ok"}
+@app.get("/health", summary="Liveness check", response_model=None, responses=ok(HealthOut))
+async def health() -> Response:
+    return json_response({"status": "ok"})
 
 
-@app.post("/calculate-raw", summary="Estimate from raw numbers (the seed README's payload)")
-async def calculate_raw(body: RawRequestBody) -> dict[str, Any]:  # type: ignore[valid-type]
+@app.post("/calculate-raw", summary="Estimate from raw numbers (the seed README's payload)", response_model=None, responses=ok(EstimateOut))
+async def calculate_raw(body: RawRequestBody) -> Response:  # type: ignore[valid-type]
     """Power in W, speeds in tokens/s, intensity in gCO2e/kWh; same keys as the CLI's `--json`."""
     request = traitement.RawRequest.from_dict(body.model_dump(exclude_unset=True))  # type: ignore[attr-defined]
-    return traitement.estimate_raw(traitement.load_config(), request).to_dict()
+    return json_response(traitement.estimate_raw(_config(), request).to_dict())
 
 
-@app.post("/calculate", summary="Estimate from config names (region, hardware, profile, model)")
-async def calculate(body: NamedRequestBody) -> dict[str, Any]:  # type: ignore[valid-type]
+@app.post("/calculate", summary="Estimate from config names (region, hardware, profile, model)", response_model=None, responses=ok(EstimateOut))
+async def calculate(body: NamedRequestBody) -> Response:  # type: ignore[valid-type]
     """Unknown names answer 404 listing the known ones; same keys as the CLI's `--json`. With `model` and no `hardware`: method `parameter`."""
     request = traitement.NamedRequest.from_dict(body.model_dump(exclude_unset=True))  # type: ignore[attr-defined]
-    return traitement.estimate_named(traitement.load_config(), request).to_dict()
+    return json_response(traitement.estimate_named(_config(), request).to_dict())
 
 
-MAX_CASES_FILE_BYTES = 1_000_000
+@app.get("/regions", summary="Regions (grid intensity, water) and datacentre presets", response_model=None, responses=ok(RegionsOut))
+async def regions() -> Response:
+    return json_response(traitement.describe_regions(_config()))
+
+
+@app.get("/hardware", summary="Hardware presets (serving setups) and GPU boards", response_model=None, responses=ok(HardwareOut))
+async def hardware() -> Response:
+    return json_response(traitement.describe_hardware(_config()))
+
+
+@app.get("/profiles", summary="Usage profiles (typical token counts)", response_model=None, responses=ok(ProfilesOut))
+async def profiles() -> Response:
+    return json_response(traitement.describe_profiles(_config()))
+
+
+@app.get("/models", summary="LLM catalogue (parameter counts) used by method 'parameter'")
+async def models() -> dict[str, Any]:
+    """Each model's provider, total and active parameters in billions, precision and source; the method's constants and implied mix."""
+    return traitement.describe_models(_config())
+
+
+@app.post("/analytics", summary="Footprint of a Fluid Topics daily analytics file (YAML upload)")
+async def analytics(file: UploadFile, options: Annotated[AnalyticsOptionsQuery, Query()]) -> dict[str, Any]:  # type: ignore[valid-type]
+    """Upload the YAML as multipart field `file`; options as query parameters. Same keys as the CLI's `analytics --json`."""
+    data = await file.read(traitement.MAX_UPLOAD_BYTES + 1)
+    if len(data) > traitement.MAX_UPLOAD_BYTES:
+        limit = traitement.MAX_UPLOAD_BYTES
+        raise traitement.UploadTooLargeError(f"file: upload larger than {limit:,} bytes; allowed: at most {limit:,} bytes")
+    name = file.filename or "upload"
+    request = traitement.AnalyticsOptions.from_dict(options.model_dump(exclude_none=True))  # type: ignore[attr-defined]
+    result = traitement.analyse_analytics(_config(), traitement.parse_analytics(data, name), request, source=name)
+    return result.to_dict()
 
 
 @app.post("/validate", summary="Compare the methods with published measurements (a cases YAML upload)")
@@ -116,7 +164,7 @@ async def validate(
     methods = tuple(method or VALIDATION_METHODS)
     for name in methods:
         if name not in VALIDATION_METHODS:
-            return _error(422, "unknown-method", f"method: unknown validation method {name!r}; allowed: {', '.join(VALIDATION_METHODS)}")
+            raise InvalidInputError(f"method: unknown validation method {name!r}; allowed: {', '.join(VALIDATION_METHODS)}", code="unknown-method")
     content = await file.read(MAX_CASES_FILE_BYTES + 1)
     if len(content) > MAX_CASES_FILE_BYTES:
         return _error(413, "file-too-large", f"file: larger than {MAX_CASES_FILE_BYTES:,} bytes")
@@ -124,43 +172,22 @@ async def validate(
         text = content.decode("utf-8")
     except UnicodeDecodeError:
         return _error(422, "invalid-cases-file", "file: not UTF-8 text")
-    config = traitement.load_config()
+    config = _config()
     cases = parse_cases_text(text, file.filename or "upload")
     return run_validation(cases, config, load_energy_model(config.directory), methods)
 
 
-@app.get("/regions", summary="Regions (grid intensity, water) and datacentre presets")
-async def regions() -> dict[str, Any]:
-    return traitement.describe_regions(traitement.load_config())
-
-
-@app.get("/hardware", summary="Hardware presets (serving setups) and GPU boards")
-async def hardware() -> dict[str, Any]:
-    return traitement.describe_hardware(traitement.load_config())
-
-
-@app.get("/profiles", summary="Usage profiles (typical token counts)")
-async def profiles() -> dict[str, Any]:
-    return traitement.describe_profiles(traitement.load_config())
-
-
-@app.get("/models", summary="LLM catalogue (parameter counts) used by method 'parameter'")
-async def models() -> dict[str, Any]:
-    """Each model's provider, total and active parameters in billions, precision and source; the method's constants and implied mix."""
-    return traitement.describe_models(traitement.load_config())
-
-
-@app.post("/analytics", summary="Footprint of a Fluid Topics daily analytics file (YAML upload)")
-async def analytics(file: UploadFile, options: Annotated[AnalyticsOptionsQuery, Query()]) -> dict[str, Any]:  # type: ignore[valid-type]
-    """Upload the YAML as multipart field `file`; options as query parameters. Same keys as the CLI's `analytics --json`."""
-    data = await file.read(traitement.MAX_UPLOAD_BYTES + 1)
-    if len(data) > traitement.MAX_UPLOAD_BYTES:
-        limit = traitement.MAX_UPLOAD_BYTES
-        raise traitement.UploadTooLargeError(f"file: upload larger than {limit:,} bytes; allowed: at most {limit:,} bytes")
-    name = file.filename or "upload"
-    request = traitement.AnalyticsOptions.from_dict(options.model_dump(exclude_none=True))  # type: ignore[attr-defined]
-    result = traitement.analyse_analytics(traitement.load_config(), traitement.parse_analytics(data, name), request, source=name)
-    return result.to_dict()
-
-
 app.include_router(batch_router)  # POST /batch: an uploaded log of requests
+
+
+if os.environ.get("GENAI_CARBON_BENCHMARK_ROUTES") == "1":
+    # A baseline for benchmarks/load_test.py, mounted only when asked: it parses the
+    # same body into the same models as /calculate-raw and returns it, so the load
+    # test can show what the calculator adds over validation.
+
+    @app.post("/echo-raw", summary="Benchmark baseline: validate a /calculate-raw body and return it", response_model=None)
+    async def echo_raw(body: RawRequestBody) -> Response:  # type: ignore[valid-type]
+        request = traitement.RawRequest.from_dict(body.model_dump(exclude_unset=True))  # type: ignore[attr-defined]
+        return json_response(request.model_dump())
+
+    _BODY_RECORDS["/echo-raw"] = traitement.RawRequest

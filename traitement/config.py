@@ -8,7 +8,6 @@ directory. Every file is validated with ``extra="forbid"``; a bad file raises
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -270,8 +269,11 @@ def _lookup(table: Mapping[str, Any], name: str, kind: str, aliases: Mapping[str
         return key, table[key]
     if aliases and key in aliases:
         return aliases[key], table[aliases[key]]
+    import difflib  # only for the error message: not on the start-up path
+
     known = sorted(table)
-    close = difflib.get_close_matches(key, known + sorted(aliases or {}), n=3, cutoff=0.6)
+    targets = {**{alias: target for alias, target in (aliases or {}).items()}, **{name: name for name in known}}
+    close = list(dict.fromkeys(targets[match] for match in difflib.get_close_matches(key, list(targets), n=3, cutoff=0.6)))
     hint = f" (did you mean {', '.join(close)}?)" if close else ""
     raise UnknownNameError(f"unknown {kind} {name!r}{hint}; known: {', '.join(known)}", code=f"unknown-{kind}")
 

@@ -18,6 +18,9 @@ from .fields import Record, custom, record, scalar
 
 MAX_TOKENS = 10_000_000
 """Largest token count accepted for one request (the longest context windows are 1 to 10 million)."""
+MIN_TOKENS_PER_S = 0.01
+"""Slowest speed accepted, in tokens/s (one token in 100 s, far below any CPU inference); speeds divide
+token counts, so a speed near zero would overflow the result to infinity (found by fuzzing the API)."""
 MAX_COUNT = 10**13
 """Largest number of requests accepted in one estimate (about 1,000 years of 300 requests per second)."""
 
@@ -99,15 +102,17 @@ class Modele(_Bounded):
 
     gpu_power_w: float = scalar(float, "board power of one GPU in watts, > 0 and <= 5000", gt=0, le=5000)
     gpu_utilisation: float = scalar(float, "mean GPU power draw as a fraction of board power, from 0 to 1", ge=0, le=1)
-    prefill_tokens_per_s: float = scalar(float, "prompt reading speed of one request in tokens/s, > 0 and <= 10,000,000", gt=0, le=1e7)
-    decode_tokens_per_s: float = scalar(float, "generation speed of one request in tokens/s, > 0 and <= 1,000,000", gt=0, le=1e6)
+    prefill_tokens_per_s: float = scalar(
+        float, "prompt reading speed of one request in tokens/s, from 0.01 to 10,000,000", ge=MIN_TOKENS_PER_S, le=1e7
+    )
+    decode_tokens_per_s: float = scalar(float, "generation speed of one request in tokens/s, from 0.01 to 1,000,000", ge=MIN_TOKENS_PER_S, le=1e6)
     n_gpu: int = scalar(int, "number of GPUs serving the model, an integer from 1 to 1024", 1, ge=1, le=1024)
     cpu_power_w: float = scalar(float, "host CPU power in watts, from 0 to 5000", 0.0, ge=0, le=5000)
     cpu_utilisation: float = scalar(float, "mean CPU power draw as a fraction of its power, from 0 to 1", 0.0, ge=0, le=1)
     batch_size: float = scalar(float, "requests served at once (mean running batch), from 1 to 100,000", 1.0, ge=1, le=100_000)
     gpu_embodied_kgco2eq: float = scalar(float, "manufacturing emissions of one GPU in kgCO2e, from 0 to 100,000", 0.0, ge=0, le=1e5)
     server_embodied_kgco2eq: float = scalar(float, "manufacturing emissions of the server without GPUs in kgCO2e, from 0 to 1,000,000", 0.0, ge=0, le=1e6)
-    lifetime_years: float = scalar(float, "hardware lifetime in years, > 0 and <= 30", 4.0, gt=0, le=30)
+    lifetime_years: float = scalar(float, "hardware lifetime in years, from 0.1 to 30", 4.0, ge=0.1, le=30)
     bounds: dict[str, tuple[float, float]] = _bounds_field()
 
 
@@ -250,8 +255,11 @@ def estimate(
     central = footprint(requete.input_tokens, requete.output_tokens, requete.count, modele, site, method)
     sides = {}
     for side in ("low", "high"):
-        bounded = requete.at(side)
-        values = footprint(bounded.input_tokens, bounded.output_tokens, bounded.count, modele.at(side), site.at(side), method)
+        if requete.bounds or modele.bounds or site.bounds:
+            bounded = requete.at(side)
+            values = footprint(bounded.input_tokens, bounded.output_tokens, bounded.count, modele.at(side), site.at(side), method)
+        else:  # exact inputs: the range is the central value
+            values = central
         sides[side] = {name: values[name] for name in Estimate.RANGED}
     warnings = list(notes)
     if method == SEED_QUADRATIC_METHOD:

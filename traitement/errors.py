@@ -56,7 +56,8 @@ def format_validation_error(error: Any, model: type | None = None, prefix: str =
         reason = first.get("ctx", {}).get("error", "not valid JSON")
         return f"{prefix}body: invalid JSON ({reason}) at character {first['loc'][-1]}"
     loc = tuple(part for part in first["loc"] if part not in ("body", "query"))
-    where = prefix + ".".join(str(part) for part in loc) if loc else (prefix.rstrip(".") or "input")
+    whole = "body" if tuple(first["loc"])[:1] == ("body",) else "input"  # the API's whole body, or the CLI's input
+    where = prefix + ".".join(str(part) for part in loc) if loc else (prefix.rstrip(".") or whole)
     got = first.get("input")
     shown = first["type"] != "missing" and not isinstance(got, (dict, list))
     message = f"{where}: {first['msg']}" + (f" (got {got!r})" if shown else "")
@@ -79,3 +80,10 @@ def field_description(model: Any, loc: tuple) -> str:
             return info.description or ""
         model = getattr(info, "record", None) or getattr(info, "annotation", None)
     return ""
+
+
+def reject_bool(value: Any) -> Any:
+    """A pydantic ``BeforeValidator``: ``true``/``false`` is not a number here."""
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not allowed here")
+    return value

@@ -222,7 +222,7 @@ class Record:
         """Validate ``data`` (a mapping); error paths start with ``where``."""
         data = cls._prepare(data)
         if not isinstance(data, Mapping):
-            raise InvalidInputError(message(where.rstrip(".") or "input", "must be an object (a mapping of field names to values)", data, ""))
+            raise InvalidInputError(message(where.rstrip(".") or "body", "must be an object (a mapping of field names to values)", data, ""))
         infos = _fields_of(cls)
         unknown = [key for key in data if key not in infos]
         if unknown:
@@ -296,12 +296,12 @@ def json_type(spec: Spec) -> Any:
     return kind | None if spec.optional else kind
 
 
-def pydantic_model(record: type[Record], name: str | None = None, strict: bool = True) -> Any:
+def pydantic_model(record: type[Record], name: str | None = None) -> Any:
     """A pydantic model with ``record``'s fields, bounds and descriptions (for FastAPI and OpenAPI).
 
-    ``strict``: numbers must be JSON numbers (bodies); query parameters, which
-    arrive as text, need ``strict=False``. Imported only by the API: the CLI
-    never pays for pydantic.
+    Numbers are validated in pydantic's lax mode (JSON ``620.0`` is an integer,
+    as in JSON Schema; query parameters arrive as text) but refuse booleans.
+    Imported only by the API: the CLI never pays for pydantic.
     """
     from pydantic import ConfigDict, Field, create_model
 
@@ -314,11 +314,22 @@ def pydantic_model(record: type[Record], name: str | None = None, strict: bool =
             bounds = {key: getattr(spec, key) for key in ("ge", "gt", "le", "max_length", "pattern") if getattr(spec, key) is not None}
             if spec.kind is float:
                 bounds["allow_inf_nan"] = False
-            if spec.kind is not str and strict:
-                bounds["strict"] = True  # JSON numbers only: no booleans, no numeric strings
-            definitions[field.name] = (json_type(spec), Field(default, description=spec.description, **bounds))
+            annotation = json_type(spec)
+            if spec.kind is not str:
+                # No booleans for numbers (pydantic's lax mode would take true as 1); the validator goes
+                # after the Field so that the JSON schema keeps its minimum/maximum.
+                from typing import Annotated
+
+                from pydantic import BeforeValidator
+
+                from .errors import reject_bool
+
+                number = Annotated[spec.kind, Field(**bounds), BeforeValidator(reject_bool)]
+                annotation = number | None if spec.optional else number
+                bounds = {}
+            definitions[field.name] = (annotation, Field(default, description=spec.description, **bounds))
         elif info.record is not None:
-            definitions[field.name] = (pydantic_model(info.record, strict=strict), Field(default, description=info.description))
+            definitions[field.name] = (pydantic_model(info.record), Field(default, description=info.description))
         else:
             continue  # internal fields (bounds, tables) are not part of request bodies
     return create_model(

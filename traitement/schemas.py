@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .config import Config
-from .core import MAX_COUNT, MAX_TOKENS, METHODS, Estimate, Modele, Requete, Site, estimate
+from .core import MAX_COUNT, MAX_TOKENS, METHODS, MIN_TOKENS_PER_S, Estimate, Modele, Requete, Site, estimate
 from .errors import InvalidInputError
 from .fields import Record, nested, record, scalar
 from .parameter import GRID_MIX, IMPLIED_MIX, PARAMETER_METHOD, ParameterEstimate
@@ -105,11 +105,11 @@ class RawProfile(Record):
 
     input_size: int = scalar(int, f"prompt length in tokens, an integer from 1 to {MAX_TOKENS:,}", ge=1, le=MAX_TOKENS)
     output_size: int = scalar(int, f"answer length in tokens, an integer from 1 to {MAX_TOKENS:,}", ge=1, le=MAX_TOKENS)
-    throughput: float = scalar(float, "decode speed of one request in tokens/s, > 0 and <= 1,000,000", gt=0, le=1e6)
+    throughput: float = scalar(float, "decode speed of one request in tokens/s, from 0.01 to 1,000,000", ge=MIN_TOKENS_PER_S, le=1e6)
     name: str = scalar(str, "a label for the record", "custom", max_length=_NAME)
     count: int = scalar(int, f"number of such requests, an integer from 1 to {MAX_COUNT:,}", 1, ge=1, le=MAX_COUNT)
     prefill_throughput: float | None = scalar(
-        float, "prompt reading speed in tokens/s, > 0 and <= 10,000,000; default from the default hardware preset", None, gt=0, le=1e7
+        float, "prompt reading speed in tokens/s, from 0.01 to 10,000,000; default from the default hardware preset", None, ge=MIN_TOKENS_PER_S, le=1e7
     )
     batch_size: float = scalar(float, "requests served at once, from 1 to 100,000", 1.0, ge=1, le=100_000)
 

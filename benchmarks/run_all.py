@@ -1,0 +1,190 @@
+"""Every performance figure of the project, as ratios measured in one run.
+
+    python benchmarks/run_all.py            # about a minute on 2 cores
+    python benchmarks/run_all.py --quick    # fewer repetitions, for a smoke test
+
+Each figure is a ratio against a baseline measured in the same run, on the same
+machine, interleaved where it can be, so that other load on the machine moves
+both sides alike:
+
+1. CLI start: ``python interface.py --in_tok 2000 --out_tok 500 --region usa``
+   against ``python -c "import pydantic, yaml"`` (median of interleaved runs).
+2. The vectorised core (``traitement.footprint`` over numpy columns, central
+   value and range) against a per-row Python loop over ``traitement.estimate``.
+3. The API (``benchmarks/load_test.py``): ``POST /calculate-raw`` against the
+   validation-only ``POST /echo-raw`` and the trivial ``GET /health``.
+4. Request logs against a pandas read, when ``traitement.batch`` exists (its own
+   script, ``benchmarks/bench_batch.py``, is run); skipped with a message otherwise.
+5. One estimate against the ``ecologits`` package's per-request estimate, when
+   it is installed; skipped with a message otherwise.
+
+Any other ``benchmarks/bench_*.py`` script is run too and its output printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import io
+import json
+import logging
+import statistics
+import subprocess
+import sys
+import time
+from contextlib import redirect_stderr
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import load_test  # noqa: E402
+
+import traitement  # noqa: E402
+
+
+def _best(function, repeat: int) -> float:
+    """Fastest of ``repeat`` runs, in seconds (the least disturbed by other load)."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def cli_start(runs: int) -> dict:
+    python = sys.executable
+    commands = {
+        "cli": [python, "interface.py", "--in_tok", "2000", "--out_tok", "500", "--region", "usa"],
+        "bare": [python, "-c", "import pydantic, yaml"],
+    }
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):  # interleaved
+        for name, command in commands.items():
+            start = time.perf_counter()
+            subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL, check=True)
+            times[name].append(time.perf_counter() - start)
+    cli, bare = statistics.median(times["cli"]), statistics.median(times["bare"])
+    return {"runs": runs, "cli_s": cli, "bare_import_s": bare, "ratio": cli / bare}
+
+
+def vectorised_core(rows: int, loop_rows: int, repeat: int) -> dict:
+    import numpy as np
+
+    config = traitement.load_config()
+    _, modele = traitement.modele_from_config(config)
+    site = traitement.site_from_config(config, "usa")
+    generator = np.random.default_rng(0)
+    input_tokens = generator.integers(1, 20_000, rows).astype(np.float64)
+    output_tokens = generator.integers(1, 4_000, rows).astype(np.float64)
+    count = np.ones(rows)
+
+    def vectorised() -> None:  # central value and both ends of the range, like estimate()
+        traitement.footprint(input_tokens, output_tokens, count, modele, site)
+        traitement.footprint(input_tokens, output_tokens, count, modele.at("low"), site.at("low"))
+        traitement.footprint(input_tokens, output_tokens, count, modele.at("high"), site.at("high"))
+
+    pairs = list(zip(input_tokens[:loop_rows].astype(int).tolist(), output_tokens[:loop_rows].astype(int).tolist(), strict=True))
+
+    def loop() -> None:
+        for tokens_in, tokens_out in pairs:
+            traitement.estimate(traitement.Requete.create(input_tokens=tokens_in, output_tokens=tokens_out), modele, site)
+
+    vector_s = _best(vectorised, repeat)
+    loop_s = _best(loop, repeat)
+    per_row_vector, per_row_loop = vector_s / rows, loop_s / loop_rows
+    return {"rows": rows, "vectorised_s": vector_s, "loop_rows": loop_rows, "loop_s": loop_s, "speedup": per_row_loop / per_row_vector}
+
+
+def ecologits_comparison(repeat: int, calls: int) -> dict | None:
+    if importlib.util.find_spec("ecologits") is None:
+        return None
+    from ecologits.tracers.utils import llm_impacts
+
+    logging.getLogger("ecologits").setLevel(logging.ERROR)
+    config = traitement.load_config()
+    request = traitement.NamedRequest(input_tokens=2000, output_tokens=500, region="usa")
+
+    def ours() -> None:
+        for _ in range(calls):
+            traitement.estimate_named(config, request)
+
+    def theirs() -> None:
+        for _ in range(calls):
+            llm_impacts(provider="openai", model_name="gpt-4o-mini", output_token_count=500, request_latency=5.0, electricity_mix_zone="USA")
+
+    with redirect_stderr(io.StringIO()):  # ecologits warns about unreleased architectures
+        theirs()
+        ours_s, theirs_s = _best(ours, repeat), _best(theirs, repeat)
+    return {"calls": calls, "ours_us": ours_s / calls * 1e6, "ecologits_us": theirs_s / calls * 1e6, "ratio": theirs_s / ours_s}
+
+
+def other_scripts() -> list[tuple[str, int, str]]:
+    """Run every other benchmarks/bench_*.py (other parts of the project); their output as they print it."""
+    results = []
+    for script in sorted(Path(__file__).resolve().parent.glob("bench_*.py")):
+        done = subprocess.run([sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+        results.append((script.name, done.returncode, (done.stdout + done.stderr).strip()))
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Every performance figure of the project, as ratios measured in one run.")
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke test, noisier figures)")
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    figures: dict = {}
+    lines: list[str] = []
+
+    figures["cli_start"] = f = cli_start(runs=5 if quick else 21)
+    lines.append(
+        f"CLI start          {f['ratio']:.2f}x a bare 'import pydantic, yaml' "
+        f"({f['cli_s'] * 1000:.0f} ms vs {f['bare_import_s'] * 1000:.0f} ms, median of {f['runs']} interleaved runs; target <= 1.5x)"
+    )
+
+    figures["vectorised_core"] = f = vectorised_core(rows=100_000 if quick else 1_000_000, loop_rows=500 if quick else 3000, repeat=3)
+    lines.append(
+        f"Vectorised core    {f['speedup']:,.0f}x faster per row than a Python loop over traitement.estimate "
+        f"({f['rows']:,} rows in {f['vectorised_s'] * 1000:.0f} ms, central + range; loop {f['loop_s'] / f['loop_rows'] * 1e6:.1f} us/row)"
+    )
+
+    figures["api"] = f = load_test.run_load_test(requests=1000 if quick else 3000, connections=16, rounds=2 if quick else 3)
+    lines.append(
+        f"API                POST /calculate-raw {f['calculate_over_echo']:.2f}x POST /echo-raw (validation only; target >= 0.9) and "
+        f"{f['calculate_over_health']:.2f}x GET /health (target >= 0.7) in requests/s;"
+    )
+    lines.append(
+        f"                   per server CPU-second {f['cpu_calculate_over_echo']:.2f}x and {f['cpu_calculate_over_health']:.2f}x; "
+        f"{f['calculate-raw']['requests_per_s']:,.0f} requests/s, server CPU {f['calculate-raw']['server_cpu_share']:.0%} of a core, "
+        f"client CPU {f['calculate-raw']['client_cpu_share']:.0%}, errors {sum(f[k]['errors'] for k in load_test.ENDPOINTS)}"
+    )
+
+    if importlib.util.find_spec("traitement.batch") is None:
+        lines.append("Request logs       skipped: traitement.batch is not in this checkout (the request-log module)")
+    elif not (Path(__file__).resolve().parent / "bench_batch.py").is_file():
+        lines.append("Request logs       skipped: traitement.batch exists but benchmarks/bench_batch.py does not")
+    else:
+        lines.append("Request logs       see bench_batch.py below (against a pandas read)")
+
+    figures["ecologits"] = f = ecologits_comparison(repeat=3, calls=100 if quick else 500)
+    if f is None:
+        lines.append("EcoLogits          skipped: the ecologits package is not installed (pip install ecologits)")
+    else:
+        lines.append(
+            f"EcoLogits          one estimate_named() is {f['ratio']:.1f}x faster than ecologits' llm_impacts() "
+            f"({f['ours_us']:.0f} us vs {f['ecologits_us']:.0f} us per request)"
+        )
+
+    for name, code, output in other_scripts():
+        figures[name] = {"exit_code": code, "output": output}
+        lines.append(f"\n--- {name} (exit code {code}) ---\n{output}")
+
+    print(json.dumps(figures, indent=2, default=str) if args.json else "\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
