@@ -16,10 +16,7 @@ call (bad value, unknown name), 1 for a failure (unreadable config).
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
-import shutil
-import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -372,6 +369,9 @@ def _measure_options(args: argparse.Namespace) -> MeasureOptions:
 
 def _run_measured(args: argparse.Namespace, options: Any, config: Any) -> tuple[Any, int]:
     """Run the command after ``--`` under CodeCarbon; returns the measurement and the command's exit code."""
+    import shutil
+    import subprocess
+
     command = list(args.measured_command)
     if command and command[0] == "--":
         command = command[1:]
@@ -427,6 +427,8 @@ def run_measure(args: argparse.Namespace) -> int:
     elif options.save_profile is not None:
         shipped_name, shipped = config.hardware()
         ratio = shipped.prefill_tokens_per_s.value / shipped.decode_tokens_per_s.value
+        import datetime
+
         result["saved_profile"] = save_profile(user_config_path(), options.save_profile, measurement, ratio, datetime.date.today().isoformat())
         result["saved_profile"]["prefill_to_decode_ratio_from"] = shipped_name
     _emit(args, result, lambda: format_measurement(result))
