@@ -243,6 +243,21 @@ def footprint(
     }
 
 
+_SITE_SKIPPED = frozenset({"bounds", "region", "datacenter"})
+_MODELE_SKIPPED = frozenset({"bounds"})
+_NAMES: dict[tuple[type, frozenset[str]], tuple[str, ...]] = {}
+
+
+def _values(value_object: Record, skipped: frozenset[str]) -> dict[str, Any]:
+    """The scalar fields of ``value_object`` but ``skipped``, in field order (``model_dump`` without its per-call overhead)."""
+    key = (type(value_object), skipped)
+    names = _NAMES.get(key)
+    if names is None:
+        names = _NAMES[key] = tuple(name for name in type(value_object).model_fields if name not in skipped)
+    state = value_object.__dict__
+    return {name: state[name] for name in names}
+
+
 def estimate(
     requete: Requete,
     modele: Modele,
@@ -271,8 +286,8 @@ def estimate(
     recorded = {
         "region": site.region,
         "datacenter": site.datacenter,
-        **site.model_dump(exclude={"bounds", "region", "datacenter"}),
-        **modele.model_dump(exclude={"bounds"}),
+        **_values(site, _SITE_SKIPPED),
+        **_values(modele, _MODELE_SKIPPED),
         **(assumptions or {}),
     }
     return Estimate(
