@@ -290,23 +290,17 @@ def estimate(
         **_values(modele, _MODELE_SKIPPED),
         **(assumptions or {}),
     }
-    return Estimate(
+    # Estimate's fields set at once: the frozen dataclass's __init__ costs a setattr call per field.
+    result = object.__new__(Estimate)
+    result.__dict__.update(
         method=method,
         count=requete.count,
         input_tokens=requete.input_tokens,
         output_tokens=requete.output_tokens,
-        prefill_s=central["prefill_s"],
-        decode_s=central["decode_s"],
-        duration_s=central["duration_s"],
-        energy_gpu_kwh=central["energy_gpu_kwh"],
-        energy_cpu_kwh=central["energy_cpu_kwh"],
-        energy_it_kwh=central["energy_it_kwh"],
-        energy_kwh=central["energy_kwh"],
-        carbon_gco2eq=central["carbon_gco2eq"],
-        water_l=central["water_l"],
-        carbon_embodied_gco2eq=central["carbon_embodied_gco2eq"],
+        **central,
         low=sides["low"],
         high=sides["high"],
         assumptions=recorded,
         warnings=tuple(warnings),
     )
+    return result
