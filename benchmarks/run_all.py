@@ -13,9 +13,11 @@ both sides alike:
    value and range) against a per-row Python loop over ``traitement.estimate``.
 3. The API (``benchmarks/load_test.py``): ``POST /calculate-raw`` against the
    validation-only ``POST /echo-raw`` and the trivial ``GET /health``.
-4. Request logs against a pandas read, when ``traitement.batch`` exists (its own
+4. One ``estimate_named``/``estimate_raw`` call against a bare ``footprint()``
+   (what the value objects, presets and assumptions add to the formulas).
+5. Request logs against a pandas read, when ``traitement.batch`` exists (its own
    script, ``benchmarks/bench_batch.py``, is run); skipped with a message otherwise.
-5. One estimate against the ``ecologits`` package's per-request estimate, when
+6. One estimate against the ``ecologits`` package's per-request estimate, when
    it is installed; skipped with a message otherwise.
 
 Any other ``benchmarks/bench_*.py`` script is run too and its output printed.
@@ -98,6 +100,22 @@ def vectorised_core(rows: int, loop_rows: int, repeat: int) -> dict:
     return {"rows": rows, "vectorised_s": vector_s, "loop_rows": loop_rows, "loop_s": loop_s, "speedup": per_row_loop / per_row_vector}
 
 
+def core_per_call(repeat: int, calls: int) -> dict:
+    """Microseconds per ``estimate_named`` and ``estimate_raw`` call, as ratios to a bare ``footprint()`` (the formulas alone)."""
+    config = traitement.load_config()
+    named = traitement.NamedRequest.from_dict({"input_tokens": 2000, "output_tokens": 500, "region": "usa"})
+    raw = traitement.RawRequest.from_dict(load_test.SEED_RAW_BODY)
+    _, modele = traitement.modele_from_config(config)
+    site = traitement.site_from_config(config, "usa")
+    functions = {
+        "footprint": lambda: traitement.footprint(2000, 500, 1, modele, site),
+        "estimate_named": lambda: traitement.estimate_named(config, named),
+        "estimate_raw": lambda: traitement.estimate_raw(config, raw),
+    }
+    best = {name: _best(lambda function=function: [function() for _ in range(calls)], repeat) / calls * 1e6 for name, function in functions.items()}
+    return {"calls": calls, **{f"{name}_us": us for name, us in best.items()}, **{f"{name}_over_footprint": best[name] / best["footprint"] for name in best}}
+
+
 def ecologits_comparison(repeat: int, calls: int) -> dict | None:
     if importlib.util.find_spec("ecologits") is None:
         return None
@@ -149,6 +167,12 @@ def main(argv: list[str] | None = None) -> int:
     lines.append(
         f"Vectorised core    {f['speedup']:,.0f}x faster per row than a Python loop over traitement.estimate "
         f"({f['rows']:,} rows in {f['vectorised_s'] * 1000:.0f} ms, central + range; loop {f['loop_s'] / f['loop_rows'] * 1e6:.1f} us/row)"
+    )
+
+    figures["core_per_call"] = f = core_per_call(repeat=5, calls=1000 if quick else 5000)
+    lines.append(
+        f"Core per call      estimate_named {f['estimate_named_us']:.0f} us ({f['estimate_named_over_footprint']:.0f}x a bare footprint()), "
+        f"estimate_raw {f['estimate_raw_us']:.0f} us ({f['estimate_raw_over_footprint']:.0f}x); footprint {f['footprint_us']:.1f} us (best of 5)"
     )
 
     figures["api"] = f = load_test.run_load_test(requests=1000 if quick else 3000, connections=16, rounds=2 if quick else 3)

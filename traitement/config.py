@@ -287,7 +287,10 @@ class Config:
     directory: Path
 
     def region(self, name: str | None = None) -> tuple[str, RegionConfig]:
-        iso = {region.iso.lower(): key for key, region in self.site.regions.items()}
+        iso = self.__dict__.get("_iso")
+        if iso is None:  # derived once: the config is immutable
+            iso = {region.iso.lower(): key for key, region in self.site.regions.items()}
+            object.__setattr__(self, "_iso", iso)
         return _lookup(self.site.regions, name or self.site.defaults.region, "region", iso)
 
     def datacenter(self, name: str | None = None) -> tuple[str, DatacenterConfig]:

@@ -243,6 +243,21 @@ def footprint(
     }
 
 
+_SITE_SKIPPED = frozenset({"bounds", "region", "datacenter"})
+_MODELE_SKIPPED = frozenset({"bounds"})
+_NAMES: dict[tuple[type, frozenset[str]], tuple[str, ...]] = {}
+
+
+def _values(value_object: Record, skipped: frozenset[str]) -> dict[str, Any]:
+    """The scalar fields of ``value_object`` but ``skipped``, in field order (``model_dump`` without its per-call overhead)."""
+    key = (type(value_object), skipped)
+    names = _NAMES.get(key)
+    if names is None:
+        names = _NAMES[key] = tuple(name for name in type(value_object).model_fields if name not in skipped)
+    state = value_object.__dict__
+    return {name: state[name] for name in names}
+
+
 def estimate(
     requete: Requete,
     modele: Modele,
@@ -271,27 +286,21 @@ def estimate(
     recorded = {
         "region": site.region,
         "datacenter": site.datacenter,
-        **site.model_dump(exclude={"bounds", "region", "datacenter"}),
-        **modele.model_dump(exclude={"bounds"}),
+        **_values(site, _SITE_SKIPPED),
+        **_values(modele, _MODELE_SKIPPED),
         **(assumptions or {}),
     }
-    return Estimate(
+    # Estimate's fields set at once: the frozen dataclass's __init__ costs a setattr call per field.
+    result = object.__new__(Estimate)
+    result.__dict__.update(
         method=method,
         count=requete.count,
         input_tokens=requete.input_tokens,
         output_tokens=requete.output_tokens,
-        prefill_s=central["prefill_s"],
-        decode_s=central["decode_s"],
-        duration_s=central["duration_s"],
-        energy_gpu_kwh=central["energy_gpu_kwh"],
-        energy_cpu_kwh=central["energy_cpu_kwh"],
-        energy_it_kwh=central["energy_it_kwh"],
-        energy_kwh=central["energy_kwh"],
-        carbon_gco2eq=central["carbon_gco2eq"],
-        water_l=central["water_l"],
-        carbon_embodied_gco2eq=central["carbon_embodied_gco2eq"],
+        **central,
         low=sides["low"],
         high=sides["high"],
         assumptions=recorded,
         warnings=tuple(warnings),
     )
+    return result

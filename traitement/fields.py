@@ -146,6 +146,19 @@ class _ClassProperty:
         return self.getter(owner)
 
 
+def _plan_of(cls: type[Record]) -> tuple[tuple[str, Any, Any, type[Record] | None], ...]:
+    """``(name, default, default_factory, nested record or None)`` per field, computed once per class.
+
+    ``dataclasses.fields()`` costs microseconds per call; records are built on every request.
+    """
+    cached = cls.__dict__.get("_field_plan")
+    if cached is not None:
+        return cached
+    plan = tuple((f.name, f.default, f.default_factory, f.metadata.get("record")) for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+    cls._field_plan = plan  # type: ignore[attr-defined]
+    return plan
+
+
 def _fields_of(cls: type[Record]) -> dict[str, FieldInfo]:
     cached = cls.__dict__.get("_field_infos")
     if cached is not None:
@@ -182,16 +195,16 @@ class Record:
     model_fields = _ClassProperty(_fields_of)
 
     def __init__(self, **values: Any) -> None:
-        for field in dataclasses.fields(self):  # type: ignore[arg-type]
-            if field.name in values:
-                value = values.pop(field.name)
-            elif field.default is not _MISSING:
-                value = field.default
-            elif field.default_factory is not _MISSING:
-                value = field.default_factory()
+        state = self.__dict__  # frozen: fields are written once, here, past __setattr__
+        for name, default, factory, _ in _plan_of(type(self)):
+            if name in values:
+                state[name] = values.pop(name)
+            elif default is not _MISSING:
+                state[name] = default
+            elif factory is not _MISSING:
+                state[name] = factory()
             else:
-                raise TypeError(f"{type(self).__name__}: missing field {field.name!r}")
-            object.__setattr__(self, field.name, value)
+                raise TypeError(f"{type(self).__name__}: missing field {name!r}")
         if values:
             raise TypeError(f"{type(self).__name__}: unknown field {next(iter(values))!r}")
         post_init = getattr(self, "__post_init__", None)
@@ -210,7 +223,7 @@ class Record:
     __hash__ = None  # type: ignore[assignment]  # fields may hold dicts
 
     def __repr__(self) -> str:
-        values = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self))  # type: ignore[arg-type]
+        values = ", ".join(f"{name}={getattr(self, name)!r}" for name, *_ in _plan_of(type(self)))
         return f"{type(self).__name__}({values})"
 
     @classmethod
@@ -242,21 +255,58 @@ class Record:
         return record
 
     @classmethod
+    def trusted(cls: type[R], data: Mapping[str, Any]) -> R:
+        """A record from values *already validated against the same specs*, without checking them again.
+
+        For the API: its pydantic models are generated from these specs
+        (:func:`pydantic_model`), so a body they accepted needs no second
+        check. Nested records given as mappings are built the same way;
+        missing fields take their defaults; ``__post_init__`` (checks across
+        fields) still runs. Never pass unvalidated input: use :meth:`from_dict`.
+        """
+        record = object.__new__(cls)
+        state = record.__dict__
+        used = 0
+        for name, default, factory, nested in _plan_of(cls):
+            if name in data:
+                value = data[name]
+                used += 1
+                if nested is not None and isinstance(value, Mapping):
+                    value = nested.trusted(value)
+                state[name] = value
+            elif default is not _MISSING:
+                state[name] = default
+            elif factory is not _MISSING:
+                state[name] = factory()
+            else:
+                raise TypeError(f"{cls.__name__}: missing field {name!r}")
+        if used != len(data):
+            unknown = next(key for key in data if key not in state)
+            raise TypeError(f"{cls.__name__}: unknown field {unknown!r}")
+        post_init = getattr(record, "__post_init__", None)
+        if post_init is not None:
+            try:
+                post_init()
+            except ValueError as error:
+                raise InvalidInputError(f"{cls.__name__}: {error}") from None
+        return record
+
+    @classmethod
     def _prepare(cls, data: Any) -> Any:
         """Hook: turn a shorthand (e.g. a plain number) into a mapping before validation."""
         return data
 
     def model_dump(self, exclude: set[str] | frozenset[str] = frozenset()) -> dict[str, Any]:
         """A plain dict (nested records dumped too), without the ``exclude`` fields."""
-        return {f.name: _dump(getattr(self, f.name)) for f in dataclasses.fields(self) if f.name not in exclude}  # type: ignore[arg-type]
+        state = self.__dict__
+        return {name: _dump(state[name]) for name, *_ in _plan_of(type(self)) if name not in exclude}
 
     def model_copy(self: R, update: Mapping[str, Any] | None = None) -> R:
         """A copy with some fields replaced, not validated again (as pydantic's ``model_copy``)."""
         copy = object.__new__(type(self))
-        for field in dataclasses.fields(self):  # type: ignore[arg-type]
-            object.__setattr__(copy, field.name, getattr(self, field.name))
-        for name, value in (update or {}).items():
-            object.__setattr__(copy, name, value)
+        copy.__dict__.update(self.__dict__)
+        if update:
+            copy.__dict__.update(update)
         return copy
 
 
@@ -273,7 +323,12 @@ def _parse_field(cls: type, name: str, info: FieldInfo, value: Any, path: str) -
     return parse(path, value)
 
 
+_PLAIN = frozenset({int, float, str, bool, type(None)})
+
+
 def _dump(value: Any) -> Any:
+    if type(value) in _PLAIN:  # most fields: nothing to convert
+        return value
     if isinstance(value, Record):
         return value.model_dump()
     if isinstance(value, Mapping):
