@@ -173,19 +173,26 @@ class Estimate:
             "water_l": self.water_l,
             "carbon_embodied_gco2eq": self.carbon_embodied_gco2eq,
         }
-        for name in self.RANGED:
-            out[f"{name}_min"] = self.low[name]
-            out[f"{name}_max"] = self.high[name]
-        out["per_request"] = {
-            "energy_kwh": self.energy_kwh / self.count,
-            "energy_wh": self.energy_kwh / self.count * physics.WH_PER_KWH,
-            "carbon_gco2eq": self.carbon_gco2eq / self.count,
-            "water_l": self.water_l / self.count,
-        }
+        add_ranges(out, self.RANGED, self.low, self.high)
+        out["per_request"] = per_request(self.count, self.energy_kwh, self.carbon_gco2eq, water_l=self.water_l)
         out["covers"] = dict(COVERS)
         out["assumptions"] = dict(self.assumptions)
         out["warnings"] = list(self.warnings)
         return out
+
+
+def add_ranges(out: dict[str, Any], names: tuple[str, ...], low: Mapping[str, float], high: Mapping[str, float]) -> None:
+    """Add ``<name>_min`` and ``<name>_max`` to a result dict, for each ranged quantity."""
+    for name in names:
+        out[f"{name}_min"] = low[name]
+        out[f"{name}_max"] = high[name]
+
+
+def per_request(count: int, energy_kwh: float, carbon_gco2eq: float, **totals: float) -> dict[str, float]:
+    """Totals over ``count`` requests divided per request (energy also in Wh), for the ``per_request`` key."""
+    out = {"energy_kwh": energy_kwh / count, "energy_wh": energy_kwh / count * physics.WH_PER_KWH, "carbon_gco2eq": carbon_gco2eq / count}
+    out.update({name: value / count for name, value in totals.items()})
+    return out
 
 
 def footprint(

@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from . import physics
 from .config import Config
+from .core import add_ranges, per_request
 from .presets import requete_from_profile
 
 PARAMETER_METHOD = "parameter"
@@ -116,14 +117,8 @@ class ParameterEstimate:
             "energy_kwh": self.energy_kwh,
             "carbon_gco2eq": self.carbon_gco2eq,
         }
-        for name in self.RANGED:
-            out[f"{name}_min"] = self.low[name]
-            out[f"{name}_max"] = self.high[name]
-        out["per_request"] = {
-            "energy_kwh": self.energy_kwh / self.count,
-            "energy_wh": self.energy_kwh / self.count * physics.WH_PER_KWH,
-            "carbon_gco2eq": self.carbon_gco2eq / self.count,
-        }
+        add_ranges(out, self.RANGED, self.low, self.high)
+        out["per_request"] = per_request(self.count, self.energy_kwh, self.carbon_gco2eq)
         out["covers"] = dict(COVERS[self.mix])
         out["assumptions"] = dict(self.assumptions)
         out["warnings"] = list(self.warnings)
