@@ -175,16 +175,20 @@ plt.show()""",
         "markdown",
         """### Monthly totals and shares
 
-Partial months (the first and last of the period) hold fewer days: the `days` column says how many.""",
+Partial months (the first and last of the period) hold fewer days: the `days` column says how many.
+Months of fewer than 7 days are left out of the table and the charts (they stay in every total), so
+that no single day's count of the partner's file is printed.""",
     ),
     (
         "code",
         """months = result.monthly_totals()
+months = months[months["days"] >= 7]
 display(months[["month", "days", "requests", "energy_kwh", "energy_kwh_min", "energy_kwh_max", "carbon_gco2eq", "carbon_gco2eq_min", "carbon_gco2eq_max"]])
 
-shares = result.monthly.pivot(index="month", columns="profile", values="carbon_share")
+full = result.monthly[result.monthly["month"].isin(months["month"])]
+shares = full.pivot(index="month", columns="profile", values="carbon_share")
 fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4))
-monthly = result.monthly.assign(carbon_kg=lambda f: f["carbon_gco2eq"] / 1000)
+monthly = full.assign(carbon_kg=lambda f: f["carbon_gco2eq"] / 1000)
 sns.barplot(data=monthly, x="month", y="carbon_kg", hue="profile", ax=left)
 left.set_ylabel("kgCO2e per month (central)")
 left.set_title("Monthly carbon per service")
