@@ -67,10 +67,10 @@ async def _calculator_error(_: Request, error: CalculatorError) -> Response:
 async def _validation_error(request: Request, error: RequestValidationError) -> Response:
     """Answer with the core's own message for the body or the query, so the words are the CLI's."""
     record = _BODY_RECORDS.get(request.url.path)
-    data = error.body
+    data = error.body  # None for a missing or a JSON null body: "body: must be an object", as the CLI would say
     if record is None:
         record, data = _QUERY_RECORDS.get(request.url.path), dict(request.query_params)
-    if record is not None and data is not None:
+    if record is not None:
         try:
             record.from_dict(data)
         except InvalidInputError as core_error:
