@@ -22,6 +22,13 @@ ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 BASH_LINES = [line.strip() for block in re.findall(r"```bash\n(.*?)```", README, re.S) for line in block.splitlines() if line.strip()]
 CLI_LINES = [line for line in BASH_LINES if line.startswith("python interface.py")]
+DOC_CLI_LINES = [
+    pytest.param(line, id=f"{path.name}: {line[20:70]}")
+    for path in sorted((ROOT / "docs").glob("*.md"))
+    for block in re.findall(r"```bash\n(.*?)```", path.read_text(encoding="utf-8"), re.S)
+    for line in (raw.strip() for raw in block.splitlines())
+    if line.startswith("python interface.py")
+]
 CURL_LINES = [line for line in BASH_LINES if line.startswith("curl ")]
 
 
@@ -38,6 +45,15 @@ def test_readme_has_the_two_commands():
 def test_readme_cli_command_runs(line, capsys):
     argv = shlex.split(line)[2:]
     code = interface.main(argv)
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert captured.out.strip()
+
+
+@pytest.mark.parametrize("line", DOC_CLI_LINES)
+def test_docs_cli_command_runs(line, capsys):
+    """The method pages under docs/ show commands too: each runs from the repo root."""
+    code = interface.main(shlex.split(line)[2:])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert captured.out.strip()
