@@ -342,7 +342,10 @@ def _numbers(series: Any, name: str, checks: _Checks) -> Any:
 
     kind = getattr(series.dtype, "kind", "O") if isinstance(series.dtype, np.dtype) else "O"
     if kind in "iu":  # numpy integers: no missing value possible
-        values = series.to_numpy().astype(np.float64)
+        raw_int = series.to_numpy()
+        if len(raw_int) and raw_int.min() >= 1 and raw_int.max() <= _MAXIMA[name]:
+            return raw_int.astype(np.float64)  # the common case: two reductions, no masks
+        values = raw_int.astype(np.float64)
         missing = not_number = np.zeros(len(series), bool)
     elif kind == "f":
         values = series.to_numpy()
@@ -432,6 +435,14 @@ def _times(series: Any, plan: Plan, checks: _Checks, part: Partial) -> dict[str,
     import numpy as np
     import pandas as pd
 
+    grouped_by_time = bool(set(plan.group_by) & {"day", "month"})
+    if not grouped_by_time and pd.api.types.is_datetime64_any_dtype(series.dtype):
+        # Native timestamps (Parquet) cannot be unparsable and are not grouped on: only the period is needed.
+        first, last = series.min(), series.max()
+        if not pd.isna(first):
+            as_utc = [stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo is not None else stamp for stamp in (first, last)]
+            part.first, part.last = (np.datetime64(stamp.to_datetime64(), "s") for stamp in as_utc)
+        return {}
     missing = series.isna().to_numpy()
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         stamps = series.dt.tz_convert("UTC") if series.dt.tz is not None else series
