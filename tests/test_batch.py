@@ -265,6 +265,26 @@ def test_wrong_field_count_and_json_lines_are_numbered_exactly(tmp_path):
     ]
 
 
+@pytest.mark.parametrize("zone", [None, "Europe/Paris"])
+def test_parquet_period_from_statistics_equals_the_rows(tmp_path, zone):
+    """Not grouping by time, a native timestamp's period comes from the row-group statistics, unread: same as from the rows."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    stamps = pd.to_datetime(["2025-03-01T23:30:00", "2025-01-15T08:00:00", "2025-02-02T12:00:00", "2025-02-28T00:15:00"])
+    stamps = stamps.tz_localize(zone) if zone else stamps
+    table = pa.table({"timestamp": pa.array(stamps), "input_tokens": [10, 20, 30, 40], "output_tokens": [1, 2, 3, 4]})
+    path = tmp_path / "log.parquet"
+    pq.write_table(table, path, row_group_size=2)  # two row groups, each with its own statistics
+    config = traitement.load_config()
+    unread = estimate_log(path, config)
+    read = estimate_log(path, config, group_by=["day"])  # grouping by time reads the column
+    assert unread["period"] == read["period"]
+    first = stamps.min().tz_convert("UTC").tz_localize(None) if zone else stamps.min()
+    assert unread["period"]["first"] == first.strftime("%Y-%m-%dT%H:%M:%S") + "Z"
+    assert unread["totals"]["energy_kwh"] == pytest.approx(read["totals"]["energy_kwh"], rel=1e-12)
+
+
 def test_parquet_rows_are_numbered(tmp_path):
     frame = pd.DataFrame({"input_tokens": [10, 20, 0], "output_tokens": [1, 2, 3]})
     with pytest.raises(BadRowsError, match=r"row 3: input_tokens: below 1 \(got 0\)"):

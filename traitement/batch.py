@@ -601,6 +601,10 @@ class Reader:
     numbers_as_text: bool = False
     skip: frozenset[str] = frozenset()
     """Columns not read (a ``model`` column when not grouping by it: a label only)."""
+    period_from_statistics: bool = False
+    """Parquet, not grouping by time: take the period from the native timestamp column's statistics, unread."""
+    period: tuple[Any, Any] | None = None
+    """``(first, last)`` UTC timestamps found that way, or ``None``."""
 
     def blocks(self, progress: Callable[[int], None] | None = None) -> Iterator[tuple[Any, int]]:
         """``(frame, first_line)`` for each block; ``first_line`` is the file line (or Parquet row) of its first row."""
@@ -681,6 +685,12 @@ class Reader:
         except OSError as error:
             raise InvalidInputError(f"{self.path.name}: not a readable Parquet file ({error})", code="unreadable-log") from None
         present = _require([name for name in LOG_COLUMNS if name in handle.schema_arrow.names and name not in self.skip], self.path)
+        if self.period_from_statistics and "timestamp" in present:
+            # A native timestamp cannot be unparsable: when it is not grouped on, only the period is needed,
+            # and the row groups' statistics hold it without reading the column.
+            self.period = _statistics_period(handle)
+            if self.period is not None:
+                present.remove("timestamp")
         handle = pq.ParquetFile(str(self.path), read_dictionary=[n for n in present if n in (*SITE_COLUMNS, *LABEL_COLUMNS)])
         row = 1
         for group in range(handle.num_row_groups):
@@ -783,6 +793,7 @@ def estimate_log(
     reader = open_log(path, fmt)
     if "model" not in plan.group_by:
         reader.skip = frozenset({"model"})
+    reader.period_from_statistics = engine == "pandas" and not set(plan.group_by) & {"day", "month"}
     name = source or reader.path.name
     if engine not in ENGINES:
         raise InvalidInputError(f"engine: unknown engine {engine!r}; allowed: {', '.join(ENGINES)}", code="unknown-engine")
@@ -800,7 +811,34 @@ def estimate_log(
     if exact:
         total = _exact_total(reader, plan)
     raise_bad_rows(total, name, "row" if reader.fmt == "parquet" else "line")
+    if reader.period is not None:
+        total.first, total.last = reader.period
     return report(total, plan, source=name, fmt=reader.fmt, engine=engine)
+
+
+def _statistics_period(handle: Any) -> tuple[Any, Any] | None:
+    """``(first, last)`` of a native Parquet timestamp column from its row-group statistics, as naive UTC
+    ``datetime64[s]``; ``None`` when the column is not a timestamp or a row group has no min/max."""
+    import numpy as np
+    import pyarrow as pa
+
+    if not pa.types.is_timestamp(handle.schema_arrow.field("timestamp").type) or handle.num_row_groups == 0:
+        return None
+    column = handle.schema_arrow.get_field_index("timestamp")
+    lows, highs = [], []
+    for group in range(handle.num_row_groups):
+        meta = handle.metadata.row_group(group)
+        if meta.num_rows == 0:
+            continue
+        stats = meta.column(column).statistics
+        if stats is None or not stats.has_min_max:
+            return None
+        lows.append(stats.min)
+        highs.append(stats.max)
+    if not lows:
+        return None
+    # Statistics of a zoned column come back in UTC; naive ones are taken as UTC, as the rows would be.
+    return tuple(np.datetime64(value.replace(tzinfo=None), "s") for value in (min(lows), max(highs)))
 
 
 def estimate_frame(frame: Any, config: Config, **options: Any) -> dict[str, Any]:
