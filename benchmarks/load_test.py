@@ -129,11 +129,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(loop: str, http: str, port: int) -> subprocess.Popen:
+def start_server(loop: str, http: str, port: int, access_log: bool = False) -> subprocess.Popen:
     env = {**os.environ, "GENAI_CARBON_BENCHMARK_ROUTES": "1", "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "uvicorn", "api:app", "--host", HOST, "--port", str(port), "--loop", loop, "--http", http]
-    command += ["--log-level", "warning", "--no-access-log", "--workers", "1"]
-    server = subprocess.Popen(command, cwd=ROOT, env=env)
+    command = [sys.executable, "-m", "uvicorn", "api:app", "--host", HOST, "--port", str(port), "--loop", loop, "--http", http, "--workers", "1"]
+    if access_log:  # uvicorn's defaults, as `uvicorn api:app` runs: an access-log line per request (written to /dev/null here)
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    else:  # the strictest measurement: no per-request logging, which would add the same cost to every endpoint
+        server = subprocess.Popen([*command, "--log-level", "warning", "--no-access-log"], cwd=ROOT, env=env)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -148,11 +150,17 @@ def start_server(loop: str, http: str, port: int) -> subprocess.Popen:
 
 
 def run_load_test(
-    requests: int = 4000, connections: int = 16, depth: int = 1, rounds: int = 3, loop: str = "uvloop", http: str = "httptools"
+    requests: int = 4000,
+    connections: int = 16,
+    depth: int = 1,
+    rounds: int = 3,
+    loop: str = "uvloop",
+    http: str = "httptools",
+    access_log: bool = False,
 ) -> dict:
     """Start the server, measure every endpoint ``rounds`` times (interleaved), stop it; returns the figures."""
     port = _free_port()
-    server = start_server(loop, http, port)
+    server = start_server(loop, http, port, access_log)
     try:
         client_loop = asyncio.new_event_loop()
         if loop == "uvloop":
@@ -173,7 +181,15 @@ def run_load_test(
     finally:
         server.terminate()
         server.wait(timeout=10)
-    figures: dict = {"requests": requests, "connections": connections, "pipeline_depth": depth, "rounds": rounds, "loop": loop, "http": http}
+    figures: dict = {
+        "requests": requests,
+        "connections": connections,
+        "pipeline_depth": depth,
+        "rounds": rounds,
+        "loop": loop,
+        "http": http,
+        "access_log": access_log,
+    }
     for label, measured in runs.items():
         figures[label] = {
             "requests_per_s": statistics.median(r.per_s for r in measured),
@@ -198,7 +214,8 @@ def run_load_test(
 
 def report(figures: dict) -> str:
     lines = [
-        f"uvicorn api:app (--loop {figures['loop']} --http {figures['http']}, 1 worker) on {HOST}; "
+        f"uvicorn api:app (--loop {figures['loop']} --http {figures['http']}, 1 worker, "
+        f"{'access log on, as uvicorn runs by default' if figures.get('access_log') else 'no access log'}) on {HOST}; "
         f"{figures['requests']:,} requests x {figures['rounds']} rounds per endpoint over {figures['connections']} keep-alive connections, "
         f"pipeline depth {figures['pipeline_depth']}",
         f"  {'endpoint':16s}{'requests/s':>12s}{'per CPU-s':>11s}{'errors':>8s}{'server CPU':>12s}{'client CPU':>12s}",
@@ -226,11 +243,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="rounds, each measuring every endpoint once (default 3)")
     parser.add_argument("--loop", default="uvloop", choices=["uvloop", "asyncio"], help="uvicorn's event loop (default uvloop)")
     parser.add_argument("--http", default="httptools", choices=["httptools", "h11"], help="uvicorn's HTTP parser (default httptools)")
+    parser.add_argument("--access-log", action="store_true", help="keep uvicorn's default logging (an access-log line per request), as `uvicorn api:app` runs")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
     if min(args.requests, args.connections, args.pipeline, args.rounds) < 1 or args.requests > 1_000_000 or args.connections > 1000:
         parser.error("--requests 1 to 1,000,000, --connections 1 to 1,000, --pipeline and --rounds >= 1")
-    figures = run_load_test(args.requests, args.connections, args.pipeline, args.rounds, args.loop, args.http)
+    figures = run_load_test(args.requests, args.connections, args.pipeline, args.rounds, args.loop, args.http, args.access_log)
     print(json.dumps(figures, indent=2) if args.json else report(figures))
     errors = sum(figures[label]["errors"] for label in ENDPOINTS)
     return 1 if errors else 0
