@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from .config import PROJECT_DIR, Config, Uncertain
+from .config import PROJECT_DIR, Config, Uncertain, parse_yaml
 from .core import Modele, Site, footprint
 from .errors import ConfigError, InvalidInputError
 from .fields import Record, record, scalar
@@ -225,16 +225,7 @@ def _check_dates(data: AnalyticsFile, source: str) -> None:
 
 def parse_analytics(text: str | bytes, source: str = "upload") -> AnalyticsFile:
     """Parse and validate the YAML text of an analytics file; errors name the entry."""
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        raw = yaml.load(text, Loader=loader)  # noqa: S506 - a SafeLoader
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise AnalyticsFileError(f"{source}: invalid YAML{where}: {problem}") from None
+    raw = parse_yaml(text, source, AnalyticsFileError)
     try:
         data = AnalyticsFile.model_validate(raw)
     except ValidationError as error:

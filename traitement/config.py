@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, InvalidInputError, UnknownNameError, format_validation_error
+from .errors import CalculatorError, ConfigError, InvalidInputError, UnknownNameError, format_validation_error
 from .fields import Record, custom, nested, record, scalar, table
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -315,23 +315,30 @@ class Config:
         return _load_catalogue(self.directory / MODELS_FILE)
 
 
-def read_yaml(path: Path) -> Any:
-    """Parse one YAML file with the C loader where available; errors name the file and line."""
+def parse_yaml(text: Any, where: str | Path, error: type[CalculatorError] = ConfigError, code: str | None = None) -> Any:
+    """Parse YAML text (or an open file) with the C loader where available; a syntax error raises ``error``
+    naming ``where`` and the line. Shared by the config, the analytics file and the validation cases."""
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
+        return yaml.load(text, Loader=loader)  # noqa: S506 - a SafeLoader
+    except yaml.YAMLError as problem_error:
+        mark = getattr(problem_error, "problem_mark", None)
+        line = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(problem_error, "problem", None) or str(problem_error).splitlines()[0]
+        raise error(f"{where}: invalid YAML{line}: {problem}", code=code) from None
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse one YAML file; errors name the file and line."""
+    try:
         with open(path, encoding="utf-8") as handle:
-            return yaml.load(handle, Loader=loader)  # noqa: S506 - a SafeLoader
+            return parse_yaml(handle, path)
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found") from None
     except OSError as error:
         raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise ConfigError(f"{path}: invalid YAML{where}: {problem}") from None
 
 
 def validate_file(schema: Any, data: Any, path: Path) -> Any:

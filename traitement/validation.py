@@ -18,7 +18,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from . import physics
-from .config import Config, read_yaml
+from .config import Config, parse_yaml, read_yaml
 from .core import SEED_QUADRATIC_METHOD, Requete, estimate
 from .energy_model import EnergyModelFile, coefficients, gpu_energy_per_request_kwh, gpus_for_weights, model_aware_modele, serving
 from .errors import CalculatorError, ConfigError, InvalidInputError, format_validation_error
@@ -114,15 +114,7 @@ def load_cases(path: Path | str) -> list[Case]:
 
 def parse_cases_text(text: str | bytes, where: str = "upload") -> list[Case]:
     """Validate a cases file given as text (the API's upload)."""
-    import yaml
-
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = f" at line {mark.line + 1}" if mark is not None else ""
-        raise InvalidInputError(f"{where}: invalid YAML{line}: {getattr(error, 'problem', None) or 'cannot parse'}", code="invalid-cases-file") from None
-    return parse_cases(data, where)
+    return parse_cases(parse_yaml(text, where, InvalidInputError, code="invalid-cases-file"), where)
 
 
 def _gpu_name(config: Config, hardware: str | None) -> str:
