@@ -131,14 +131,23 @@ def _emit(args: argparse.Namespace, data: Any, text: Callable[[], str]) -> int:
 # --- subcommands ---------------------------------------------------------------
 
 
+def add_setup_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where and on what the requests run, and the overrides of those presets: shared by ``estimate`` and ``analytics``."""
+    parser.add_argument("--region", help="grid region name or ISO alpha-3 code, e.g. usa, FRA (default: usa); see 'regions'")
+    parser.add_argument("--datacenter", help="datacentre preset for PUE and water, e.g. google, aws (default: industry-average)")
+    parser.add_argument("--hardware", help="serving setup, e.g. h100, a100 (default: h100); see 'hardware'")
+    parser.add_argument("--batch-size", metavar="B", help="requests served at once (default: the hardware preset's)")
+    parser.add_argument("--gpu-utilisation", metavar="U", help="mean GPU draw as a fraction of board power, 0 to 1 (default: the preset's)")
+    parser.add_argument("--pue", metavar="X", help="power usage effectiveness, 1 to 3 (default: the datacentre's)")
+    parser.add_argument("--intensity", dest="carbon_intensity_gco2eq_per_kwh", metavar="G", help="grid intensity in gCO2e/kWh (default: the region's)")
+
+
 def add_estimate_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of one estimate (also accepted with no subcommand)."""
     parser.add_argument("--in_tok", "--input-tokens", dest="input_tokens", metavar="N", help="prompt length in tokens (default: the profile's)")
     parser.add_argument("--out_tok", "--output-tokens", dest="output_tokens", metavar="N", help="answer length in tokens (default: the profile's)")
     parser.add_argument("--count", default="1", metavar="N", help="number of such requests (default: 1)")
-    parser.add_argument("--region", help="grid region name or ISO alpha-3 code, e.g. usa, FRA (default: usa); see 'regions'")
-    parser.add_argument("--datacenter", help="datacentre preset for PUE and water, e.g. google, aws (default: industry-average)")
-    parser.add_argument("--hardware", help="serving setup, e.g. h100, a100 (default: h100); see 'hardware'")
+    add_setup_arguments(parser)
     parser.add_argument("--profile", help="usage profile giving default token counts: chatbot, completion, translation (default: chatbot)")
     parser.add_argument(
         "--method",
@@ -147,10 +156,6 @@ def add_estimate_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--model", help="LLM of the catalogue, e.g. mistral-large-2, llama-3.1-70b; see 'models'")
     parser.add_argument("--mix", help="method parameter's carbon factor: implied (scope 3 life cycle, default) or grid (scope 2, the --region grid)")
-    parser.add_argument("--batch-size", metavar="B", help="requests served at once (default: the hardware preset's)")
-    parser.add_argument("--gpu-utilisation", metavar="U", help="mean GPU draw as a fraction of board power, 0 to 1 (default: the preset's)")
-    parser.add_argument("--pue", metavar="X", help="power usage effectiveness, 1 to 3 (default: the datacentre's)")
-    parser.add_argument("--intensity", dest="carbon_intensity_gco2eq_per_kwh", metavar="G", help="grid intensity in gCO2e/kWh (default: the region's)")
     parser.add_argument(
         "--active-params-b", metavar="N", help="model size in billions of active parameters: GPUs, speeds and draw from the model-aware energy model"
     )
@@ -533,13 +538,7 @@ def add_analytics_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "file", nargs="?", metavar="FILE", help="analytics YAML (default: data/2025-FluidTopics-daily-analytics.yaml if present, else the sample)"
     )
-    parser.add_argument("--region", help="grid region name or ISO alpha-3 code, e.g. usa, FRA (default: usa); see 'regions'")
-    parser.add_argument("--datacenter", help="datacentre preset for PUE and water, e.g. google, aws (default: industry-average)")
-    parser.add_argument("--hardware", help="serving setup, e.g. h100, a100 (default: h100); see 'hardware'")
-    parser.add_argument("--batch-size", metavar="B", help="requests served at once (default: the hardware preset's)")
-    parser.add_argument("--gpu-utilisation", metavar="U", help="mean GPU draw as a fraction of board power, 0 to 1 (default: the preset's)")
-    parser.add_argument("--pue", metavar="X", help="power usage effectiveness, 1 to 3 (default: the datacentre's)")
-    parser.add_argument("--intensity", dest="carbon_intensity_gco2eq_per_kwh", metavar="G", help="grid intensity in gCO2e/kWh (default: the region's)")
+    add_setup_arguments(parser)
     parser.add_argument("--topic-chars", metavar="N", help="characters per documentation topic (default 2500, range 2000-3000)")
     parser.add_argument("--prompt-chars", metavar="N", help="characters per user prompt (default 450, range 400-500)")
     parser.add_argument("--chatbot-topics", metavar="N", help="topics read per chatbot conversation (default 6.5, range 3-10)")
