@@ -28,7 +28,6 @@ HARDWARE_METHOD = "hardware"
 SEED_QUADRATIC_METHOD = "seed-quadratic"
 METHODS = (HARDWARE_METHOD, SEED_QUADRATIC_METHOD)
 
-Bounds = Mapping[str, tuple[float, float]]
 
 # Inputs whose growth lowers the energy: the low estimate takes their maximum.
 _LOWERS_ENERGY = frozenset({"prefill_tokens_per_s", "decode_tokens_per_s", "batch_size", "lifetime_years"})
