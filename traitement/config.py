@@ -107,8 +107,8 @@ class SiteFile(Record):
 class GpuConfig(Record):
     name: str = scalar(str, "product name")
     power_w: float = scalar(float, "board power (TDP) in W, > 0", gt=0, le=5000)
-    embodied_kgco2eq: Uncertain = nested(Uncertain, "manufacturing emissions of one board in kgCO2e")
-    source: str = scalar(str, "where the values come from")
+    embodied_kgco2eq: Uncertain = _uncertain("manufacturing emissions of one board in kgCO2e")
+    source: str = _source()
     # Unknown (null) only for a measured machine saved by ``measure --save-profile``.
     memory_gb: float | None = scalar(float, "memory in GB, > 0 (null: unknown)", None, gt=0)
     memory_bandwidth_tb_per_s: float | None = scalar(float, "memory bandwidth in TB/s, > 0 (null: unknown)", None, gt=0)
