@@ -25,13 +25,16 @@ from api_batch import max_upload_bytes
 from api_batch import router as batch_router
 from api_support import EstimateOut, HardwareOut, HealthOut, ProfilesOut, RegionsOut, json_body, json_response, ok, read_json_body
 from traitement.errors import CalculatorError, InvalidInputError, format_validation_error
-from traitement.fields import pydantic_model
+from traitement.fields import json_validator, pydantic_model
 
 # Request bodies: pydantic models generated from the core's records (same fields,
 # bounds and descriptions), so FastAPI validates and documents them.
 NamedRequestBody = pydantic_model(traitement.NamedRequest, "NamedRequest")
 RawRequestBody = pydantic_model(traitement.RawRequest, "RawRequest")
 AnalyticsOptionsQuery = pydantic_model(traitement.AnalyticsOptions, "AnalyticsOptions")
+# The same bodies' strict validators into plain dicts: the fast path of read_json_body (three times cheaper).
+NamedRequestJson = json_validator(traitement.NamedRequest)
+RawRequestJson = json_validator(traitement.RawRequest)
 
 MAX_CASES_FILE_BYTES = 1_000_000
 """Largest cases file accepted by ``POST /validate``."""
@@ -119,7 +122,7 @@ async def health() -> Response:
 )
 async def calculate_raw(request: Request) -> Response:
     """Power in W, speeds in tokens/s, intensity in gCO2e/kWh; same keys as the CLI's `--json`."""
-    body = traitement.RawRequest.trusted(await read_json_body(request, RawRequestBody))
+    body = traitement.RawRequest.trusted(await read_json_body(request, RawRequestBody, RawRequestJson))
     return json_response(traitement.estimate_raw(_config(), body).to_dict())
 
 
@@ -135,7 +138,7 @@ if os.environ.get("GENAI_CARBON_BENCHMARK_ROUTES") == "1":
         openapi_extra=json_body(app, RawRequestBody),
     )
     async def echo_raw(request: Request) -> Response:
-        body = traitement.RawRequest.trusted(await read_json_body(request, RawRequestBody))
+        body = traitement.RawRequest.trusted(await read_json_body(request, RawRequestBody, RawRequestJson))
         return json_response(body.model_dump())
 
 
@@ -148,7 +151,7 @@ if os.environ.get("GENAI_CARBON_BENCHMARK_ROUTES") == "1":
 )
 async def calculate(request: Request) -> Response:
     """Unknown names answer 404 listing the known ones; same keys as the CLI's `--json`. With `model` and no `hardware`: method `parameter`."""
-    body = traitement.NamedRequest.trusted(await read_json_body(request, NamedRequestBody))
+    body = traitement.NamedRequest.trusted(await read_json_body(request, NamedRequestBody, NamedRequestJson))
     return json_response(traitement.estimate_named(_config(), body).to_dict())
 
 

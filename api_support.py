@@ -96,18 +96,26 @@ def is_json_media_type(content_type: str | None) -> bool:
     return known
 
 
-async def read_json_body(request: Request, model: type[BaseModel]) -> dict[str, Any]:
+async def read_json_body(request: Request, model: type[BaseModel], fast: Any = None) -> dict[str, Any]:
     """The request's JSON body validated by ``model``, as a dict of the fields that were set.
 
-    The common case costs one ``model_validate_json`` (pydantic's Rust parser
-    and validator). Anything else (no body, another content type, invalid JSON
-    or values) repeats FastAPI's own steps for a body parameter, so the same
-    bodies pass and fail as before, with the same :class:`RequestValidationError`
-    (or 400) for the app's handlers to answer.
+    The common case costs one strict validation straight into dicts by ``fast``
+    (:func:`traitement.fields.json_validator` of the same record: pydantic's Rust
+    parser and validator, no model instance), or else one ``model_validate_json``.
+    Anything else (no body, another content type, invalid JSON or values, or a
+    body only the lax model takes, such as ``"2000"`` for a number) repeats
+    FastAPI's own steps for a body parameter, so the same bodies pass and fail
+    as before, with the same :class:`RequestValidationError` (or 400) for the
+    app's handlers to answer.
     """
     raw = await request.body()
     content_type = request.headers.get("content-type")
     if raw and is_json_media_type(content_type):
+        if fast is not None:
+            try:
+                return fast.validate_json(raw)
+            except ValidationError:
+                pass  # perhaps accepted by the lax model; else answered by the steps below
         try:
             return model.model_validate_json(raw).model_dump(exclude_unset=True)
         except ValidationError:

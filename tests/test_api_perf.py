@@ -122,6 +122,58 @@ def test_pydantic_accepts_only_what_the_record_accepts(section, key, value) -> N
     assert repr(trusted) == repr(traitement.RawRequest.from_dict(json.loads(text)))
 
 
+@settings(max_examples=400, deadline=None)
+@given(section=st.sampled_from(["region", "hardware", "profile", None]), key=st.text(min_size=1, max_size=20) | st.sampled_from(
+    ["pue", "carbon_intensity", "wue_site_l_per_kwh", "name", "power_gpu", "eta_gpu", "n_gpu", "input_size", "count", "throughput",
+     "prefill_throughput", "batch_size", "method", "bounds"]), value=_VALUES | st.dictionaries(st.sampled_from(["pue", "x"]), _NUMBERS, max_size=2))
+def test_fast_validator_accepts_only_what_the_model_accepts(section, key, value) -> None:
+    """read_json_body's fast path (strict, into dicts) must give the model's dump or refuse; the model then decides."""
+    body = json.loads(json.dumps(SEED))
+    (body[section] if section else body)[key] = value
+    try:
+        text = json.dumps(body, allow_nan=True)
+    except ValueError:
+        return
+    try:
+        fast = api.RawRequestJson.validate_json(text)
+    except ValidationError:
+        return
+    model = api.RawRequestBody.model_validate_json(text).model_dump(exclude_unset=True)  # raises if the model refuses it
+    assert repr(fast) == repr(model)
+
+
+@pytest.mark.parametrize(
+    ("body", "fast_takes_it"),
+    [
+        (SEED, True),
+        ({**SEED, "profile": {**SEED["profile"], "input_size": 1000.0}}, False),  # an integer written 1000.0: the model's lax mode
+        ({**SEED, "profile": {**SEED["profile"], "input_size": "1000"}}, False),  # a number as text: the model's lax mode
+        ({**SEED, "region": {**SEED["region"], "pue": True}}, False),  # refused by both, worded by the core
+    ],
+)
+def test_bodies_the_fast_path_refuses_get_the_models_answer(body, fast_takes_it) -> None:
+    text = json.dumps(body)
+    try:
+        api.RawRequestJson.validate_json(text)
+        taken = True
+    except ValidationError:
+        taken = False
+    assert taken is fast_takes_it
+    answer = client.post("/calculate-raw", content=text, headers={"content-type": "application/json"})
+    if body["region"]["pue"] is True:
+        assert answer.status_code == 422 and answer.json()["detail"].startswith("region.pue: a boolean is not allowed")
+    else:
+        assert answer.status_code == 200 and answer.json()["input_tokens"] == 1000
+
+
+def test_fast_validators_cover_the_named_request_too() -> None:
+    named = {"input_tokens": 2000, "output_tokens": 500, "region": "usa", "hardware": "default"}
+    text = json.dumps(named)
+    assert api.NamedRequestJson.validate_json(text) == api.NamedRequestBody.model_validate_json(text).model_dump(exclude_unset=True)
+    with pytest.raises(ValidationError):
+        api.NamedRequestJson.validate_json(json.dumps({**named, "colour": "red"}))  # unknown keys refused, as the model does
+
+
 @pytest.mark.parametrize(
     "overrides",
     [{}, {"batch_size": 8}, {"gpu_utilisation": 0.3}, {"batch_size": 2.0, "gpu_utilisation": 1}],

@@ -274,14 +274,15 @@ def estimate(
 ) -> Estimate:
     """Footprint of ``requete.count`` requests, with low and high values from the inputs' ranges."""
     central = footprint(requete.input_tokens, requete.output_tokens, requete.count, modele, site, method)
-    sides = {}
-    for side in ("low", "high"):
-        if requete.bounds or modele.bounds or site.bounds:
+    if requete.bounds or modele.bounds or site.bounds:
+        sides = {}
+        for side in ("low", "high"):
             bounded = requete.at(side)
             values = footprint(bounded.input_tokens, bounded.output_tokens, bounded.count, modele.at(side), site.at(side), method)
-        else:  # exact inputs: the range is the central value
-            values = central
-        sides[side] = {name: values[name] for name in Estimate.RANGED}
+            sides[side] = {name: values[name] for name in Estimate.RANGED}
+    else:  # exact inputs: the range is the central value (one read-only mapping for both ends)
+        exact = {name: central[name] for name in Estimate.RANGED}
+        sides = {"low": exact, "high": exact}
     warnings = list(notes)
     if method == SEED_QUADRATIC_METHOD:
         warnings.append(

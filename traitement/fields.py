@@ -159,6 +159,23 @@ def _plan_of(cls: type[Record]) -> tuple[tuple[str, Any, Any, type[Record] | Non
     return plan
 
 
+def _trusted_plan(cls: type[Record]) -> tuple[dict[str, Any], tuple[tuple[str, Any], ...], tuple[tuple[str, Any], ...], tuple[str, ...], Any]:
+    """What :meth:`Record.trusted` needs, computed once per class: a template of every field (its default,
+    or ``_MISSING``), the fields with a default factory, the nested-record fields, the required fields and
+    the class's ``__post_init__`` (or ``None``)."""
+    cached = cls.__dict__.get("_trusted_plan")
+    if cached is not None:
+        return cached
+    plan = _plan_of(cls)
+    template = {name: default for name, default, _, _ in plan}
+    factories = tuple((name, factory) for name, default, factory, _ in plan if default is _MISSING and factory is not _MISSING)
+    nested = tuple((name, record) for name, _, _, record in plan if record is not None)
+    required = tuple(name for name, default, factory, _ in plan if default is _MISSING and factory is _MISSING)
+    post_init = getattr(cls, "__post_init__", None)
+    cls._trusted_plan = cached = (template, factories, nested, required, post_init)  # type: ignore[attr-defined]
+    return cached
+
+
 def _fields_of(cls: type[Record]) -> dict[str, FieldInfo]:
     cached = cls.__dict__.get("_field_infos")
     if cached is not None:
@@ -258,35 +275,34 @@ class Record:
     def trusted(cls: type[R], data: Mapping[str, Any]) -> R:
         """A record from values *already validated against the same specs*, without checking them again.
 
-        For the API: its pydantic models are generated from these specs
-        (:func:`pydantic_model`), so a body they accepted needs no second
-        check. Nested records given as mappings are built the same way;
-        missing fields take their defaults; ``__post_init__`` (checks across
-        fields) still runs. Never pass unvalidated input: use :meth:`from_dict`.
+        For the API: its pydantic models and JSON validators are generated
+        from these specs (:func:`pydantic_model`, :func:`json_validator`), so
+        a body they accepted needs no second check. Nested records given as
+        mappings are built the same way; missing fields take their defaults;
+        ``__post_init__`` (checks across fields) still runs. Never pass
+        unvalidated input: use :meth:`from_dict`.
         """
+        template, factories, nested, required, post_init = _trusted_plan(cls)
         record = object.__new__(cls)
         state = record.__dict__
-        used = 0
-        for name, default, factory, nested in _plan_of(cls):
-            if name in data:
-                value = data[name]
-                used += 1
-                if nested is not None and isinstance(value, Mapping):
-                    value = nested.trusted(value)
-                state[name] = value
-            elif default is not _MISSING:
-                state[name] = default
-            elif factory is not _MISSING:
-                state[name] = factory()
-            else:
-                raise TypeError(f"{cls.__name__}: missing field {name!r}")
-        if used != len(data):
-            unknown = next(key for key in data if key not in state)
+        state.update(template)  # every field in declaration order (defaults, or _MISSING), then the given values over them
+        state.update(data)
+        if len(state) != len(template):
+            unknown = next(key for key in data if key not in template)
             raise TypeError(f"{cls.__name__}: unknown field {unknown!r}")
-        post_init = getattr(record, "__post_init__", None)
+        for name, factory in factories:
+            if state[name] is _MISSING:
+                state[name] = factory()
+        for name in required:
+            if state[name] is _MISSING:
+                raise TypeError(f"{cls.__name__}: missing field {name!r}")
+        for name, nested_record in nested:
+            value = state[name]
+            if type(value) is dict or isinstance(value, Mapping):  # the exact type first: an ABC check costs more
+                state[name] = nested_record.trusted(value)
         if post_init is not None:
             try:
-                post_init()
+                post_init(record)
             except ValueError as error:
                 raise InvalidInputError(f"{cls.__name__}: {error}") from None
         return record
@@ -393,3 +409,45 @@ def pydantic_model(record: type[Record], name: str | None = None) -> Any:
         __doc__=(record.__doc__ or "").strip().splitlines()[0] if record.__doc__ else None,
         **definitions,
     )
+
+
+def json_validator(record: type[Record]) -> Any:
+    """A strict validator of ``record``'s JSON body that returns plain dicts: the API's fast path.
+
+    The fields, bounds, choices and unknown-key refusal are :func:`pydantic_model`'s;
+    the differences make it accept a *subset* of what the model accepts: numbers
+    must be JSON numbers (``"2000"`` is refused) and integers JSON integers
+    (``620.0`` is refused), so booleans are refused by pydantic-core itself, without
+    the model's Python check per number. A body it refuses goes to the model, which
+    accepts it or words the error. Its output is the model's
+    ``model_dump(exclude_unset=True)``: only the keys given, nested dicts for nested
+    records; validating into dicts skips building, then dumping, model instances.
+    """
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(_typed_dict(record))
+
+
+def _typed_dict(record: type[Record]) -> Any:
+    from typing import Annotated
+
+    from pydantic import ConfigDict, Field, Strict, with_config
+    from typing_extensions import NotRequired, TypedDict
+
+    keys: dict[str, Any] = {}
+    for name, info in _fields_of(record).items():
+        if info.spec is not None:
+            spec = info.spec
+            bounds = {key: getattr(spec, key) for key in ("ge", "gt", "le", "max_length", "pattern") if getattr(spec, key) is not None}
+            if spec.kind is float:
+                bounds["allow_inf_nan"] = False
+            kind = json_type(dataclasses.replace(spec, optional=False))
+            strict = () if spec.choices is not None else (Strict(),)  # a Literal matches exactly already
+            value = Annotated[(kind, *strict, Field(**bounds))]
+            annotation: Any = value | None if spec.optional else value
+        elif info.record is not None:
+            annotation = _typed_dict(info.record)
+        else:
+            continue  # internal fields (bounds, tables) are not part of request bodies, as in pydantic_model
+        keys[name] = annotation if info.required else NotRequired[annotation]
+    return with_config(ConfigDict(extra="forbid"))(TypedDict(f"{record.__name__}Json", keys))  # type: ignore[operator]
