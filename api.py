@@ -89,7 +89,7 @@ _QUERY_RECORDS: dict[str, type[traitement.fields.Record]] = {
     "/analytics": traitement.AnalyticsOptions,
 }
 if os.environ.get("GENAI_CARBON_BENCHMARK_ROUTES") == "1":
-    _BODY_RECORDS["/echo-raw"] = traitement.RawRequest
+    _BODY_RECORDS["/echo-raw"] = _BODY_RECORDS["/echo-fastapi"] = traitement.RawRequest
 
 
 def _config() -> traitement.Config:
@@ -140,6 +140,12 @@ if os.environ.get("GENAI_CARBON_BENCHMARK_ROUTES") == "1":
     async def echo_raw(request: Request) -> Response:
         body = traitement.RawRequest.trusted(await read_json_body(request, RawRequestBody, RawRequestJson))
         return json_response(body.model_dump())
+
+    # A reference, not a baseline: FastAPI's conventional echo (a body parameter, returned through its response
+    # model), to show in the same run what the framework's usual path costs on this machine.
+    @app.post("/echo-fastapi", summary="Benchmark reference: FastAPI's conventional echo of a /calculate-raw body")
+    async def echo_fastapi(body: RawRequestBody) -> RawRequestBody:  # type: ignore[valid-type]
+        return body
 
 
 @app.post(

@@ -1,6 +1,6 @@
 """Bounded load test of the API on loopback: a fixed number of requests over a fixed number of connections.
 
-    python benchmarks/load_test.py                      # uvloop + httptools, 3 rounds of 4,000 requests per endpoint
+    python benchmarks/load_test.py                      # uvloop + httptools, 15 rounds of 1,500 requests per endpoint
     python benchmarks/load_test.py --loop asyncio --http h11 --requests 2000
 
 It starts ``uvicorn api:app`` (one worker, on 127.0.0.1, with the benchmark-only
@@ -13,7 +13,10 @@ spends far less CPU per request than the server (an httpx client tops out near
 * ``GET /health``: a trivial route (the ceiling of the framework);
 * ``POST /echo-raw``: parses the seed's ``/calculate-raw`` body into the same
   pydantic models and returns it (the cost of validation and a JSON answer);
-* ``POST /calculate-raw``: the same body, estimated.
+* ``POST /calculate-raw``: the same body, estimated;
+* ``POST /echo-fastapi``: a reference, FastAPI's conventional echo (a body
+  parameter returned through its response model), for what the framework's
+  usual path costs in the same run.
 
 It prints requests/s (median over rounds), errors, and the CPU used by the
 server and by the client as a share of one core: a server near 100% and a client
@@ -33,6 +36,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"  # loopback only
@@ -45,6 +49,7 @@ ENDPOINTS = {  # label: (method, path, body)
     "health": ("GET", "/health", None),
     "echo-raw": ("POST", "/echo-raw", SEED_RAW_BODY),
     "calculate-raw": ("POST", "/calculate-raw", SEED_RAW_BODY),
+    "echo-fastapi": ("POST", "/echo-fastapi", SEED_RAW_BODY),  # reference: FastAPI's conventional body-parameter echo
 }
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -149,16 +154,36 @@ def start_server(loop: str, http: str, port: int, access_log: bool = False) -> s
     raise RuntimeError("uvicorn did not start within 30 s")
 
 
+def _ratios(runs: dict[str, list[Run]], top: str, bottom: str, per: Any) -> list[float]:
+    """``per(run)`` of ``top`` over ``bottom``, round by round (the two ran seconds apart, on the same machine state)."""
+    return [per(a) / per(b) for a, b in zip(runs[top], runs[bottom], strict=True)]
+
+
+def _quartiles(values: list[float]) -> tuple[float, float]:
+    """First and third quartiles (both the value itself when there is one)."""
+    if len(values) < 2:
+        return values[0], values[0]
+    low, _, high = statistics.quantiles(values, n=4, method="inclusive")
+    return low, high
+
+
 def run_load_test(
-    requests: int = 4000,
+    requests: int = 1500,
     connections: int = 16,
     depth: int = 1,
-    rounds: int = 3,
+    rounds: int = 15,
     loop: str = "uvloop",
     http: str = "httptools",
     access_log: bool = False,
 ) -> dict:
-    """Start the server, measure every endpoint ``rounds`` times (interleaved), stop it; returns the figures."""
+    """Start the server, measure every endpoint ``rounds`` times (interleaved), stop it; returns the figures.
+
+    Each round measures every endpoint once, in an order rotated from round to
+    round; a ratio is the median of its per-round ratios. These shared machines
+    change speed from second to second (one endpoint alone ranged over 1.4x
+    between runs), so comparing endpoints within a round, many short rounds,
+    is what makes the ratios repeatable.
+    """
     port = _free_port()
     server = start_server(loop, http, port, access_log)
     try:
@@ -174,8 +199,10 @@ def run_load_test(
         runs: dict[str, list[Run]] = {label: [] for label in ENDPOINTS}
         for label in ENDPOINTS:  # warm-up: imports, validators, caches
             client_loop.run_until_complete(_drive(port, server.pid, label, min(500, requests), connections, depth))
-        for _ in range(rounds):
-            for label in ENDPOINTS:
+        labels = list(ENDPOINTS)
+        for round_index in range(rounds):
+            shift = round_index % len(labels)
+            for label in labels[shift:] + labels[:shift]:
                 runs[label].append(client_loop.run_until_complete(_drive(port, server.pid, label, requests, connections, depth)))
         client_loop.close()
     finally:
@@ -200,15 +227,25 @@ def run_load_test(
         }
     sample = json.loads(runs["calculate-raw"][0].sample)
     assert "energy_kwh" in sample and "covers" in sample, "calculate-raw answered an unexpected body"
-    echo = json.loads(runs["echo-raw"][0].sample)
-    assert echo["profile"]["input_size"] == SEED_RAW_BODY["profile"]["input_size"], "echo-raw answered an unexpected body"
-    calc = figures["calculate-raw"]["requests_per_s"]
-    figures["calculate_over_echo"] = calc / figures["echo-raw"]["requests_per_s"]
-    figures["calculate_over_health"] = calc / figures["health"]["requests_per_s"]
-    # The same ratios per second of server CPU: what they would be with a core to itself (robust to other load on the machine).
-    calc_cpu = figures["calculate-raw"]["requests_per_server_cpu_s"]
-    figures["cpu_calculate_over_echo"] = calc_cpu / figures["echo-raw"]["requests_per_server_cpu_s"]
-    figures["cpu_calculate_over_health"] = calc_cpu / figures["health"]["requests_per_server_cpu_s"]
+    for label in ("echo-raw", "echo-fastapi"):
+        echo = json.loads(runs[label][0].sample)
+        assert echo["profile"]["input_size"] == SEED_RAW_BODY["profile"]["input_size"], f"{label} answered an unexpected body"
+    def per_s(run: Run) -> float:
+        return run.per_s
+
+    def per_cpu_s(run: Run) -> float:
+        return run.requests / run.server_cpu_s
+
+    for name, top, bottom in (
+        ("calculate_over_echo", "calculate-raw", "echo-raw"),
+        ("calculate_over_health", "calculate-raw", "health"),
+        ("fastapi_echo_over_health", "echo-fastapi", "health"),
+    ):
+        ratios = _ratios(runs, top, bottom, per_s)
+        figures[name] = statistics.median(ratios)
+        figures[f"{name}_quartiles"] = _quartiles(ratios)
+        # The same ratio per second of server CPU: what it would be with a core to itself (robust to other load).
+        figures[f"cpu_{name}"] = statistics.median(_ratios(runs, top, bottom, per_cpu_s))
     return figures
 
 
@@ -226,21 +263,27 @@ def report(figures: dict) -> str:
             f"  {label:16s}{f['requests_per_s']:12,.0f}{f['requests_per_server_cpu_s']:11,.0f}{f['errors']:8d}"
             f"{f['server_cpu_share']:12.0%}{f['client_cpu_share']:12.0%}"
         )
+    lines.append("  ratios: median of the per-round ratios [first - third quartile]")
     for name, label, target in (("echo", "echo-raw", 0.9), ("health", "health  ", 0.7)):
+        low, high = figures[f"calculate_over_{name}_quartiles"]
         lines.append(
-            f"  calculate-raw / {label} = {figures[f'calculate_over_{name}']:.2f}x requests/s, "
+            f"  calculate-raw / {label} = {figures[f'calculate_over_{name}']:.2f}x requests/s [{low:.2f} - {high:.2f}], "
             f"{figures[f'cpu_calculate_over_{name}']:.2f}x per server CPU-s (target >= {target})"
         )
+    low, high = figures["fastapi_echo_over_health_quartiles"]
+    lines.append(
+        f"  reference: FastAPI's conventional echo / health = {figures['fastapi_echo_over_health']:.2f}x requests/s [{low:.2f} - {high:.2f}]"
+    )
     lines.append("  (server CPU: share of one core used by uvicorn; below ~95% means other processes took the core, then read the per CPU-s ratios)")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=4000, help="requests per endpoint per round (default 4000)")
+    parser.add_argument("--requests", type=int, default=1500, help="requests per endpoint per round (default 1500)")
     parser.add_argument("--connections", type=int, default=16, help="keep-alive connections (default 16)")
     parser.add_argument("--pipeline", type=int, default=1, help="requests in flight per connection (default 1: no pipelining)")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds, each measuring every endpoint once (default 3)")
+    parser.add_argument("--rounds", type=int, default=15, help="rounds, each measuring every endpoint once, in a rotated order (default 15)")
     parser.add_argument("--loop", default="uvloop", choices=["uvloop", "asyncio"], help="uvicorn's event loop (default uvloop)")
     parser.add_argument("--http", default="httptools", choices=["httptools", "h11"], help="uvicorn's HTTP parser (default httptools)")
     parser.add_argument("--access-log", action="store_true", help="keep uvicorn's default logging (an access-log line per request), as `uvicorn api:app` runs")

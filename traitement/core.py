@@ -182,9 +182,15 @@ class Estimate:
 
 def add_ranges(out: dict[str, Any], names: tuple[str, ...], low: Mapping[str, float], high: Mapping[str, float]) -> None:
     """Add ``<name>_min`` and ``<name>_max`` to a result dict, for each ranged quantity."""
-    for name in names:
-        out[f"{name}_min"] = low[name]
-        out[f"{name}_max"] = high[name]
+    keys = _RANGE_KEYS.get(names)
+    if keys is None:
+        keys = _RANGE_KEYS[names] = tuple((name, f"{name}_min", f"{name}_max") for name in names)
+    for name, low_key, high_key in keys:
+        out[low_key] = low[name]
+        out[high_key] = high[name]
+
+
+_RANGE_KEYS: dict[tuple[str, ...], tuple[tuple[str, str, str], ...]] = {}
 
 
 def per_request(count: int, energy_kwh: float, carbon_gco2eq: float, **totals: float) -> dict[str, float]:

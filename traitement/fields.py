@@ -160,20 +160,15 @@ def _plan_of(cls: type[Record]) -> tuple[tuple[str, Any, Any, type[Record] | Non
 
 
 def _trusted_plan(cls: type[Record]) -> tuple[dict[str, Any], tuple[tuple[str, Any], ...], tuple[tuple[str, Any], ...], tuple[str, ...], Any]:
-    """What :meth:`Record.trusted` needs, computed once per class: a template of every field (its default,
-    or ``_MISSING``), the fields with a default factory, the nested-record fields, the required fields and
-    the class's ``__post_init__`` (or ``None``)."""
-    cached = cls.__dict__.get("_trusted_plan")
-    if cached is not None:
-        return cached
+    """What :meth:`Record.trusted` needs, computed once per class by :func:`record`: a template of every field
+    (its default, or ``_MISSING``), the fields with a default factory, the nested-record fields, the required
+    fields and the class's ``__post_init__`` (or ``None``)."""
     plan = _plan_of(cls)
     template = {name: default for name, default, _, _ in plan}
     factories = tuple((name, factory) for name, default, factory, _ in plan if default is _MISSING and factory is not _MISSING)
     nested = tuple((name, record) for name, _, _, record in plan if record is not None)
     required = tuple(name for name, default, factory, _ in plan if default is _MISSING and factory is _MISSING)
-    post_init = getattr(cls, "__post_init__", None)
-    cls._trusted_plan = cached = (template, factories, nested, required, post_init)  # type: ignore[attr-defined]
-    return cached
+    return template, factories, nested, required, getattr(cls, "__post_init__", None)
 
 
 def _fields_of(cls: type[Record]) -> dict[str, FieldInfo]:
@@ -196,7 +191,9 @@ def record(cls: type[R]) -> type[R]:
     immutability come from :class:`Record` instead of generated code (``dataclass`` compiles six
     functions per class with ``exec``: half of the core's import time with thirty records).
     """
-    return dataclasses.dataclass(init=False, repr=False, eq=False)(cls)
+    cls = dataclasses.dataclass(init=False, repr=False, eq=False)(cls)
+    cls._trusted = _trusted_plan(cls)  # type: ignore[attr-defined]  # set on each record class, never inherited
+    return cls
 
 
 class Record:
@@ -282,7 +279,7 @@ class Record:
         ``__post_init__`` (checks across fields) still runs. Never pass
         unvalidated input: use :meth:`from_dict`.
         """
-        template, factories, nested, required, post_init = _trusted_plan(cls)
+        template, factories, nested, required, post_init = cls._trusted  # type: ignore[attr-defined]
         record = object.__new__(cls)
         state = record.__dict__
         state.update(template)  # every field in declaration order (defaults, or _MISSING), then the given values over them
