@@ -67,6 +67,8 @@ class _Bounded(Record):
     bounds: dict[str, tuple[float, float]]
 
     def __post_init__(self) -> None:
+        if not self.bounds:
+            return
         for name, (low, high) in self.bounds.items():
             if name == "bounds" or name not in type(self).model_fields:
                 raise ValueError(f"bounds: unknown field {name!r}")
