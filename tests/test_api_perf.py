@@ -102,20 +102,29 @@ _NUMBERS = st.one_of(st.integers(-10, 10**8), st.floats(allow_nan=True, allow_in
 _VALUES = st.one_of(_NUMBERS, st.none(), st.booleans(), st.text(max_size=5), st.sampled_from(["2000", "custom", "seed-quadratic"]))
 
 
-@settings(max_examples=300, deadline=None)
-@given(section=st.sampled_from(["region", "hardware", "profile", None]), key=st.text(min_size=1, max_size=20) | st.sampled_from(
+_SECTIONS = st.sampled_from(["region", "hardware", "profile", None])
+_KEYS = st.text(min_size=1, max_size=20) | st.sampled_from(
     ["pue", "carbon_intensity", "wue_site_l_per_kwh", "name", "power_gpu", "eta_gpu", "n_gpu", "input_size", "count", "throughput",
-     "prefill_throughput", "batch_size", "method"]), value=_VALUES)
-def test_pydantic_accepts_only_what_the_record_accepts(section, key, value) -> None:
-    """The API validates with pydantic then trusts: whatever pydantic accepts, from_dict accepts, to the same record."""
+     "prefill_throughput", "batch_size", "method", "bounds"])
+
+
+def _seed_with(section: str | None, key: str, value) -> str | None:
+    """The seed body as JSON text with one key set (in a section, or at the top); None when JSON cannot hold the value."""
     body = json.loads(json.dumps(SEED))
     (body[section] if section else body)[key] = value
     try:
-        text = json.dumps(body, allow_nan=True)
+        return json.dumps(body, allow_nan=True)
     except ValueError:
-        return
+        return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(section=_SECTIONS, key=_KEYS, value=_VALUES)
+def test_pydantic_accepts_only_what_the_record_accepts(section, key, value) -> None:
+    """The API validates with pydantic then trusts: whatever pydantic accepts, from_dict accepts, to the same record."""
+    text = _seed_with(section, key, value)
     try:
-        model = api.RawRequestBody.model_validate_json(text)
+        model = api.RawRequestBody.model_validate_json(text or "")
     except ValidationError:
         return
     trusted = traitement.RawRequest.trusted(model.model_dump(exclude_unset=True))
@@ -123,19 +132,12 @@ def test_pydantic_accepts_only_what_the_record_accepts(section, key, value) -> N
 
 
 @settings(max_examples=400, deadline=None)
-@given(section=st.sampled_from(["region", "hardware", "profile", None]), key=st.text(min_size=1, max_size=20) | st.sampled_from(
-    ["pue", "carbon_intensity", "wue_site_l_per_kwh", "name", "power_gpu", "eta_gpu", "n_gpu", "input_size", "count", "throughput",
-     "prefill_throughput", "batch_size", "method", "bounds"]), value=_VALUES | st.dictionaries(st.sampled_from(["pue", "x"]), _NUMBERS, max_size=2))
+@given(section=_SECTIONS, key=_KEYS, value=_VALUES | st.dictionaries(st.sampled_from(["pue", "x"]), _NUMBERS, max_size=2))
 def test_fast_validator_accepts_only_what_the_model_accepts(section, key, value) -> None:
     """read_json_body's fast path (strict, into dicts) must give the model's dump or refuse; the model then decides."""
-    body = json.loads(json.dumps(SEED))
-    (body[section] if section else body)[key] = value
+    text = _seed_with(section, key, value)
     try:
-        text = json.dumps(body, allow_nan=True)
-    except ValueError:
-        return
-    try:
-        fast = api.RawRequestJson.validate_json(text)
+        fast = api.RawRequestJson.validate_json(text or "")
     except ValidationError:
         return
     model = api.RawRequestBody.model_validate_json(text).model_dump(exclude_unset=True)  # raises if the model refuses it
