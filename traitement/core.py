@@ -298,24 +298,21 @@ def estimate(
             "it is dimensionally wrong and overstates time and energy by orders of magnitude; "
             "use it only to reproduce the seed's numbers"
         )
-    recorded = {
-        "region": site.region,
-        "datacenter": site.datacenter,
-        **_values(site, _SITE_SKIPPED),
-        **_values(modele, _MODELE_SKIPPED),
-        **(assumptions or {}),
-    }
-    # Estimate's fields set at once: the frozen dataclass's __init__ costs a setattr call per field.
+    recorded = {"region": site.region, "datacenter": site.datacenter}
+    recorded.update(_values(site, _SITE_SKIPPED))
+    recorded.update(_values(modele, _MODELE_SKIPPED))
+    if assumptions:
+        recorded.update(assumptions)
+    # Estimate's fields written straight into its state: the frozen dataclass's __init__ costs a setattr call per field.
     result = object.__new__(Estimate)
-    result.__dict__.update(
-        method=method,
-        count=requete.count,
-        input_tokens=requete.input_tokens,
-        output_tokens=requete.output_tokens,
-        **central,
-        low=sides["low"],
-        high=sides["high"],
-        assumptions=recorded,
-        warnings=tuple(warnings),
-    )
+    state = result.__dict__
+    state["method"] = method
+    state["count"] = requete.count
+    state["input_tokens"] = requete.input_tokens
+    state["output_tokens"] = requete.output_tokens
+    state.update(central)
+    state["low"] = sides["low"]
+    state["high"] = sides["high"]
+    state["assumptions"] = recorded
+    state["warnings"] = tuple(warnings)
     return result
