@@ -364,6 +364,14 @@ def json_type(spec: Spec) -> Any:
     return kind | None if spec.optional else kind
 
 
+def _constraints(spec: Spec) -> dict[str, Any]:
+    """pydantic ``Field`` constraints of a spec: its bounds, length and pattern; no NaN or infinity for floats."""
+    constraints = {key: getattr(spec, key) for key in ("ge", "gt", "le", "max_length", "pattern") if getattr(spec, key) is not None}
+    if spec.kind is float:
+        constraints["allow_inf_nan"] = False
+    return constraints
+
+
 def pydantic_model(record: type[Record], name: str | None = None) -> Any:
     """A pydantic model with ``record``'s fields, bounds and descriptions (for FastAPI and OpenAPI).
 
@@ -379,9 +387,7 @@ def pydantic_model(record: type[Record], name: str | None = None) -> Any:
         default = ... if info.required else (field.default if field.default is not _MISSING else None)
         if info.spec is not None:
             spec = info.spec
-            bounds = {key: getattr(spec, key) for key in ("ge", "gt", "le", "max_length", "pattern") if getattr(spec, key) is not None}
-            if spec.kind is float:
-                bounds["allow_inf_nan"] = False
+            bounds = _constraints(spec)
             annotation = json_type(spec)
             if spec.kind is not str:
                 # No booleans for numbers (pydantic's lax mode would take true as 1); the validator goes
@@ -435,12 +441,9 @@ def _typed_dict(record: type[Record]) -> Any:
     for name, info in _fields_of(record).items():
         if info.spec is not None:
             spec = info.spec
-            bounds = {key: getattr(spec, key) for key in ("ge", "gt", "le", "max_length", "pattern") if getattr(spec, key) is not None}
-            if spec.kind is float:
-                bounds["allow_inf_nan"] = False
             kind = json_type(dataclasses.replace(spec, optional=False))
             strict = () if spec.choices is not None else (Strict(),)  # a Literal matches exactly already
-            value = Annotated[(kind, *strict, Field(**bounds))]
+            value = Annotated[(kind, *strict, Field(**_constraints(spec)))]
             annotation: Any = value | None if spec.optional else value
         elif info.record is not None:
             annotation = _typed_dict(info.record)
