@@ -605,40 +605,25 @@ def analytics_sensitivity(config: Config, data: AnalyticsFile, options: Analytic
     long = _long_daily(_daily(data)[0])
     central_sizes = setup.sizes_at("central")
 
-    def total(modele: Modele, site: Site, sizes: Mapping[str, float]) -> float:
-        return float(_scenario(long, modele, site, sizes)[quantity].sum())
+    def total(sizes: Mapping[str, float] = central_sizes, **moved: Any) -> float:
+        """The file's total with the central setup, but ``sizes`` and the value objects in ``moved`` (modele=, site=)."""
+        objects = {"modele": setup.modele, "site": setup.site, **moved}
+        return float(_scenario(long, objects["modele"], objects["site"], sizes)[quantity].sum())
 
-    central = total(setup.modele, setup.site, central_sizes)
+    central = total()
     low_sizes, high_sizes = setup.sizes_at("low"), setup.sizes_at("high")
     rows = []
     for name in ASSUMPTIONS:
-        low_total = total(setup.modele, setup.site, {**central_sizes, name: low_sizes[name]})
-        high_total = total(setup.modele, setup.site, {**central_sizes, name: high_sizes[name]})
+        low_total = total({**central_sizes, name: low_sizes[name]})
+        high_total = total({**central_sizes, name: high_sizes[name]})
         rows.append((name, low_sizes[name], high_sizes[name], low_total, high_total))
-    for name in setup.modele.bounds:
-        low_modele = setup.modele.model_copy(update={name: getattr(setup.modele.at("low"), name)})
-        high_modele = setup.modele.model_copy(update={name: getattr(setup.modele.at("high"), name)})
-        rows.append(
-            (
-                name,
-                getattr(low_modele, name),
-                getattr(high_modele, name),
-                total(low_modele, setup.site, central_sizes),
-                total(high_modele, setup.site, central_sizes),
-            )
-        )
-    for name in setup.site.bounds:
-        low_site = setup.site.model_copy(update={name: getattr(setup.site.at("low"), name)})
-        high_site = setup.site.model_copy(update={name: getattr(setup.site.at("high"), name)})
-        rows.append(
-            (
-                name,
-                getattr(low_site, name),
-                getattr(high_site, name),
-                total(setup.modele, low_site, central_sizes),
-                total(setup.modele, high_site, central_sizes),
-            )
-        )
+    for key, value_object in (("modele", setup.modele), ("site", setup.site)):
+        low_end, high_end = value_object.at("low"), value_object.at("high")
+        for name in value_object.bounds:  # one uncertain field at a time, the others central
+            low_value, high_value = getattr(low_end, name), getattr(high_end, name)
+            low_total = total(**{key: value_object.model_copy(update={name: low_value})})
+            high_total = total(**{key: value_object.model_copy(update={name: high_value})})
+            rows.append((name, low_value, high_value, low_total, high_total))
     frame = pd.DataFrame(rows, columns=["assumption", "low_value", "high_value", "total_low", "total_high"])
     frame.insert(4, "total_central", central)
     frame = frame[frame["total_high"] - frame["total_low"] > 1e-12 * max(abs(central), 1.0)]
