@@ -41,7 +41,7 @@ from fastapi.openapi.models import Schema
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Message
 
@@ -119,26 +119,25 @@ async def request_body(request: Request) -> bytes:
     return body
 
 
-async def read_json_body(request: Request, model: type[BaseModel], fast: Any = None) -> dict[str, Any]:
+async def read_json_body(request: Request, model: type[BaseModel], fast: TypeAdapter[Any]) -> dict[str, Any]:
     """The request's JSON body validated by ``model``, as a dict of the fields that were set.
 
     The common case costs one strict validation straight into dicts by ``fast``
-    (:func:`traitement.fields.json_validator` of the same record: pydantic's Rust
-    parser and validator, no model instance), or else one ``model_validate_json``.
-    Anything else (no body, another content type, invalid JSON or values, or a
-    body only the lax model takes, such as ``"2000"`` for a number) repeats
-    FastAPI's own steps for a body parameter, so the same bodies pass and fail
-    as before, with the same :class:`RequestValidationError` (or 400) for the
-    app's handlers to answer.
+    (:func:`traitement.fields.json_validator` of the same record as ``model``:
+    pydantic's Rust parser and validator, no model instance). A body it refuses
+    goes to ``model.model_validate_json``, which takes what only the lax model
+    takes (``"2000"`` for a number). Anything else (no body, another content
+    type, invalid JSON or values) repeats FastAPI's own steps for a body
+    parameter, so the same bodies pass and fail as before, with the same
+    :class:`RequestValidationError` (or 400) for the app's handlers to answer.
     """
     raw = await request_body(request)
     content_type = request.headers.get("content-type")
     if raw and is_json_media_type(content_type):
-        if fast is not None:
-            try:
-                return fast.validate_json(raw)
-            except ValidationError:
-                pass  # perhaps accepted by the lax model; else answered by the steps below
+        try:
+            return fast.validate_json(raw)
+        except ValidationError:
+            pass  # perhaps accepted by the lax model, just below
         try:
             return model.model_validate_json(raw).model_dump(exclude_unset=True)
         except ValidationError:
