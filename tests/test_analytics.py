@@ -261,11 +261,11 @@ GOOD = """genai:
             "string count",
             "count: 12}",
             "count: '12'}",
-            "genai.chatbots[1].count: Input should be a valid integer (got '12'); allowed: the day's count, an integer",
+            "genai.chatbots[1].count: must be an integer (got '12'); allowed: the day's count, an integer",
         ),
-        ("float count", "count: 12}", "count: 12.5}", "genai.chatbots[1].count: Input should be a valid integer (got 12.5)"),
-        ("boolean count", "count: 12}", "count: true}", "genai.chatbots[1].count: Input should be a valid integer (got True)"),
-        ("negative count", "count: 12}", "count: -3}", "genai.chatbots[1].count: Input should be greater than or equal to 0 (got -3)"),
+        ("float count", "count: 12}", "count: 12.5}", "genai.chatbots[1].count: must be an integer (got 12.5)"),
+        ("boolean count", "count: 12}", "count: true}", "genai.chatbots[1].count: must be an integer (got True)"),
+        ("negative count", "count: 12}", "count: -3}", "genai.chatbots[1].count: must be >= 0 (got -3)"),
         ("impossible date", "'2025-01-07'", "'2025-02-30'", "genai.chatbots[1].date: not a calendar date"),
         (
             "wrong date format",
@@ -274,17 +274,17 @@ GOOD = """genai:
             "genai.chatbots[1].date: a date written 'YYYY-MM-DD' is required (got '07/01/2025')",
         ),
         ("timestamp", "'2025-01-07'", "2025-01-07 10:00:00", "genai.chatbots[1].date: a date written 'YYYY-MM-DD' is required"),
-        ("missing count", "{date: '2025-01-07', count: 12}", "{date: '2025-01-07'}", "genai.chatbots[1].count: Field required"),
-        ("unknown entry key", "count: 12}", "count: 12, views: 3}", "genai.chatbots[1].views: unknown key; allowed: date, count"),
+        ("missing count", "{date: '2025-01-07', count: 12}", "{date: '2025-01-07'}", "genai.chatbots[1].count: a value is required"),
+        ("unknown entry key", "count: 12}", "count: 12, views: 3}", "genai.chatbots[1].views: unknown field (got 3); allowed: one of date, count"),
         (
             "unknown series",
             "  completions: []",
             "  images: []\n  completions: []",
-            "genai.images: unknown key; allowed: description, chatbots, completions, translations",
+            "genai.images: unknown field; allowed: one of description, chatbots, completions, translations",
         ),
-        ("unknown section", "genai:\n", "logs: []\ngenai:\n", "logs: unknown key; allowed: genai, session, content"),
-        ("missing series", "  completions: []\n", "", "genai.completions: Field required"),
-        ("series not a list", "completions: []", "completions: 12", "genai.completions: Input should be a valid list (got 12)"),
+        ("unknown section", "genai:\n", "logs: []\ngenai:\n", "logs: unknown field; allowed: one of genai, session, content"),
+        ("missing series", "  completions: []\n", "", "genai.completions: a value is required"),
+        ("series not a list", "completions: []", "completions: 12", "genai.completions: must be a list (got 12)"),
         ("duplicated date", "'2025-01-07'", "'2025-01-06'", "genai.chatbots[1].date: duplicated date 2025-01-06 (also at [0])"),
         ("invalid YAML", "  completions: []", "  completions: [", "invalid YAML at line"),
     ],
@@ -303,9 +303,9 @@ def test_malformed_file_names_the_entry(tmp_path, name, old, new, expected):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("", "file: must be a mapping with the sections genai, session, content (got NoneType)"),
-        ("- 1\n- 2\n", "file: must be a mapping with the sections genai, session, content (got list)"),
-        ("session: {sessions: []}\n", "genai: Field required"),
+        ("", "file: must be a mapping of field names to values (got None); allowed: the fields genai, session, content"),
+        ("- 1\n- 2\n", "file: must be a mapping of field names to values; allowed: the fields genai, session, content"),
+        ("session: {sessions: []}\n", "genai: a value is required"),
         ("genai: {chatbots: [], completions: [], translations: []}\n", "genai: no entries in chatbots, completions or translations"),
         (GOOD + "session:\n  sessions:\n  - {date: '2025-01-06', count: 5}\n  - {date: '2025-01-06', count: 6}\n", "session.sessions[1].date: duplicated date"),
     ],
@@ -387,7 +387,7 @@ def test_cli_bad_files(capsys, tmp_path):
     path = _file(tmp_path, GOOD.replace("count: 12}", "count: -1}"))
     assert interface.main(["analytics", str(path)]) == 2
     err = capsys.readouterr().err
-    assert "genai.chatbots[1].count: Input should be greater than or equal to 0" in err and err.count("\n") == 1
+    assert "genai.chatbots[1].count: must be >= 0" in err and err.count("\n") == 1
 
 
 # --- API ----------------------------------------------------------------------
@@ -424,14 +424,14 @@ def test_api_upload_too_large(client, monkeypatch):
             {"file": ("bad.yaml", GOOD.replace("count: 12}", "count: x}").encode())},
             {},
             422,
-            "bad.yaml: genai.chatbots[1].count: Input should be a valid integer",
+            "bad.yaml: genai.chatbots[1].count: must be an integer",
         ),
         ({"file": ("bad.yaml", b"genai: [")}, {}, 422, "bad.yaml: invalid YAML"),
         ({"file": ("bad.yaml", b"\xff\xfe\x00garbage")}, {}, 422, "bad.yaml: "),
         ({"file": ("ok.yaml", GOOD.encode())}, {"topic_chars": "-5"}, 422, "topic_chars: must be > 0 (got '-5'); allowed: characters"),
         ({"file": ("ok.yaml", GOOD.encode())}, {"colour": "blue"}, 422, "colour: unknown field"),
         ({"file": ("ok.yaml", GOOD.encode())}, {"region": "mars"}, 404, "unknown region 'mars'"),
-        (None, {}, 422, "file: Field required"),
+        (None, {}, 422, "file: a value is required"),
     ],
 )
 def test_api_bad_requests(client, files, params, status, expected):

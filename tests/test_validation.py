@@ -211,11 +211,11 @@ def test_defaults_stated_and_skips_listed():
     ("data", "message"),
     [
         ({"cases": []}, "needs a top-level 'cases:' list"),
-        ({"cases": [_case(energy_wh_per_request=None)]}, "case 'c': Value error, needs energy_j_per_output_token or energy_wh_per_request"),
-        ({"cases": [_case(boundary="rack")]}, "case 'c'.boundary: Input should be 'gpu', 'server' or 'facility'"),
+        ({"cases": [_case(energy_wh_per_request=None)]}, "case 'c': needs energy_j_per_output_token or energy_wh_per_request"),
+        ({"cases": [_case(boundary="rack")]}, "case 'c'.boundary: must be one of 'gpu', 'server' or 'facility'"),
         ({"cases": [_case(), _case()]}, "duplicate case id 'c'"),
         ({"cases": [_case(active_params_b=20, total_params_b=8)]}, "total_params_b (8.0) must be >= active_params_b (20.0)"),
-        ({"cases": [{"output_tokens": 1}]}, "cases[0].id: Field required"),
+        ({"cases": [{"output_tokens": 1}]}, "cases[0].id: a value is required"),
     ],
 )
 def test_bad_cases_files_name_the_case(data, message):

@@ -31,8 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from .base import parse
 from .config import PROJECT_DIR, Config, Uncertain, parse_yaml
 from .core import Modele, Site, footprint
 from .errors import ConfigError, InvalidInputError
@@ -165,42 +166,6 @@ class AnalyticsFile(BaseModel):
     content: ContentSection | None = None
 
 
-_SECTIONS: dict[str, type[BaseModel]] = {"genai": GenaiSection, "session": SessionSection, "content": ContentSection}
-
-
-def _entry_path(loc: tuple) -> str:
-    """``('genai', 'chatbots', 12, 'count')`` -> ``'genai.chatbots[12].count'``."""
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _format_file_error(error: ValidationError, source: str) -> str:
-    """One line naming the entry, what is wrong and what is allowed."""
-    errors = error.errors()
-    first = errors[0]
-    loc = tuple(first["loc"])
-    where = f"{source}: {_entry_path(loc) or 'file'}"
-    if first["type"] == "extra_forbidden":
-        parent = loc[:-1]
-        model = AnalyticsFile if not parent else _SECTIONS.get(str(parent[0])) if len(parent) == 1 else DailyCount
-        allowed = ", ".join(model.model_fields) if model is not None else ""
-        message = f"{where}: unknown key; allowed: {allowed}"
-    elif not loc and first["type"] == "model_type":
-        message = f"{where}: must be a mapping with the sections genai, session, content (got {type(first['input']).__name__})"
-    else:
-        message = f"{where}: {first['msg'].removeprefix('Value error, ')}"
-        got = first.get("input")
-        if first["type"] != "missing" and not isinstance(got, (dict, list)):
-            message += f" (got {got!r})"
-        if loc and loc[-1] in DailyCount.model_fields and len(loc) == 4:
-            message += f"; allowed: {DailyCount.model_fields[str(loc[-1])].description}"
-    if len(errors) > 1:
-        message += f" [+{len(errors) - 1} more]"
-    return message
-
-
 def _check_dates(data: AnalyticsFile, source: str) -> None:
     """No series may give the same day twice; there must be GenAI data."""
     for section_name in ("genai", "session", "content"):
@@ -226,10 +191,7 @@ def _check_dates(data: AnalyticsFile, source: str) -> None:
 def parse_analytics(text: str | bytes, source: str = "upload") -> AnalyticsFile:
     """Parse and validate the YAML text of an analytics file; errors name the entry."""
     raw = parse_yaml(text, source, AnalyticsFileError)
-    try:
-        data = AnalyticsFile.model_validate(raw)
-    except ValidationError as error:
-        raise AnalyticsFileError(_format_file_error(error, source)) from None
+    data = parse(AnalyticsFile, raw, prefix=f"{source}: ", whole="file", error=AnalyticsFileError)
     _check_dates(data, source)
     return data
 

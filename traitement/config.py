@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .errors import CalculatorError, ConfigError, InvalidInputError, UnknownNameError, format_validation_error
+from .errors import CalculatorError, ConfigError, InvalidInputError, UnknownNameError
 from .fields import Record, custom, nested, record, scalar, table
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -348,12 +348,9 @@ def validate_file(schema: Any, data: Any, path: Path) -> Any:
             return schema.from_dict(data)
         except InvalidInputError as error:
             raise ConfigError(f"{path}: {error}") from None
-    from pydantic import ValidationError
+    from .base import parse
 
-    try:
-        return schema.model_validate(data)
-    except ValidationError as error:
-        raise ConfigError(format_validation_error(error, prefix=f"{path}: ")) from None
+    return parse(schema, data, prefix=f"{path}: ", whole="file", error=ConfigError)
 
 
 def config_dir() -> Path:

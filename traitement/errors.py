@@ -1,12 +1,16 @@
-"""Exceptions of the calculator, each with a stable kebab-case code.
+"""Exceptions of the calculator, each with a stable kebab-case code, and THE formatter of validation errors.
 
 The CLI prints ``str(error)`` on one line and exits 2 (wrong call) or 1
 (failure); the API answers 404 for an unknown name, 422 for an invalid value.
+Every schema is a pydantic model: :func:`format_validation_error` turns its
+``ValidationError`` into the one line that the CLI, the API, the config loader
+and the file readers all show: ``field: what is wrong (got X); allowed: ...``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, get_origin
 
 
 class CalculatorError(Exception):
@@ -36,54 +40,148 @@ class UnknownNameError(CalculatorError):
 
 
 class ConfigError(CalculatorError):
-    """A configuration file is missing, unreadable or invalid."""
+    """A configuration file (or a setting) is missing, unreadable or invalid."""
 
     code = "invalid-config"
     http_status = 503  # the server's own files are wrong: not the caller's fault
     exit_code = 1
 
 
-def format_validation_error(error: Any, model: type | None = None, prefix: str = "") -> str:
-    """One line for a pydantic ``ValidationError``: field path, what is wrong, what is allowed.
+# --- the one formatter of validation errors --------------------------------------------
 
-    Takes the first error only (one line). The field's ``description`` in
-    ``model`` says what is allowed, so the CLI and the API reject the same
-    input with the same words.
+_SHOWN_CHARS = 60
+"""The offending value is shown up to this many characters (a 1 MB body is not echoed back)."""
+_FRAMEWORK_PARTS = ("body", "query")
+"""FastAPI's first element of an error location: where the value came from, not a field."""
+
+
+def _number(value: Any) -> str:
+    """A bound as people write it: 10,000,000, 0.01, 1."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        value = int(value)
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
+
+
+def _problem(error: Mapping[str, Any]) -> str:
+    """What is wrong, in the project's words (pydantic's own message for the rare kinds not listed)."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    words = {
+        "missing": "a value is required",
+        "extra_forbidden": "unknown field",
+        "int_parsing": "must be an integer",
+        "int_type": "must be an integer",
+        "int_from_float": "must be an integer",
+        "float_parsing": "must be a number",
+        "float_type": "must be a number",
+        "finite_number": "must be a finite number",
+        "string_type": "must be a string",
+        "string_pattern_mismatch": "has characters or a form not allowed",
+        "model_type": "must be a mapping of field names to values",
+        "model_attributes_type": "must be a mapping of field names to values",
+        "dict_type": "must be a mapping",
+        "list_type": "must be a list",
+    }
+    if kind in words:
+        return words[kind]
+    bounds = {"greater_than_equal": (">=", "ge"), "greater_than": (">", "gt"), "less_than_equal": ("<=", "le"), "less_than": ("<", "lt")}
+    if kind in bounds:
+        sign, key = bounds[kind]
+        return f"must be {sign} {_number(ctx[key])}"
+    if kind in ("literal_error", "enum"):
+        return f"must be one of {ctx['expected']}"
+    if kind == "string_too_long":
+        return f"must be at most {ctx['max_length']} characters"
+    if kind == "string_too_short":
+        return f"must be at least {ctx['min_length']} characters"
+    message = str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    return message[:1].lower() + message[1:]
+
+
+def _path(loc: Sequence[Any]) -> str:
+    """``('genai', 'chatbots', 12, 'count')`` -> ``'genai.chatbots[12].count'``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _fields(model: Any) -> Mapping[str, Any] | None:
+    """The fields of a pydantic model class (or a mapping of names to ``FieldInfo``), else ``None``."""
+    if isinstance(model, Mapping):
+        return model
+    fields = getattr(model, "model_fields", None)
+    return fields if isinstance(fields, Mapping) else None
+
+
+def _inner_model(annotation: Any) -> Any:
+    """The pydantic model inside ``annotation`` (``M``, ``M | None``, ``list[M]``, ``dict[str, M]``), else ``None``."""
+    if isinstance(annotation, type) and _fields(annotation) is not None:
+        return annotation
+    for argument in getattr(annotation, "__args__", ()):
+        found = _inner_model(argument)
+        if found is not None:
+            return found
+    return None
+
+
+def _is_table(annotation: Any) -> bool:
+    """Whether ``annotation`` is a mapping of names to entries (``dict[str, M]``, possibly ``| None``)."""
+    if get_origin(annotation) in (dict, Mapping):
+        return True
+    return any(_is_table(argument) for argument in getattr(annotation, "__args__", ()) if argument is not type(None))
+
+
+def _allowed(model: Any, loc: Sequence[Any], kind: str) -> str:
+    """What is allowed at ``loc``: the field's description; the known fields for an unknown one or a wrong shape."""
+    shape = kind in ("extra_forbidden", "model_type", "model_attributes_type")
+    node, info, table_key = model, None, False
+    for part in loc[:-1] if kind == "extra_forbidden" else loc:
+        if isinstance(part, int) or table_key:  # a list item, or a key of a table: described by the list or table
+            table_key = False
+            continue
+        fields = _fields(node)
+        if fields is None or part not in fields:
+            return ""
+        info = fields[part]
+        annotation = getattr(info, "annotation", None)
+        node, table_key = _inner_model(annotation), _is_table(annotation)
+    fields = _fields(node)
+    if shape and fields:
+        return ("one of " if kind == "extra_forbidden" else "the fields ") + ", ".join(fields)
+    return str(getattr(info, "description", None) or "")
+
+
+def format_validation_error(error: Any, model: Any = None, prefix: str = "", whole: str = "input") -> str:
+    """One line for a pydantic ``ValidationError`` (or FastAPI's ``RequestValidationError``).
+
+    ``field: what is wrong (got X); allowed: what the field's description says``.
+    Only the first error is worded (one line), followed by ``[+N more]``.
+    ``model`` (a pydantic model class, or a mapping of names to ``FieldInfo``)
+    gives the descriptions; ``prefix`` goes before the field (a file name);
+    ``whole`` names the value itself when the error is about all of it
+    (``body`` for an API body, ``file`` for a file). The CLI, the API, the
+    config loader, the settings and the file readers all use this function,
+    so the same mistake reads the same everywhere.
     """
     errors = error.errors()
     first = errors[0]
+    raw_loc = tuple(first["loc"])
     if first["type"] == "json_invalid":
-        reason = first.get("ctx", {}).get("error", "not valid JSON")
-        return f"{prefix}body: invalid JSON ({reason}) at character {first['loc'][-1]}"
-    loc = tuple(part for part in first["loc"] if part not in ("body", "query"))
-    whole = "body" if tuple(first["loc"])[:1] == ("body",) else "input"  # the API's whole body, or the CLI's input
-    where = prefix + ".".join(str(part) for part in loc) if loc else (prefix.rstrip(".") or whole)
+        reason = (first.get("ctx") or {}).get("error", "not valid JSON")
+        return f"{prefix}body: invalid JSON ({reason})"
+    if raw_loc[:1] == ("body",):
+        whole = "body"
+    loc = tuple(part for part in raw_loc if part not in _FRAMEWORK_PARTS) if raw_loc[:1] in (("body",), ("query",)) else raw_loc
+    path = _path(loc)
+    where = prefix + path if path else (prefix.removesuffix(".") if prefix.endswith(".") else prefix + whole)
+    message = f"{where}: {_problem(first)}"
     got = first.get("input")
-    shown = first["type"] != "missing" and not isinstance(got, (dict, list))
-    message = f"{where}: {first['msg']}" + (f" (got {got!r})" if shown else "")
-    allowed = field_description(model, loc) if model is not None else ""
+    if first["type"] != "missing" and not isinstance(got, (dict, list, tuple)):
+        shown = repr(got)
+        message += f" (got {shown if len(shown) <= _SHOWN_CHARS else shown[:_SHOWN_CHARS] + '...'})"
+    allowed = _allowed(model, loc, first["type"]) if model is not None else ""
     if allowed:
         message += f"; allowed: {allowed}"
     if len(errors) > 1:
         message += f" [+{len(errors) - 1} more]"
     return message
-
-
-def field_description(model: Any, loc: tuple) -> str:
-    """The ``description`` of the (possibly nested) field at ``loc``, or ``""``."""
-    for index, part in enumerate(loc):
-        fields = getattr(model, "model_fields", None)
-        if not fields or part not in fields:
-            return ""
-        info = fields[part]
-        if index == len(loc) - 1:
-            return info.description or ""
-        model = getattr(info, "record", None) or getattr(info, "annotation", None)
-    return ""
-
-
-def reject_bool(value: Any) -> Any:
-    """A pydantic ``BeforeValidator``: ``true``/``false`` is not a number here."""
-    if isinstance(value, bool):
-        raise ValueError("a boolean is not allowed here")
-    return value

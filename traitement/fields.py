@@ -86,6 +86,13 @@ def _number(value: Any, kind: type) -> int | float | None:
     return float(value)
 
 
+def _reject_bool(value: Any) -> Any:
+    """A pydantic ``BeforeValidator``: ``true``/``false`` is not a number here."""
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not allowed here")
+    return value
+
+
 def message(where: str, problem: str, value: Any, description: str) -> str:
     """The one-line error shared by the CLI and the API."""
     shown = "" if problem == "a value is required" or isinstance(value, (dict, list)) else f" (got {value!r})"
@@ -396,9 +403,7 @@ def pydantic_model(record: type[Record], name: str | None = None) -> Any:
 
                 from pydantic import BeforeValidator
 
-                from .errors import reject_bool
-
-                number = Annotated[spec.kind, Field(**bounds), BeforeValidator(reject_bool)]
+                number = Annotated[spec.kind, Field(**bounds), BeforeValidator(_reject_bool)]
                 annotation = number | None if spec.optional else number
                 bounds = {}
             definitions[field.name] = (annotation, Field(default, description=spec.description, **bounds))

@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from . import physics
+from .base import parse
 from .config import Config, parse_yaml, read_yaml
 from .core import SEED_QUADRATIC_METHOD, Requete, estimate
 from .energy_model import EnergyModelFile, coefficients, gpu_energy_per_request_kwh, gpus_for_weights, model_aware_modele, serving
-from .errors import CalculatorError, ConfigError, InvalidInputError, format_validation_error
+from .errors import CalculatorError, ConfigError, InvalidInputError
 from .presets import modele_from_config, site_from_config
 
 MODEL_AWARE = "model-aware"
@@ -92,10 +93,7 @@ def parse_cases(data: Any, where: str = "cases file") -> list[Case]:
     for index, raw in enumerate(data["cases"]):
         name = raw.get("id") if isinstance(raw, dict) else None
         label = f"case {name!r}" if name else f"cases[{index}]"
-        try:
-            cases.append(Case.model_validate(raw))
-        except ValidationError as error:
-            raise InvalidInputError(format_validation_error(error, Case, prefix=f"{where}: {label}."), code="invalid-cases-file") from None
+        cases.append(parse(Case, raw, prefix=f"{where}: {label}.", code="invalid-cases-file"))
     ids = [case.id for case in cases]
     duplicates = sorted({case_id for case_id in ids if ids.count(case_id) > 1})
     if duplicates:

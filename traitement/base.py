@@ -1,0 +1,111 @@
+"""The base of every schema: a frozen pydantic model that refuses unknown keys, and one rule for numbers.
+
+Every schema of the project (the value objects, the request bodies, the config
+files, the analytics and cases files) derives from :class:`Frozen` and writes
+its numbers as ``Annotated[int, Field(ge=...), INTEGER]`` or ``Annotated[float, ..., NUMBER]``, so that a command
+line, a JSON body and a YAML file accept and refuse the same text, and
+:func:`parse` words a refusal the same way everywhere
+(:func:`traitement.errors.format_validation_error`).
+
+Models are built on first use (``defer_build=True``): a one-off estimate builds
+the few it needs, not all of them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic_core import PydanticCustomError, PydanticKnownError
+
+from .errors import CalculatorError, InvalidInputError, format_validation_error
+
+M = TypeVar("M", bound=BaseModel)
+
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+"""A number as JSON writes it: ASCII digits, an optional fraction and exponent (no ``1_000``, no ``inf``)."""
+
+
+def _from_text(value: Any, refused: str) -> Any:
+    """The one rule for numbers, in every schema: a number, or text written as a JSON number; never a boolean.
+
+    ``"2000"``, ``" 1e3 "`` and ``"-0.5"`` are read as JSON reads them (a command
+    line gives text, a JSON body numbers: both mean the same); ``"1_000"``,
+    ``"١٠٠٠"``, ``"inf"`` and ``true`` are refused (``refused`` is pydantic's
+    error kind: ``int_parsing`` or ``float_parsing``). The field's own type then
+    checks the result (``1e3`` is the integer 1000, ``1.5`` is not an integer).
+    """
+    if isinstance(value, bool):
+        raise PydanticCustomError("bool_not_allowed", "a boolean is not allowed here")
+    if isinstance(value, str):
+        text = value.strip()
+        if _JSON_NUMBER.fullmatch(text) is None:
+            raise PydanticKnownError(refused)  # type: ignore[arg-type]
+        try:
+            return json.loads(text)
+        except ValueError:  # more digits than Python converts
+            raise PydanticKnownError(refused) from None  # type: ignore[arg-type]
+    return value
+
+
+def parse_integer(value: Any) -> Any:
+    """An integer field's input under the one rule for numbers (see :func:`_from_text`)."""
+    return _from_text(value, "int_parsing")
+
+
+def parse_real(value: Any) -> Any:
+    """A real-number field's input under the one rule for numbers (see :func:`_from_text`)."""
+    return _from_text(value, "float_parsing")
+
+
+INTEGER = BeforeValidator(parse_integer)
+"""Put in every integer's ``Annotated[int, Field(...), INTEGER]``, after its constraints (the JSON schema keeps them)."""
+NUMBER = BeforeValidator(parse_real)
+"""Put in every real number's ``Annotated[float, Field(...), NUMBER]``, after its constraints."""
+
+
+class Frozen(BaseModel):
+    """Base of every schema: immutable, unknown keys refused, no NaN or infinity, built on first use."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, defer_build=True)
+
+
+def parse(
+    schema: type[M],
+    data: Any,
+    *,
+    prefix: str = "",
+    whole: str = "input",
+    error: type[CalculatorError] = InvalidInputError,
+    code: str | None = None,
+) -> M:
+    """``data`` validated by ``schema``; a refusal raises ``error`` with the one-line message.
+
+    ``prefix`` goes before the field (a file name), ``whole`` names the value
+    when the error is about all of it (``file``, ``body``).
+    """
+    try:
+        return schema.model_validate(data)
+    except ValidationError as problem:
+        raise error(format_validation_error(problem, schema, prefix, whole), code=code) from None
+
+
+def check_against(field: Any, value: float) -> str | None:
+    """What is wrong with ``value`` under the numeric constraints of ``field`` (a ``FieldInfo``), or ``None``.
+
+    For ranges: each end of a ``(min, max)`` range must obey the field's own
+    bounds (a utilisation range cannot reach 5, a speed's minimum cannot be 0).
+    """
+    for constraint in field.metadata:
+        for key, sign, fails in (
+            ("ge", ">=", lambda v, b: not v >= b),
+            ("gt", ">", lambda v, b: not v > b),
+            ("le", "<=", lambda v, b: not v <= b),
+            ("lt", "<", lambda v, b: not v < b),
+        ):
+            bound = getattr(constraint, key, None)
+            if bound is not None and fails(value, bound):
+                return f"must be {sign} {bound:g}"
+    return None
