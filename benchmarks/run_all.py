@@ -93,7 +93,7 @@ def vectorised_core(rows: int, loop_rows: int, repeat: int) -> dict:
 
     def loop() -> None:
         for tokens_in, tokens_out in pairs:
-            traitement.estimate(traitement.Requete.create(input_tokens=tokens_in, output_tokens=tokens_out), modele, site)
+            traitement.estimate(traitement.Requete(input_tokens=tokens_in, output_tokens=tokens_out), modele, site)
 
     vector_s = _best(vectorised, repeat)
     loop_s = _best(loop, repeat)

@@ -72,7 +72,7 @@ def test_scalar_estimates_add_up_to_the_batch(tmp_path):
     expected = dict.fromkeys(SUMS, 0.0)
     for i, o, c, region in ((1000, 100, 1, "france"), (5000, 40, 2, "france"), (2000, 200, 3, "usa")):
         site = traitement.site_from_config(CONFIG, region)
-        result = traitement.estimate(traitement.Requete.create(input_tokens=i, output_tokens=o, count=c), modele, site).to_dict()
+        result = traitement.estimate(traitement.Requete(input_tokens=i, output_tokens=o, count=c), modele, site).to_dict()
         for name in SUMS:
             if name in result:
                 expected[name] += result[name]

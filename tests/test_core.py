@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
 import traitement
 from traitement import physics
@@ -22,13 +23,13 @@ def _modele(**overrides):
         batch_size=1.0,
     )
     values.update(overrides)
-    return Modele.create(**values)
+    return Modele(**values)
 
 
 def _site(**overrides):
     values = dict(carbon_intensity_gco2eq_per_kwh=55.0, pue=1.2)
     values.update(overrides)
-    return Site.create(**values)
+    return Site(**values)
 
 
 # Hand-computed cases of the hardware method (DESIGN.md section 2):
@@ -84,7 +85,7 @@ HARDWARE_CASES = [
 
 @pytest.mark.parametrize(("request_values", "modele_values", "site_values", "expected"), HARDWARE_CASES)
 def test_hardware_method_hand_computed(request_values, modele_values, site_values, expected):
-    result = estimate(Requete.create(**request_values), _modele(**modele_values), _site(**site_values))
+    result = estimate(Requete(**request_values), _modele(**modele_values), _site(**site_values))
     for name, value in expected.items():
         assert getattr(result, name) == pytest.approx(value, rel=1e-9), name
 
@@ -92,7 +93,7 @@ def test_hardware_method_hand_computed(request_values, modele_values, site_value
 def test_seed_quadratic_reproduces_the_seed_time():
     # Seed test: 300 tokens in, 50 out at 1 token/s gives 90,050 s with (300^2 + 50) / 1.
     assert physics.seed_quadratic_duration_s(300, 50, 1.0) == pytest.approx(90_050, rel=1e-9)
-    result = estimate(Requete.create(input_tokens=300, output_tokens=50), _modele(decode_tokens_per_s=1.0), _site(), "seed-quadratic")
+    result = estimate(Requete(input_tokens=300, output_tokens=50), _modele(decode_tokens_per_s=1.0), _site(), "seed-quadratic")
     assert result.duration_s == pytest.approx(90_050, rel=1e-9)
     assert result.method == "seed-quadratic"
     assert any("legacy" in warning for warning in result.warnings)
@@ -106,7 +107,7 @@ def test_seed_quadratic_reproduces_the_seed_energy_and_carbon():
     assert physics.carbon_gco2eq(energy, 100.0) == pytest.approx(15.0, rel=1e-9)
     # The same through the method: 60 tokens out at 1 token/s... (0^2 is not allowed: 1 in) -> (1 + 3599) s at 100 W.
     result = estimate(
-        Requete.create(input_tokens=1, output_tokens=3599),
+        Requete(input_tokens=1, output_tokens=3599),
         _modele(gpu_power_w=100.0, gpu_utilisation=1.0, cpu_power_w=0.0, decode_tokens_per_s=1.0),
         _site(pue=1.5, carbon_intensity_gco2eq_per_kwh=100.0),
         "seed-quadratic",
@@ -127,7 +128,7 @@ def test_seed_example_is_physically_plausible_by_default():
 
 def test_water_splits_site_and_offsite():
     site = _site(wue_site_l_per_kwh=1.8, wue_offsite_l_per_kwh=3.13, pue=1.5)
-    result = estimate(Requete.create(input_tokens=600, output_tokens=60), _modele(), site)
+    result = estimate(Requete(input_tokens=600, output_tokens=60), _modele(), site)
     # T = 0.1 + 1 = 1.1 s at 220 W: E_it = 242 / 3.6e6 kWh; water = E_it*1.8 + E_it*1.5*3.13
     energy_it = 220 * 1.1 / 3.6e6
     assert result.water_l == pytest.approx(energy_it * 1.8 + energy_it * 1.5 * 3.13, rel=1e-9)
@@ -135,7 +136,7 @@ def test_water_splits_site_and_offsite():
 
 def test_embodied_carbon_is_time_share_of_lifetime():
     modele = _modele(gpu_embodied_kgco2eq=164.0, server_embodied_kgco2eq=2850.0, lifetime_years=4.0, n_gpu=4)
-    result = estimate(Requete.create(input_tokens=600, output_tokens=60), modele, _site())
+    result = estimate(Requete(input_tokens=600, output_tokens=60), modele, _site())
     seconds_4_years = 4 * 365.25 * 86400
     assert result.carbon_embodied_gco2eq == pytest.approx((4 * 164 + 2850) * 1000 * 1.1 / seconds_4_years, rel=1e-9)
 
@@ -165,7 +166,7 @@ def test_linear_in_count_and_output_tokens():
     ],
 )
 def test_monotone_in_power_and_intensity(field, low, high, target):
-    request = Requete.create(input_tokens=1000, output_tokens=100)
+    request = Requete(input_tokens=1000, output_tokens=100)
     results = []
     for value in (low, high):
         modele = _modele(**({field: value} if target == "modele" else {}))
@@ -182,13 +183,13 @@ def test_scalar_equals_vectorised():
     modele, site = _modele(batch_size=8.0), _site(wue_site_l_per_kwh=0.3, wue_offsite_l_per_kwh=3.0)
     columns = footprint(inputs, outputs, counts, modele, site)
     for i in (0, 17, 999):
-        scalar = estimate(Requete.create(input_tokens=int(inputs[i]), output_tokens=int(outputs[i]), count=int(counts[i])), modele, site)
+        scalar = estimate(Requete(input_tokens=int(inputs[i]), output_tokens=int(outputs[i]), count=int(counts[i])), modele, site)
         for name in ("duration_s", "energy_it_kwh", "energy_kwh", "carbon_gco2eq", "water_l", "carbon_embodied_gco2eq"):
             assert columns[name][i] == pytest.approx(getattr(scalar, name), rel=1e-12), name
 
 
 def test_range_orders_and_collapses():
-    request = Requete.create(input_tokens=1000, output_tokens=100)
+    request = Requete(input_tokens=1000, output_tokens=100)
     exact = estimate(request, _modele(), _site())
     for name in exact.RANGED:
         assert exact.low[name] == exact.high[name] == pytest.approx(getattr(exact, name), rel=1e-12)
@@ -222,18 +223,18 @@ def test_range_orders_and_collapses():
     ],
 )
 def test_requete_rejects_bad_values_naming_the_field(values, field):
+    with pytest.raises(ValidationError):
+        Requete(**values)  # at construction, not later
     with pytest.raises(traitement.InvalidInputError) as caught:
-        Requete.create(**values)
+        traitement.parse(Requete, values)  # the one-line message the CLI and the API show
     message = str(caught.value)
     assert message.startswith(f"{field}:")
     assert "\n" not in message
 
 
 def test_value_objects_are_frozen():
-    request = Requete.create(input_tokens=10, output_tokens=10)
-    import dataclasses
-
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    request = Requete(input_tokens=10, output_tokens=10)
+    with pytest.raises(ValidationError, match="frozen"):
         request.input_tokens = 20  # type: ignore[misc]
 
 
@@ -249,8 +250,45 @@ def test_value_objects_are_frozen():
     ],
 )
 def test_modele_rejects_bad_values(values, field):
-    with pytest.raises(traitement.InvalidInputError, match=field):
+    with pytest.raises(ValidationError, match=field):
         _modele(**values)
+
+
+def test_modele_refuses_a_bad_value_at_construction():
+    with pytest.raises(ValidationError, match="gpu_power_w"):
+        Modele(gpu_power_w=-5, gpu_utilisation=0.5, prefill_tokens_per_s=6000, decode_tokens_per_s=60)
+
+
+@pytest.mark.parametrize(
+    ("target", "bounds", "expected"),
+    [
+        # issue 15, item 12: a range is validated like the value it bounds
+        ("modele", {"gpu_utilisation": (-3.0, 0.5)}, "gpu_utilisation: the range's min must be >= 0, as the field itself (got -3)"),
+        ("modele", {"gpu_utilisation": (0.5, 5.0)}, "gpu_utilisation: the range's max must be <= 1, as the field itself (got 5)"),
+        ("modele", {"decode_tokens_per_s": (0.0, 80.0)}, "decode_tokens_per_s: the range's min must be >= 0.01"),
+        ("modele", {"batch_size": (0.0, 8.0)}, "batch_size: the range's min must be >= 1"),
+        ("modele", {"lifetime_years": (0.0, 4.0)}, "lifetime_years: the range's min must be >= 0.1"),
+        ("modele", {"gpu_embodied_kgco2eq": (-10.0, 0.0)}, "gpu_embodied_kgco2eq: the range's min must be >= 0"),
+        ("modele", {"colour": (1.0, 2.0)}, "colour: unknown field"),
+        ("modele", {"bounds": (1.0, 2.0)}, "bounds: unknown field"),
+        ("site", {"pue": (0.5, 1.5)}, "pue: the range's min must be >= 1"),
+        ("site", {"pue": (1.3, 1.5)}, "pue: need min <= value <= max, got 1.3 <= 1.2 <= 1.5"),
+        ("requete", {"input_tokens": (0.0, 2000.0)}, "input_tokens: the range's min must be >= 1"),
+    ],
+)
+def test_bounds_obey_the_fields_own_constraints(target, bounds, expected):
+    build = {"modele": _modele, "site": _site, "requete": lambda **v: Requete(input_tokens=1000, output_tokens=10, **v)}[target]
+    with pytest.raises(ValidationError) as caught:
+        build(bounds=bounds)
+    schema = {"modele": Modele, "site": Site, "requete": Requete}[target]
+    message = traitement.errors.format_validation_error(caught.value, schema)
+    assert message.startswith("bounds: ") and expected in message, message
+    assert "\n" not in message
+
+
+def test_bounds_at_the_fields_limits_are_accepted():
+    modele = _modele(gpu_utilisation=0.5, bounds={"gpu_utilisation": (0.0, 1.0), "decode_tokens_per_s": (0.01, 1e6)})
+    assert modele.at("high").gpu_utilisation == 1.0 and modele.at("low").decode_tokens_per_s == 1e6
 
 
 def test_unknown_method_is_an_error():

@@ -27,7 +27,7 @@ def floats(low: float, high: float) -> st.SearchStrategy[float]:
 
 @st.composite
 def modeles(draw) -> traitement.Modele:
-    return traitement.Modele.create(
+    return traitement.Modele(
         n_gpu=draw(st.integers(1, 16)),
         gpu_power_w=draw(floats(50, 1500)),
         gpu_utilisation=draw(floats(0.05, 1)),
@@ -44,7 +44,7 @@ def modeles(draw) -> traitement.Modele:
 
 @st.composite
 def sites(draw) -> traitement.Site:
-    return traitement.Site.create(
+    return traitement.Site(
         carbon_intensity_gco2eq_per_kwh=draw(floats(0, 1200)),
         pue=draw(floats(1, 2.5)),
         wue_site_l_per_kwh=draw(floats(0, 5)),

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
+
+from pydantic import Field, ValidationInfo, field_validator
 
 from . import physics
+from .base import INTEGER, NUMBER, Frozen, check_against
 from .errors import InvalidInputError
-from .fields import Record, custom, record, scalar
 
 MAX_TOKENS = 10_000_000
 """Largest token count accepted for one request (the longest context windows are 1 to 10 million)."""
@@ -43,91 +45,102 @@ COVERS = {
 }
 
 
-def _parse_bounds(where: str, value: Any) -> dict[str, tuple[float, float]]:
-    """``{field: (min, max)}`` with finite numbers."""
-    if not isinstance(value, Mapping):
-        raise InvalidInputError(f"{where}: must be a mapping of field names to (min, max)")
-    out = {}
-    for name, pair in value.items():
-        try:
-            low, high = (float(x) for x in pair)
-        except (TypeError, ValueError):
-            raise InvalidInputError(f"{where}.{name}: must be a (min, max) pair of numbers (got {pair!r})") from None
-        out[str(name)] = (low, high)
-    return out
+Bounds = dict[str, tuple[Annotated[float, NUMBER], Annotated[float, NUMBER]]]
+"""``{field: (min, max)}``: the range of each uncertain field of a value object."""
+_BOUNDS_DESCRIPTION = "(min, max) of uncertain fields, by field name; each range holds the field's value and obeys the field's own bounds"
+
+# The constrained number types shared by the value objects and the request schemas (traitement/schemas.py).
+TokenCount = Annotated[int, Field(ge=1, le=MAX_TOKENS), INTEGER]
+RequestCount = Annotated[int, Field(ge=1, le=MAX_COUNT), INTEGER]
+GpuCount = Annotated[int, Field(ge=1, le=1024), INTEGER]
+Fraction = Annotated[float, Field(ge=0, le=1), NUMBER]
+BoardPowerW = Annotated[float, Field(gt=0, le=5000), NUMBER]
+HostPowerW = Annotated[float, Field(ge=0, le=5000), NUMBER]
+PrefillSpeed = Annotated[float, Field(ge=MIN_TOKENS_PER_S, le=1e7), NUMBER]
+DecodeSpeed = Annotated[float, Field(ge=MIN_TOKENS_PER_S, le=1e6), NUMBER]
+BatchSize = Annotated[float, Field(ge=1, le=100_000), NUMBER]
+Pue = Annotated[float, Field(ge=1, le=3), NUMBER]
+IntensityGPerKwh = Annotated[float, Field(ge=0, le=2000), NUMBER]
+WueSiteLPerKwh = Annotated[float, Field(ge=0, le=20), NUMBER]
+WueOffsiteLPerKwh = Annotated[float, Field(ge=0, le=50), NUMBER]
+Label = Annotated[str, Field(max_length=64)]
 
 
-def _bounds_field() -> Any:
-    return custom(_parse_bounds, "(min, max) of uncertain fields, by field name; each range must hold the field's value", dict)
+B = TypeVar("B", bound="_Bounded")
 
 
-class _Bounded(Record):
-    """A record whose uncertain fields carry a (min, max) range in ``bounds``."""
+class _Bounded(Frozen):
+    """A value object whose uncertain fields carry a (min, max) range in ``bounds`` (its last field)."""
 
-    bounds: dict[str, tuple[float, float]]
-
-    def __post_init__(self) -> None:
-        if not self.bounds:
-            return
-        for name, (low, high) in self.bounds.items():
-            if name == "bounds" or name not in type(self).model_fields:
-                raise ValueError(f"bounds: unknown field {name!r}")
-            value = getattr(self, name)
+    @field_validator("bounds", check_fields=False)
+    @classmethod
+    def _ranges_hold_their_values(cls, bounds: Bounds, info: ValidationInfo) -> Bounds:
+        """Each range names a field, holds its value and obeys the field's own bounds (a speed's minimum is never 0)."""
+        for name, (low, high) in bounds.items():
+            if name == "bounds" or name not in cls.model_fields:
+                raise ValueError(f"{name}: unknown field; allowed: one of {', '.join(n for n in cls.model_fields if n != 'bounds')}")
+            value = info.data.get(name)
+            if value is None:  # the field itself was refused: its own error says why
+                continue
             if not low <= value <= high:
-                raise ValueError(f"bounds.{name}: need min <= value <= max, got {low} <= {value} <= {high}")
+                raise ValueError(f"{name}: need min <= value <= max, got {low:g} <= {value:g} <= {high:g}")
+            for end, bound in (("min", low), ("max", high)):
+                problem = check_against(cls.model_fields[name], bound)
+                if problem is not None:
+                    raise ValueError(f"{name}: the range's {end} {problem}, as the field itself (got {bound:g})")
+        return bounds
 
-    def at(self, side: Literal["low", "high"]) -> Any:
+    def at(self: B, side: Literal["low", "high"]) -> B:
         """A copy with each uncertain field at the bound that gives the lowest (or highest) energy."""
-        if not self.bounds:
+        if not self.bounds:  # type: ignore[attr-defined]
             return self
         update = {}
-        for name, (low, high) in self.bounds.items():
+        for name, (low, high) in self.bounds.items():  # type: ignore[attr-defined]
             lowers = name in _LOWERS_ENERGY
             update[name] = high if (side == "low") == lowers else low
         return self.model_copy(update=update)
 
 
-@record
 class Requete(_Bounded):
     """A request: tokens in, tokens out, and how many such requests."""
 
-    input_tokens: int = scalar(int, f"prompt length in tokens, an integer from 1 to {MAX_TOKENS:,}", ge=1, le=MAX_TOKENS)
-    output_tokens: int = scalar(int, f"answer length in tokens, an integer from 1 to {MAX_TOKENS:,}", ge=1, le=MAX_TOKENS)
-    count: int = scalar(int, f"number of such requests, an integer from 1 to {MAX_COUNT:,}", 1, ge=1, le=MAX_COUNT)
-    bounds: dict[str, tuple[float, float]] = _bounds_field()
+    input_tokens: TokenCount = Field(description=f"prompt length in tokens, an integer from 1 to {MAX_TOKENS:,}")
+    output_tokens: TokenCount = Field(description=f"answer length in tokens, an integer from 1 to {MAX_TOKENS:,}")
+    count: RequestCount = Field(1, description=f"number of such requests, an integer from 1 to {MAX_COUNT:,}")
+    bounds: Bounds = Field(default_factory=dict, description=_BOUNDS_DESCRIPTION)
 
 
-@record
 class Modele(_Bounded):
     """The serving setup: GPUs and their power, host CPU, throughputs and batch."""
 
-    gpu_power_w: float = scalar(float, "board power of one GPU in watts, > 0 and <= 5000", gt=0, le=5000)
-    gpu_utilisation: float = scalar(float, "mean GPU power draw as a fraction of board power, from 0 to 1", ge=0, le=1)
-    prefill_tokens_per_s: float = scalar(
-        float, "prompt reading speed of one request in tokens/s, from 0.01 to 10,000,000", ge=MIN_TOKENS_PER_S, le=1e7
+    gpu_power_w: BoardPowerW = Field(description="board power of one GPU in watts, > 0 and <= 5000")
+    gpu_utilisation: Fraction = Field(description="mean GPU power draw as a fraction of board power, from 0 to 1")
+    prefill_tokens_per_s: PrefillSpeed = Field(description="prompt reading speed of one request in tokens/s, from 0.01 to 10,000,000")
+    decode_tokens_per_s: DecodeSpeed = Field(description="generation speed of one request in tokens/s, from 0.01 to 1,000,000")
+    n_gpu: GpuCount = Field(1, description="number of GPUs serving the model, an integer from 1 to 1024")
+    cpu_power_w: HostPowerW = Field(0.0, description="host CPU power in watts, from 0 to 5000")
+    cpu_utilisation: Fraction = Field(0.0, description="mean CPU power draw as a fraction of its power, from 0 to 1")
+    batch_size: BatchSize = Field(1.0, description="requests served at once (mean running batch), from 1 to 100,000")
+    gpu_embodied_kgco2eq: Annotated[float, Field(ge=0, le=1e5), NUMBER] = Field(
+        0.0, description="manufacturing emissions of one GPU in kgCO2e, from 0 to 100,000"
     )
-    decode_tokens_per_s: float = scalar(float, "generation speed of one request in tokens/s, from 0.01 to 1,000,000", ge=MIN_TOKENS_PER_S, le=1e6)
-    n_gpu: int = scalar(int, "number of GPUs serving the model, an integer from 1 to 1024", 1, ge=1, le=1024)
-    cpu_power_w: float = scalar(float, "host CPU power in watts, from 0 to 5000", 0.0, ge=0, le=5000)
-    cpu_utilisation: float = scalar(float, "mean CPU power draw as a fraction of its power, from 0 to 1", 0.0, ge=0, le=1)
-    batch_size: float = scalar(float, "requests served at once (mean running batch), from 1 to 100,000", 1.0, ge=1, le=100_000)
-    gpu_embodied_kgco2eq: float = scalar(float, "manufacturing emissions of one GPU in kgCO2e, from 0 to 100,000", 0.0, ge=0, le=1e5)
-    server_embodied_kgco2eq: float = scalar(float, "manufacturing emissions of the server without GPUs in kgCO2e, from 0 to 1,000,000", 0.0, ge=0, le=1e6)
-    lifetime_years: float = scalar(float, "hardware lifetime in years, from 0.1 to 30", 4.0, ge=0.1, le=30)
-    bounds: dict[str, tuple[float, float]] = _bounds_field()
+    server_embodied_kgco2eq: Annotated[float, Field(ge=0, le=1e6), NUMBER] = Field(
+        0.0, description="manufacturing emissions of the server without GPUs in kgCO2e, from 0 to 1,000,000"
+    )
+    lifetime_years: Annotated[float, Field(ge=0.1, le=30), NUMBER] = Field(4.0, description="hardware lifetime in years, from 0.1 to 30")
+    bounds: Bounds = Field(default_factory=dict, description=_BOUNDS_DESCRIPTION)
 
 
-@record
 class Site(_Bounded):
     """Where the request runs: grid carbon intensity, PUE and water factors."""
 
-    carbon_intensity_gco2eq_per_kwh: float = scalar(float, "grid carbon intensity in gCO2e/kWh, from 0 to 2000", ge=0, le=2000)
-    region: str = scalar(str, "region name, for the record", "custom", max_length=64)
-    datacenter: str = scalar(str, "datacentre preset name, for the record", "custom", max_length=64)
-    pue: float = scalar(float, "power usage effectiveness (facility / IT energy), from 1 to 3", 1.0, ge=1, le=3)
-    wue_site_l_per_kwh: float = scalar(float, "on-site water in litres per kWh of IT energy, from 0 to 20", 0.0, ge=0, le=20)
-    wue_offsite_l_per_kwh: float = scalar(float, "off-site water of electricity generation in litres per kWh, from 0 to 50", 0.0, ge=0, le=50)
-    bounds: dict[str, tuple[float, float]] = _bounds_field()
+    carbon_intensity_gco2eq_per_kwh: IntensityGPerKwh = Field(description="grid carbon intensity in gCO2e/kWh, from 0 to 2000")
+    region: Label = Field("custom", description="region name, for the record")
+    datacenter: Label = Field("custom", description="datacentre preset name, for the record")
+    pue: Pue = Field(1.0, description="power usage effectiveness (facility / IT energy), from 1 to 3")
+    wue_site_l_per_kwh: WueSiteLPerKwh = Field(0.0, description="on-site water in litres per kWh of IT energy, from 0 to 20")
+    wue_offsite_l_per_kwh: WueOffsiteLPerKwh = Field(0.0, description="off-site water of electricity generation in litres per kWh, from 0 to 50")
+    bounds: Bounds = Field(default_factory=dict, description=_BOUNDS_DESCRIPTION)
 
 
 @dataclass(frozen=True)
@@ -153,7 +166,7 @@ class Estimate:
     assumptions: Mapping[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
 
-    RANGED = ("energy_kwh", "carbon_gco2eq", "water_l", "carbon_embodied_gco2eq")
+    RANGED: ClassVar[tuple[str, ...]] = ("energy_kwh", "carbon_gco2eq", "water_l", "carbon_embodied_gco2eq")
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape shared by the CLI's ``--json`` and the API."""
@@ -184,15 +197,9 @@ class Estimate:
 
 def add_ranges(out: dict[str, Any], names: tuple[str, ...], low: Mapping[str, float], high: Mapping[str, float]) -> None:
     """Add ``<name>_min`` and ``<name>_max`` to a result dict, for each ranged quantity."""
-    keys = _RANGE_KEYS.get(names)
-    if keys is None:
-        keys = _RANGE_KEYS[names] = tuple((name, f"{name}_min", f"{name}_max") for name in names)
-    for name, low_key, high_key in keys:
-        out[low_key] = low[name]
-        out[high_key] = high[name]
-
-
-_RANGE_KEYS: dict[tuple[str, ...], tuple[tuple[str, str, str], ...]] = {}
+    for name in names:
+        out[f"{name}_min"] = low[name]
+        out[f"{name}_max"] = high[name]
 
 
 def per_request(count: int, energy_kwh: float, carbon_gco2eq: float, **totals: float) -> dict[str, float]:
@@ -257,21 +264,6 @@ def footprint(
     }
 
 
-_SITE_SKIPPED = frozenset({"bounds", "region", "datacenter"})
-_MODELE_SKIPPED = frozenset({"bounds"})
-_NAMES: dict[tuple[type, frozenset[str]], tuple[str, ...]] = {}
-
-
-def _values(value_object: Record, skipped: frozenset[str]) -> dict[str, Any]:
-    """The scalar fields of ``value_object`` but ``skipped``, in field order (``model_dump`` without its per-call overhead)."""
-    key = (type(value_object), skipped)
-    names = _NAMES.get(key)
-    if names is None:
-        names = _NAMES[key] = tuple(name for name in type(value_object).model_fields if name not in skipped)
-    state = value_object.__dict__
-    return {name: state[name] for name in names}
-
-
 def estimate(
     requete: Requete,
     modele: Modele,
@@ -298,21 +290,19 @@ def estimate(
             "it is dimensionally wrong and overstates time and energy by orders of magnitude; "
             "use it only to reproduce the seed's numbers"
         )
-    recorded = {"region": site.region, "datacenter": site.datacenter}
-    recorded.update(_values(site, _SITE_SKIPPED))
-    recorded.update(_values(modele, _MODELE_SKIPPED))
+    recorded: dict[str, Any] = {"region": site.region, "datacenter": site.datacenter}
+    recorded.update(site.model_dump(exclude={"bounds", "region", "datacenter"}))
+    recorded.update(modele.model_dump(exclude={"bounds"}))
     if assumptions:
         recorded.update(assumptions)
-    # Estimate's fields written straight into its state: the frozen dataclass's __init__ costs a setattr call per field.
-    result = object.__new__(Estimate)
-    state = result.__dict__
-    state["method"] = method
-    state["count"] = requete.count
-    state["input_tokens"] = requete.input_tokens
-    state["output_tokens"] = requete.output_tokens
-    state.update(central)
-    state["low"] = sides["low"]
-    state["high"] = sides["high"]
-    state["assumptions"] = recorded
-    state["warnings"] = tuple(warnings)
-    return result
+    return Estimate(
+        method=method,
+        count=requete.count,
+        input_tokens=requete.input_tokens,
+        output_tokens=requete.output_tokens,
+        **central,
+        low=sides["low"],
+        high=sides["high"],
+        assumptions=recorded,
+        warnings=tuple(warnings),
+    )

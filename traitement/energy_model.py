@@ -22,6 +22,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from . import physics
+from .base import parse
 from .config import Config, config_dir, read_yaml, validate_file
 from .core import Modele
 from .errors import InvalidInputError, UnknownNameError
@@ -325,19 +326,22 @@ def model_aware_modele(
     bounds = {"decode_tokens_per_s": decode_bounds}
     if utilisation_bounds[0] < utilisation_bounds[1]:
         bounds["gpu_utilisation"] = utilisation_bounds
-    modele = Modele.create(
-        n_gpu=n_gpu,
-        gpu_power_w=gpu.power_w,
-        gpu_utilisation=utilisation,
-        cpu_power_w=preset.cpu_power_w * n_gpu / preset.n_gpu,
-        cpu_utilisation=preset.cpu_utilisation.value,
-        prefill_tokens_per_s=float(central["prefill_tokens_per_s"]),
-        decode_tokens_per_s=decode,
-        batch_size=batch_size,
-        gpu_embodied_kgco2eq=gpu.embodied_kgco2eq.value,
-        server_embodied_kgco2eq=preset.server_embodied_kgco2eq.value * n_gpu / preset.n_gpu,
-        lifetime_years=preset.lifetime_years.value,
-        bounds=bounds,
+    modele = parse(
+        Modele,
+        dict(
+            n_gpu=n_gpu,
+            gpu_power_w=gpu.power_w,
+            gpu_utilisation=utilisation,
+            cpu_power_w=preset.cpu_power_w * n_gpu / preset.n_gpu,
+            cpu_utilisation=preset.cpu_utilisation.value,
+            prefill_tokens_per_s=float(central["prefill_tokens_per_s"]),
+            decode_tokens_per_s=decode,
+            batch_size=batch_size,
+            gpu_embodied_kgco2eq=gpu.embodied_kgco2eq.value,
+            server_embodied_kgco2eq=preset.server_embodied_kgco2eq.value * n_gpu / preset.n_gpu,
+            lifetime_years=preset.lifetime_years.value,
+            bounds=bounds,
+        ),
     )
     assumptions = {
         "hardware": preset_name,

@@ -8,13 +8,11 @@ both (a value given by the user is taken as exact).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
+from .base import parse
 from .config import Config, Uncertain
 from .core import Modele, Requete, Site
-from .errors import InvalidInputError
-from .fields import Record, check
 
 
 def _split(values: dict[str, Any]) -> dict[str, Any]:
@@ -41,52 +39,9 @@ def _apply(values: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _preset(config: Config, key: tuple[str, ...], build: Callable[[], Record]) -> Record | None:
-    """The value object of a preset without overrides, built and validated once per config, then reused.
-
-    A config is immutable, and so are the value objects, so the cache lives on
-    the config itself (no stale entry after a reload: a reload is a new config).
-    ``None`` when the preset alone is invalid: the caller then takes the
-    uncached path, where an override may replace the invalid value.
-    """
-    cache = config.__dict__.get("_presets")
-    if cache is None:
-        cache = {}
-        object.__setattr__(config, "_presets", cache)  # a frozen dataclass: derived data, not a field
-    if key not in cache:
-        try:
-            cache[key] = build()
-        except InvalidInputError:
-            cache[key] = None
-    return cache[key]
-
-
-def _with(base: Record, overrides: dict[str, Any]) -> Record | None:
-    """``base`` with the overrides that are not ``None`` (each checked by the field's spec, as ``create`` would), their ranges dropped.
-
-    ``None`` when an override is not a plain field of ``base``: the caller then takes the uncached path.
-    """
-    given = {name: value for name, value in overrides.items() if value is not None}
-    if not given:
-        return base
-    infos = type(base).model_fields
-    if any(name not in infos or infos[name].spec is None for name in given):
-        return None
-    update = {name: check(name, given[name], info.spec) for name, info in infos.items() if name in given}  # field order: the same first error
-    bounds = base.bounds  # type: ignore[attr-defined]
-    update["bounds"] = {name: pair for name, pair in bounds.items() if name not in update}
-    return base.model_copy(update=update)
-
-
 def modele_from_config(config: Config, hardware: str | None = None, **overrides: Any) -> tuple[str, Modele]:
     """The serving setup named ``hardware`` (default from config), with optional overrides."""
     name, setup = config.hardware(hardware)
-    base = _preset(config, ("hardware", name), lambda: _modele(config, setup, {}))
-    fast = _with(base, overrides) if base is not None else None
-    return name, fast if fast is not None else _modele(config, setup, overrides)  # type: ignore[return-value]
-
-
-def _modele(config: Config, setup: Any, overrides: dict[str, Any]) -> Modele:
     _, gpu = config.gpu(setup.gpu)
     values = _split(
         {
@@ -103,19 +58,13 @@ def _modele(config: Config, setup: Any, overrides: dict[str, Any]) -> Modele:
             "lifetime_years": setup.lifetime_years,
         }
     )
-    return Modele.create(**_apply(values, overrides))
+    return name, parse(Modele, _apply(values, overrides))
 
 
 def site_from_config(config: Config, region: str | None = None, datacenter: str | None = None, **overrides: Any) -> Site:
     """The grid of ``region`` and the datacentre preset ``datacenter`` (defaults from config)."""
     region_name, grid = config.region(region)
     center_name, center = config.datacenter(datacenter)
-    base = _preset(config, ("site", region_name, center_name), lambda: _site(region_name, grid, center_name, center, {}))
-    fast = _with(base, overrides) if base is not None else None
-    return fast if fast is not None else _site(region_name, grid, center_name, center, overrides)  # type: ignore[return-value]
-
-
-def _site(region_name: str, grid: Any, center_name: str, center: Any, overrides: dict[str, Any]) -> Site:
     values = _split(
         {
             "region": region_name,
@@ -126,7 +75,7 @@ def _site(region_name: str, grid: Any, center_name: str, center: Any, overrides:
             "wue_offsite_l_per_kwh": grid.wue_offsite_l_per_kwh,
         }
     )
-    return Site.create(**_apply(values, overrides))
+    return parse(Site, _apply(values, overrides))
 
 
 def requete_from_profile(
@@ -138,18 +87,11 @@ def requete_from_profile(
 ) -> tuple[str, Requete]:
     """A request of the usage profile ``profile``; given token counts replace the profile's (and its range)."""
     name, usage = config.profile(profile)
-    count = 1 if count is None else count
-    base = _preset(config, ("profile", name), lambda: _requete(usage, 1, {}))
-    fast = _with(base, {"input_tokens": input_tokens, "output_tokens": output_tokens, "count": count}) if base is not None else None
-    return name, fast if fast is not None else _requete(usage, count, {"input_tokens": input_tokens, "output_tokens": output_tokens})  # type: ignore[return-value]
-
-
-def _requete(usage: Any, count: Any, overrides: dict[str, Any]) -> Requete:
     values = _split({"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens})
     values["input_tokens"] = round(values["input_tokens"])
     values["output_tokens"] = round(values["output_tokens"])
-    values["count"] = count
-    return Requete.create(**_apply(values, overrides))
+    values["count"] = 1 if count is None else count
+    return name, parse(Requete, _apply(values, {"input_tokens": input_tokens, "output_tokens": output_tokens}))
 
 
 def describe_regions(config: Config) -> dict[str, Any]:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from .base import parse as _parse
 from .config import Config
 from .core import MAX_COUNT, MAX_TOKENS, METHODS, MIN_TOKENS_PER_S, Estimate, Modele, Requete, Site, estimate
 from .errors import InvalidInputError
-from .fields import Record, check, nested, record, scalar
+from .fields import Record, nested, record, scalar
 from .parameter import GRID_MIX, IMPLIED_MIX, PARAMETER_METHOD, ParameterEstimate
 from .parameter import estimate_from_config as parameter_estimate
 from .presets import modele_from_config, requete_from_profile, site_from_config
@@ -124,9 +125,11 @@ class RawRequest(Record):
     method: str = scalar(str, _METHOD_TEXT, "hardware", choices=METHODS)
 
 
-def parse(schema: type[Record], data: Any) -> Any:
+
+
+def parse(schema: Any, data: Any) -> Any:
     """Validate ``data`` against ``schema``; a bad value raises one-line :class:`InvalidInputError`."""
-    return schema.from_dict(data)
+    return schema.from_dict(data) if isinstance(schema, type) and issubclass(schema, Record) else _parse(schema, data)
 
 
 def resolved_method(request: NamedRequest) -> str:
@@ -206,32 +209,26 @@ def _estimate_model_aware(config: Config, request: NamedRequest, requete: Requet
     )
     if request.gpu_utilisation is not None:
         bounds = {name: pair for name, pair in modele.bounds.items() if name != "gpu_utilisation"}
-        modele = Modele.create(**{**modele.model_dump(), "gpu_utilisation": request.gpu_utilisation, "bounds": bounds})
+        modele = parse(Modele, {**modele.model_dump(), "gpu_utilisation": request.gpu_utilisation, "bounds": bounds})
     return estimate(requete, modele, site, method, {**named, **assumptions, "profile": profile}, notes)
 
 
 def estimate_raw(config: Config, request: RawRequest) -> Estimate:
-    """Estimate from the seed payload's numbers; missing optional speeds come from the default hardware preset.
-
-    ``request`` must be a validated record (``RawRequest.from_dict``, ``create``, or ``trusted`` after the
-    API's pydantic model): its values are not checked again.
-    """
-    defaults = _raw_defaults(config)
+    """Estimate from the seed payload's numbers; missing optional speeds come from the default hardware preset."""
+    name, preset = config.hardware()
+    taken = f"taken from the default hardware preset '{name}'"
     warnings = []
-    eta_gpu = request.hardware.eta_gpu
-    if eta_gpu is None:
-        eta_gpu, warning = defaults["gpu_utilisation"]
-        warnings.append(warning)
-    prefill = request.profile.prefill_throughput
-    if prefill is None:
-        prefill, warning = defaults["prefill_tokens_per_s"]
-        warnings.append(warning)
-    # The request was validated by RawRequest's specs, each as strict as the value object's (tests/test_api_perf.py
-    # checks it), so the value objects are built without a second check; the preset's two values were checked by _raw_defaults.
-    if isinstance(eta_gpu, InvalidInputError) or isinstance(prefill, InvalidInputError):
-        raise eta_gpu if isinstance(eta_gpu, InvalidInputError) else prefill  # a default preset outside the value object's bounds
     hardware, profile, region = request.hardware, request.profile, request.region
-    modele = Modele.trusted(
+    eta_gpu = hardware.eta_gpu
+    if eta_gpu is None:
+        eta_gpu = preset.gpu_utilisation.value
+        warnings.append(f"hardware.eta_gpu not given: {eta_gpu} {taken}")
+    prefill = profile.prefill_throughput
+    if prefill is None:
+        prefill = preset.prefill_tokens_per_s.value
+        warnings.append(f"profile.prefill_throughput not given: {prefill} tokens/s {taken}")
+    modele = parse(
+        Modele,
         {
             "n_gpu": hardware.n_gpu,
             "gpu_power_w": hardware.power_gpu,
@@ -241,39 +238,17 @@ def estimate_raw(config: Config, request: RawRequest) -> Estimate:
             "prefill_tokens_per_s": prefill,
             "decode_tokens_per_s": profile.throughput,
             "batch_size": profile.batch_size,
-        }
+        },
     )
-    site = Site.trusted(
+    site = parse(
+        Site,
         {
             "region": region.name,
             "carbon_intensity_gco2eq_per_kwh": region.carbon_intensity,
             "pue": region.pue,
             "wue_site_l_per_kwh": region.wue_site_l_per_kwh,
             "wue_offsite_l_per_kwh": region.wue_offsite_l_per_kwh,
-        }
+        },
     )
-    requete = Requete.trusted({"input_tokens": profile.input_size, "output_tokens": profile.output_size, "count": profile.count})
-    return estimate(requete, modele, site, request.method, {"profile": request.profile.name}, tuple(warnings))
-
-
-def _raw_defaults(config: Config) -> dict[str, tuple[Any, str]]:
-    """``estimate_raw``'s two values from the default hardware preset, each checked by ``Modele``'s spec (or the error
-    to raise when used), with its warning; worked out once per config (immutable) and kept on it."""
-    cached = config.__dict__.get("_raw_defaults")
-    if cached is not None:
-        return cached
-    name, preset = config.hardware()
-    specs = Modele.model_fields
-    cached = {}
-    taken = "taken from the default hardware preset '{}'"
-    for field, value, warning in (
-        ("gpu_utilisation", preset.gpu_utilisation.value, "hardware.eta_gpu not given: {} " + taken),
-        ("prefill_tokens_per_s", preset.prefill_tokens_per_s.value, "profile.prefill_throughput not given: {} tokens/s " + taken),
-    ):
-        try:
-            checked: Any = check(field, value, specs[field].spec)
-        except InvalidInputError as error:
-            checked = error
-        cached[field] = (checked, warning.format(value, name))
-    object.__setattr__(config, "_raw_defaults", cached)  # a frozen dataclass: derived data, not a field
-    return cached
+    requete = parse(Requete, {"input_tokens": profile.input_size, "output_tokens": profile.output_size, "count": profile.count})
+    return estimate(requete, modele, site, request.method, {"profile": profile.name}, tuple(warnings))

@@ -139,7 +139,7 @@ def _predict_model_aware(case: Case, config: Config, model: EnergyModelFile, inp
         output_tokens=case.output_tokens,
     )
     site = site_from_config(config, pue=case.pue)
-    result = estimate(Requete.create(input_tokens=input_tokens, output_tokens=case.output_tokens), modele, site)
+    result = estimate(Requete(input_tokens=input_tokens, output_tokens=case.output_tokens), modele, site)
     notes = list(notes)
     if case.boundary == "server":
         notes.append(f"server = GPUs + host CPU share ({modele.cpu_power_w:g} W at {modele.cpu_utilisation:.0%}) from the default hardware preset")
@@ -161,7 +161,7 @@ def _predict_parameter(case: Case, model: EnergyModelFile) -> tuple[float, list[
 def _predict_seed_quadratic(case: Case, config: Config, input_tokens: int) -> tuple[float, list[str]]:
     hardware, modele = modele_from_config(config)
     site = site_from_config(config, pue=case.pue)
-    result = estimate(Requete.create(input_tokens=input_tokens, output_tokens=case.output_tokens), modele, site, SEED_QUADRATIC_METHOD)
+    result = estimate(Requete(input_tokens=input_tokens, output_tokens=case.output_tokens), modele, site, SEED_QUADRATIC_METHOD)
     return getattr(result, BOUNDARY_FIELD[case.boundary]) * physics.WH_PER_KWH, [
         f"default hardware preset '{hardware}' ({modele.decode_tokens_per_s:g} tokens/s); the case's model, GPUs and batch are not used"
     ]
