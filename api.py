@@ -2,17 +2,16 @@
 
     uvicorn api:app            # then open http://127.0.0.1:8000/ (web page) or /docs
 
-Each route validates its input with the schemas shared with the CLI (pydantic
-models generated from the core's records), makes one call into ``traitement``
-and returns its JSON. Errors: 422 for an invalid value, 404 for an unknown
-name, 413 for a body over its limit, all as ``{"detail": one line naming the
-field, "code": kebab-case}``; never a 500 with a stack trace. The web page,
-the body limits, CORS and the error answers are assembled by ``api_support``.
+Each route validates its input with the schemas shared with the CLI (the core's
+pydantic models, as ordinary FastAPI body and query parameters), makes one call
+into ``traitement`` and returns its JSON. Errors: 422 for an invalid value, 404
+for an unknown name, 413 for a body over its limit, all as ``{"detail": one line
+naming the field, "code": kebab-case}``; never a 500 with a stack trace. The web
+page, the body limits, CORS and the error answers are assembled by ``api_support``.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Annotated, Any
 
 from fastapi import FastAPI, File, Query, Request, UploadFile
@@ -23,18 +22,8 @@ import api_support
 import traitement
 from api_batch import max_upload_bytes
 from api_batch import router as batch_router
-from api_support import EstimateOut, HardwareOut, HealthOut, ProfilesOut, RegionsOut, json_body, json_response, ok, read_json_body
-from traitement.errors import CalculatorError, InvalidInputError, format_validation_error
-from traitement.fields import json_validator, pydantic_model
-
-# Request bodies: pydantic models generated from the core's records (same fields,
-# bounds and descriptions), so FastAPI validates and documents them.
-NamedRequestBody = pydantic_model(traitement.NamedRequest, "NamedRequest")
-RawRequestBody = pydantic_model(traitement.RawRequest, "RawRequest")
-AnalyticsOptionsQuery = pydantic_model(traitement.AnalyticsOptions, "AnalyticsOptions")
-# The same bodies' strict validators into plain dicts: the fast path of read_json_body (three times cheaper).
-NamedRequestJson = json_validator(traitement.NamedRequest)
-RawRequestJson = json_validator(traitement.RawRequest)
+from api_support import ERROR_RESPONSES, EstimateOut, HardwareOut, HealthOut, ProfilesOut, RegionsOut, json_response, ok
+from traitement.errors import CalculatorError, format_validation_error
 
 MAX_CASES_FILE_BYTES = 1_000_000
 """Largest cases file accepted by ``POST /validate``."""
@@ -46,6 +35,7 @@ app = FastAPI(
     version="1.0.0",
     description="Energy (kWh), carbon (gCO2e) and water (L) of generative-AI requests. "
     "Every figure names its unit and what it covers; see the `covers` key of each answer.",
+    responses=ERROR_RESPONSES,
 )
 api_support.install(
     app,
@@ -68,28 +58,9 @@ async def _calculator_error(_: Request, error: CalculatorError) -> Response:
 
 @app.exception_handler(RequestValidationError)
 async def _validation_error(request: Request, error: RequestValidationError) -> Response:
-    """Answer with the core's own message for the body or the query, so the words are the CLI's."""
-    record = _BODY_RECORDS.get(request.url.path)
-    data = error.body  # None for a missing or a JSON null body: "body: must be an object", as the CLI would say
-    if record is None:
-        record, data = _QUERY_RECORDS.get(request.url.path), dict(request.query_params)
-    if record is not None:
-        try:
-            record.from_dict(data)
-        except InvalidInputError as core_error:
-            return _error(422, core_error.code, str(core_error))
-    return _error(422, "invalid-input", format_validation_error(error, record))
-
-
-_BODY_RECORDS: dict[str, type[traitement.fields.Record]] = {
-    "/calculate": traitement.NamedRequest,
-    "/calculate-raw": traitement.RawRequest,
-}
-_QUERY_RECORDS: dict[str, type[traitement.fields.Record]] = {
-    "/analytics": traitement.AnalyticsOptions,
-}
-if os.environ.get("GENAI_CARBON_BENCHMARK_ROUTES") == "1":
-    _BODY_RECORDS["/echo-raw"] = _BODY_RECORDS["/echo-fastapi"] = traitement.RawRequest
+    """Answer in the core's words (the CLI's), with the field's description as what is allowed."""
+    where = error.errors()[0]["loc"][0] if error.errors() else "body"
+    return _error(422, "invalid-input", format_validation_error(error, api_support.route_schema(request, where)))
 
 
 def _config() -> traitement.Config:
@@ -108,56 +79,15 @@ async def health() -> Response:
     return json_response({"status": "ok"})
 
 
-# The estimate routes read their body themselves (api_support.read_json_body: pydantic's Rust JSON validator,
-# then the core's record without a second check, Record.trusted): a FastAPI body parameter costs more than the
-# estimate. The body is documented as before (openapi_extra), and bad bodies get the same answers.
-
-
-@app.post(
-    "/calculate-raw",
-    summary="Estimate from raw numbers (the seed README's payload)",
-    response_model=None,
-    responses=ok(EstimateOut),
-    openapi_extra=json_body(app, RawRequestBody),
-)
-async def calculate_raw(request: Request) -> Response:
+@app.post("/calculate-raw", summary="Estimate from raw numbers (the seed README's payload)", response_model=None, responses=ok(EstimateOut))
+async def calculate_raw(body: traitement.RawRequest) -> Response:
     """Power in W, speeds in tokens/s, intensity in gCO2e/kWh; same keys as the CLI's `--json`."""
-    body = traitement.RawRequest.trusted(await read_json_body(request, RawRequestBody, RawRequestJson))
     return json_response(traitement.estimate_raw(_config(), body).to_dict())
 
 
-if os.environ.get("GENAI_CARBON_BENCHMARK_ROUTES") == "1":
-    # A baseline for benchmarks/load_test.py, mounted only when asked, right after /calculate-raw (routes are
-    # matched in order): it reads the same body into the same models, by the same path, and returns it, so the
-    # load test shows what the calculator adds over validation.
-
-    @app.post(
-        "/echo-raw",
-        summary="Benchmark baseline: validate a /calculate-raw body and return it",
-        response_model=None,
-        openapi_extra=json_body(app, RawRequestBody),
-    )
-    async def echo_raw(request: Request) -> Response:
-        body = traitement.RawRequest.trusted(await read_json_body(request, RawRequestBody, RawRequestJson))
-        return json_response(body.model_dump())
-
-    # A reference, not a baseline: FastAPI's conventional echo (a body parameter, returned through its response
-    # model), to show in the same run what the framework's usual path costs on this machine.
-    @app.post("/echo-fastapi", summary="Benchmark reference: FastAPI's conventional echo of a /calculate-raw body")
-    async def echo_fastapi(body: RawRequestBody) -> RawRequestBody:  # type: ignore[valid-type]
-        return body
-
-
-@app.post(
-    "/calculate",
-    summary="Estimate from config names (region, hardware, profile, model)",
-    response_model=None,
-    responses=ok(EstimateOut),
-    openapi_extra=json_body(app, NamedRequestBody),
-)
-async def calculate(request: Request) -> Response:
+@app.post("/calculate", summary="Estimate from config names (region, hardware, profile, model)", response_model=None, responses=ok(EstimateOut))
+async def calculate(body: traitement.NamedRequest) -> Response:
     """Unknown names answer 404 listing the known ones; same keys as the CLI's `--json`. With `model` and no `hardware`: method `parameter`."""
-    body = traitement.NamedRequest.trusted(await read_json_body(request, NamedRequestBody, NamedRequestJson))
     return json_response(traitement.estimate_named(_config(), body).to_dict())
 
 
@@ -183,22 +113,26 @@ async def models() -> dict[str, Any]:
 
 
 @app.post("/analytics", summary="Footprint of a Fluid Topics daily analytics file (YAML upload)")
-async def analytics(file: UploadFile, options: Annotated[AnalyticsOptionsQuery, Query()]) -> dict[str, Any]:  # type: ignore[valid-type]
+async def analytics(file: UploadFile, options: Annotated[traitement.AnalyticsOptions, Query()]) -> dict[str, Any]:
     """Upload the YAML as multipart field `file`; options as query parameters. Same keys as the CLI's `analytics --json`."""
     data = await file.read(traitement.MAX_UPLOAD_BYTES + 1)
     if len(data) > traitement.MAX_UPLOAD_BYTES:
         limit = traitement.MAX_UPLOAD_BYTES
         raise traitement.UploadTooLargeError(f"file: upload larger than {limit:,} bytes; allowed: at most {limit:,} bytes")
     name = file.filename or "upload"
-    request = traitement.AnalyticsOptions.from_dict(options.model_dump(exclude_none=True))  # type: ignore[attr-defined]
-    result = traitement.analyse_analytics(_config(), traitement.parse_analytics(data, name), request, source=name)
+    result = traitement.analyse_analytics(_config(), traitement.parse_analytics(data, name), options, source=name)
     return result.to_dict()
+
+
+ValidationMethod = Annotated[str, traitement.methods.offered("validate")]
 
 
 @app.post("/validate", summary="Compare the methods with published measurements (a cases YAML upload)")
 async def validate(
     file: Annotated[UploadFile, File(description="cases YAML, the schema of data/validation/published_cases.yaml")],
-    method: Annotated[list[str] | None, Query(description="model-aware, parameter, seed-quadratic (default: all three, model-aware first)")] = None,
+    method: Annotated[
+        list[ValidationMethod] | None, Query(description=f"{traitement.methods.help_text('validate')} (default: all, the first is the headline)")
+    ] = None,
 ) -> dict[str, Any]:
     """Per case: predicted and published Wh per request and their ratio; per method: error factor and worst case; same keys as `validate --json`."""
     from traitement.energy_model import load_energy_model
@@ -206,9 +140,6 @@ async def validate(
     from traitement.validation import validate as run_validation
 
     methods = tuple(method or VALIDATION_METHODS)
-    for name in methods:
-        if name not in VALIDATION_METHODS:
-            raise InvalidInputError(f"method: unknown validation method {name!r}; allowed: {', '.join(VALIDATION_METHODS)}", code="unknown-method")
     content = await file.read(MAX_CASES_FILE_BYTES + 1)
     if len(content) > MAX_CASES_FILE_BYTES:
         return _error(413, "file-too-large", f"file: larger than {MAX_CASES_FILE_BYTES:,} bytes")

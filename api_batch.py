@@ -17,11 +17,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from pydantic import BeforeValidator
 from starlette.concurrency import run_in_threadpool
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 import traitement
-from traitement.batch import EXTENSIONS, FORMATS, GROUP_BY, detect_format, estimate_log
+from traitement import methods
+from traitement.base import OneOf
+from traitement.batch import EXTENSIONS, FORMATS, GROUP_BY, estimate_log
 from traitement.errors import CalculatorError, InvalidInputError
 
 MAX_BYTES_ENV = "GENAI_CARBON_BATCH_MAX_BYTES"
@@ -71,24 +74,32 @@ _UPLOAD_BODY = {
 }
 
 
+def _split(values: Any) -> Any:
+    """``?group_by=region,month`` as ``?group_by=region&group_by=month``; names are case-insensitive."""
+    if isinstance(values, list):
+        return [key.strip().lower() for value in values for key in str(value).split(",") if key.strip()]
+    return values
+
+
+GroupBy = Annotated[list[Annotated[str, OneOf(GROUP_BY)]], BeforeValidator(_split)]
+
+
 @router.post("/batch", summary="Estimate an uploaded log of requests (CSV, JSON Lines, Parquet)", openapi_extra=_UPLOAD_BODY)
 async def batch(
     request: Request,
-    group_by: Annotated[list[str], Query(description=_GROUP_BY_HELP)] = [],  # noqa: B006 - FastAPI copies defaults
+    group_by: Annotated[GroupBy, Query(description=_GROUP_BY_HELP)] = [],  # noqa: B006 - FastAPI copies defaults
     hardware: Annotated[str | None, Query(max_length=64, description="hardware of rows without one (default from config)")] = None,
     region: Annotated[str | None, Query(max_length=64, description="region of rows without one (default from config)")] = None,
     datacenter: Annotated[str | None, Query(max_length=64, description="datacentre of rows without one (default from config)")] = None,
-    method: Annotated[str, Query(max_length=32, description="hardware (default) or seed-quadratic")] = "hardware",
-    format: Annotated[str | None, Query(max_length=16, description=f"{', '.join(FORMATS)}; default from the uploaded file name")] = None,  # noqa: A002
+    method: Annotated[Annotated[str, methods.offered("batch")], Query(description=methods.help_text("batch"))] = methods.hardware.NAME,
+    format: Annotated[Annotated[str, OneOf(FORMATS)] | None, Query(description=f"{', '.join(FORMATS)}; default from the uploaded file name")] = None,  # noqa: A002
 ) -> dict[str, Any]:
     """Same keys as the CLI's `batch --json`. 413 past the size limit, 422 for bad rows (with their line numbers)."""
     limit = max_upload_bytes()
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
-    if format is not None:
-        format = detect_format("upload", format)  # noqa: A001 - checked before it names a file
-    keys = [key for value in group_by for key in value.split(",") if key.strip()]
+    keys = group_by
     with tempfile.TemporaryDirectory(prefix="genai-batch-") as folder:
         name, path = await _save_upload(request, limit, Path(folder), format)
         return await run_in_threadpool(

@@ -11,39 +11,26 @@
 * answers every error as ``{"detail": one line, "code": kebab-case}``: HTTP
   errors (404, 405, 413) keep their status, and an unexpected exception is a
   500 with a generic line and no trace (the tests show none occurs);
-* documents those error answers in the OpenAPI schema, for every route,
-  including routes added later, so a schema fuzzer can check them.
+* documents those error answers for every route (:data:`ERROR_RESPONSES`).
 
 Routes answer with :func:`json_response`, which serialises with orjson when it
 is installed: FastAPI's own path validates the returned dict against its
 return annotation before serialising it, which costs more than the estimate.
-
-The estimate routes read their JSON body with :func:`read_json_body` instead of
-a FastAPI body parameter: the bytes go straight to pydantic's Rust JSON
-validator (``model_validate_json``), and :func:`json_body` documents the body
-in the OpenAPI schema exactly as FastAPI would have. A body that fails takes
-FastAPI's own steps (``json.loads``, then validation), so error answers are
-unchanged.
 """
 
 from __future__ import annotations
 
-import email.message
 import json
 import os
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import HTTPException, RequestValidationError
-from fastapi.openapi.models import Schema
-from fastapi.openapi.utils import get_openapi
+from fastapi.exceptions import HTTPException
 from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import Message
 
 from traitement.config import DatacenterConfig, ProfileConfig, RegionConfig, Uncertain
 from traitement.fields import pydantic_model
@@ -74,104 +61,6 @@ def json_response(data: Any, status_code: int = 200) -> Response:
 def error_response(status_code: int, code: str, detail: str) -> Response:
     """The shape of every error answer: ``{"detail": one line, "code": kebab-case}``."""
     return json_response({"detail": detail, "code": code}, status_code)
-
-
-# --- JSON request bodies read by hand ----------------------------------------------------
-
-_JSON_MEDIA_TYPES: dict[str, bool] = {}
-"""Content-type header values already classified (bounded: the values come from clients)."""
-
-
-def is_json_media_type(content_type: str | None) -> bool:
-    """FastAPI's test for a JSON body: ``application/json`` or ``application/*+json``, parameters allowed."""
-    if not content_type:
-        return False
-    known = _JSON_MEDIA_TYPES.get(content_type)
-    if known is None:
-        message = email.message.Message()
-        message["content-type"] = content_type
-        subtype = message.get_content_subtype()
-        known = message.get_content_maintype() == "application" and (subtype == "json" or subtype.endswith("+json"))
-        if len(_JSON_MEDIA_TYPES) < 256:
-            _JSON_MEDIA_TYPES[content_type] = known
-    return known
-
-
-async def request_body(request: Request) -> bytes:
-    """``await request.body()``, without Starlette's async generator when the body came in one message.
-
-    A small body arrives in one ``http.request`` message (measured: 7-8 us less per
-    request than ``request.body()``). Otherwise (several chunks, a disconnect) the
-    first message is handed back to Starlette's own loop. The body is kept on the
-    request as ``request.body()`` keeps it, for later readers.
-    """
-    message = await request.receive()
-    if message["type"] == "http.request" and not message.get("more_body", False):
-        body = message.get("body", b"")
-    else:
-        first = [message]
-
-        async def replay() -> Message:
-            return first.pop() if first else await request.receive()
-
-        body = await Request(request.scope, replay).body()
-    request._body = body  # Starlette's cache of the body (what Request.body() returns once read)
-    return body
-
-
-async def read_json_body(request: Request, model: type[BaseModel], fast: TypeAdapter[Any]) -> dict[str, Any]:
-    """The request's JSON body validated by ``model``, as a dict of the fields that were set.
-
-    The common case costs one strict validation straight into dicts by ``fast``
-    (:func:`traitement.fields.json_validator` of the same record as ``model``:
-    pydantic's Rust parser and validator, no model instance). A body it refuses
-    goes to ``model.model_validate_json``, which takes what only the lax model
-    takes (``"2000"`` for a number). Anything else (no body, another content
-    type, invalid JSON or values) repeats FastAPI's own steps for a body
-    parameter, so the same bodies pass and fail as before, with the same
-    :class:`RequestValidationError` (or 400) for the app's handlers to answer.
-    """
-    raw = await request_body(request)
-    content_type = request.headers.get("content-type")
-    if raw and is_json_media_type(content_type):
-        try:
-            return fast.validate_json(raw)
-        except ValidationError:
-            pass  # perhaps accepted by the lax model, just below
-        try:
-            return model.model_validate_json(raw).model_dump(exclude_unset=True)
-        except ValidationError:
-            pass  # answered by the steps below, in FastAPI's words
-    return _validate_as_fastapi(raw, content_type, model).model_dump(exclude_unset=True)
-
-
-def _validate_as_fastapi(raw: bytes, content_type: str | None, model: type[BaseModel]) -> BaseModel:
-    """What FastAPI does with a body parameter (``fastapi.routing.get_request_handler``), step by step."""
-    if not raw:
-        raise RequestValidationError([{"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}], body=None)
-    data: Any = raw  # not JSON: validated as bytes, which fails
-    if is_json_media_type(content_type):
-        try:
-            data = json.loads(raw)
-        except json.JSONDecodeError as error:
-            problem = {"type": "json_invalid", "loc": ("body", error.pos), "msg": "JSON decode error", "input": {}, "ctx": {"error": error.msg}}
-            raise RequestValidationError([problem], body=error.doc) from error
-        except Exception as error:
-            raise HTTPException(status_code=400, detail="There was an error parsing the body") from error
-    try:
-        return model.model_validate(data, from_attributes=True)  # as FastAPI's ModelField.validate
-    except ValidationError as error:
-        problems = [{**problem, "loc": ("body", *problem["loc"])} for problem in error.errors()]
-        raise RequestValidationError(problems, body=data) from None
-
-
-def json_body(app: FastAPI, model: type[BaseModel]) -> dict[str, Any]:
-    """``openapi_extra=`` for a route that reads its body with :func:`read_json_body`: ``model`` documented as FastAPI would have."""
-    if not hasattr(app.state, "json_bodies"):
-        app.state.json_bodies = []
-    app.state.json_bodies.append(model)
-    reference = {"$ref": f"#/components/schemas/{model.__name__}"}
-    return {"requestBody": {"content": {"application/json": {"schema": reference}}, "required": True}}
 
 
 # --- response schemas (documentation for clients and for the schema fuzzer) -----------
@@ -279,6 +168,30 @@ class HealthOut(_Out):
     status: str
 
 
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "Bad request (malformed header)"},
+    404: {"model": ErrorOut, "description": "Unknown name or path"},
+    413: {"model": ErrorOut, "description": "Body larger than the limit"},
+    422: {"model": ErrorOut, "description": "Invalid value: `detail` names the field and what is allowed"},
+}
+"""Every route's error answers, documented once for the whole app (``FastAPI(responses=...)``)."""
+
+
+def route_schema(request: Request, where: Any) -> Any:
+    """What describes the fields of an invalid request: the route's body model, or its query parameters (name -> ``FieldInfo``)."""
+    route = request.scope.get("route")
+    if where == "body":
+        field = getattr(route, "body_field", None)
+        return None if field is None else field.field_info.annotation
+    params: dict[str, Any] = {}
+    for param in getattr(getattr(route, "dependant", None), "query_params", ()):
+        annotation = param.field_info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            return annotation  # the query parameters are one model's fields
+        params[param.alias] = param.field_info
+    return params
+
+
 def ok(model: type[BaseModel], description: str = "Successful Response") -> dict[int | str, dict[str, Any]]:
     """``responses=`` for a route that returns :func:`json_response` of ``model``'s shape."""
     return {200: {"model": model, "description": description}}
@@ -378,37 +291,6 @@ async def _unexpected_error(_: Request, error: Exception) -> Response:
     return error_response(500, "internal-error", "internal error: the server could not compute this answer; please report it")
 
 
-# --- OpenAPI: document the error answers of every route ---------------------------------
-
-
-def _documented_openapi(app: FastAPI) -> dict[str, Any]:
-    if app.openapi_schema:
-        return app.openapi_schema
-    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-    components = schema.setdefault("components", {}).setdefault("schemas", {})
-    components["ErrorOut"] = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
-    for model in getattr(app.state, "json_bodies", ()):  # bodies read by hand (read_json_body), encoded as FastAPI does
-        body = model.model_json_schema(ref_template="#/components/schemas/{model}")
-        for name, definition in {**body.pop("$defs", {}), model.__name__: body}.items():
-            components[name] = jsonable_encoder(Schema(**definition), by_alias=True, exclude_none=True)
-    error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
-    for methods in schema.get("paths", {}).values():
-        for operation in methods.values():
-            responses = operation.setdefault("responses", {})
-            for status, description in (
-                ("400", "Bad request (malformed header)"),
-                ("404", "Unknown name or path"),
-                ("413", "Body larger than the limit"),
-                ("422", "Invalid value: `detail` names the field and what is allowed"),
-            ):
-                if status == "422" or status not in responses:
-                    responses[status] = {"description": description, **error}
-    for unused in ("HTTPValidationError", "ValidationError"):
-        components.pop(unused, None)
-    app.openapi_schema = schema
-    return schema
-
-
 # --- assembly ---------------------------------------------------------------------------
 
 
@@ -431,4 +313,3 @@ def install(app: FastAPI, upload_limits: dict[str, int] | None = None) -> None:
     async def index() -> FileResponse:
         return FileResponse(STATIC_DIR / "index.html")
 
-    app.openapi = lambda: _documented_openapi(app)  # type: ignore[method-assign]

@@ -173,7 +173,7 @@ def run_estimate(args: argparse.Namespace) -> int:
         result = traitement.estimate_named(traitement.load_config(), request).to_dict()
     except InvalidInputError as error:
         raise _with_flag(error) from None
-    if result["method"] == traitement.PARAMETER_METHOD:
+    if result["method"] == traitement.methods.parameter.NAME:
         return _emit(args, result, lambda: format_parameter(result))
     return _emit(args, result, lambda: format_estimate(result))
 
@@ -492,7 +492,7 @@ def run_compare(args: argparse.Namespace) -> int:
             measured = json.loads(open(args.from_json, encoding="utf-8").read())
         except (OSError, ValueError) as error:
             raise UsageError(f"--from-json: cannot read a measurement from {args.from_json!r}: {error}") from None
-        if not isinstance(measured, dict) or measured.get("method") != traitement.MEASURED_METHOD:
+        if not isinstance(measured, dict) or measured.get("method") != traitement.methods.measured.NAME:
             raise UsageError(f"--from-json: {args.from_json!r} is not the output of 'measure --json'")
         for name in ("input_tokens", "output_tokens", "region"):
             if getattr(args, name) is None and measured.get(name) is not None:

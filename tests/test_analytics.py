@@ -366,7 +366,7 @@ def test_cli_text_csv_and_plot(capsys, tmp_path):
 @pytest.mark.parametrize(
     ("argv", "code", "expected"),
     [
-        (["--topic-chars", "abc"], 2, "--topic-chars (topic_chars): must be a finite number"),
+        (["--topic-chars", "abc"], 2, "--topic-chars (topic_chars): must be a number (got 'abc')"),
         (["--chatbot-topics", "0"], 2, "--chatbot-topics (chatbot_topics): must be >= 1"),
         (["--chars-per-token", "-1"], 2, "--chars-per-token (chars_per_token)"),
         (["--region", "mars"], 2, "unknown region 'mars'"),
@@ -428,7 +428,7 @@ def test_api_upload_too_large(client, monkeypatch):
         ),
         ({"file": ("bad.yaml", b"genai: [")}, {}, 422, "bad.yaml: invalid YAML"),
         ({"file": ("bad.yaml", b"\xff\xfe\x00garbage")}, {}, 422, "bad.yaml: "),
-        ({"file": ("ok.yaml", GOOD.encode())}, {"topic_chars": "-5"}, 422, "topic_chars: must be > 0 (got '-5'); allowed: characters"),
+        ({"file": ("ok.yaml", GOOD.encode())}, {"topic_chars": "-5"}, 422, "topic_chars: must be > 0 (got -5); allowed: characters"),
         ({"file": ("ok.yaml", GOOD.encode())}, {"colour": "blue"}, 422, "colour: unknown field"),
         ({"file": ("ok.yaml", GOOD.encode())}, {"region": "mars"}, 404, "unknown region 'mars'"),
         (None, {}, 422, "file: a value is required"),

@@ -70,7 +70,7 @@ def test_get_routes(path):
         ("/calculate-raw", with_(SEED_PAYLOAD, "hardware", power_gpu=None), 422, "hardware.power_gpu"),
         ("/calculate-raw", with_(SEED_PAYLOAD, "hardware", colour="red"), 422, "hardware.colour"),
         ("/calculate-raw", {"region": SEED_PAYLOAD["region"]}, 422, "hardware"),
-        ("/calculate-raw", [], 422, "body: must be an object"),
+        ("/calculate-raw", [], 422, "body: must be a mapping of field names to values"),
         ("/calculate", {"region": "mars"}, 404, "unknown region 'mars'"),
         ("/calculate", {"hardware": "tpu"}, 404, "unknown hardware 'tpu'"),
         ("/calculate", {"profile": "poem"}, 404, "unknown profile 'poem'"),

@@ -8,7 +8,6 @@ documented schema of that status.
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
@@ -59,30 +58,6 @@ def test_streamed_body_over_limit_is_413() -> None:
 
     answer = _is_error(client.post("/calculate", content=chunks(), headers={"content-type": "application/json"}), 413, "body")
     assert answer["code"] == "body-too-large"
-
-
-def _receiving(*messages):
-    queue = list(messages)
-
-    async def receive():
-        return queue.pop(0)
-
-    return receive
-
-
-def test_body_in_several_messages_is_read_whole() -> None:
-    # The body reader's fast path takes a one-message body; several messages go through Starlette's own loop.
-    from starlette.requests import ClientDisconnect, Request
-
-    scope = {"type": "http", "method": "POST", "path": "/calculate", "headers": []}
-    parts = [{"type": "http.request", "body": part, "more_body": True} for part in (b'{"a"', b": ", b"1")]
-    request = Request(scope, _receiving(*parts, {"type": "http.request", "body": b"}", "more_body": False}))
-    assert asyncio.run(api_support.request_body(request)) == b'{"a": 1}'
-    assert asyncio.run(request.body()) == b'{"a": 1}'  # kept for later readers
-    one = Request(scope, _receiving({"type": "http.request", "body": b"{}", "more_body": False}))
-    assert asyncio.run(api_support.request_body(one)) == b"{}" and asyncio.run(one.body()) == b"{}"
-    with pytest.raises(ClientDisconnect):
-        asyncio.run(api_support.request_body(Request(scope, _receiving({"type": "http.disconnect"}))))
 
 
 def test_body_under_limit_passes() -> None:

@@ -3,23 +3,13 @@
 The public API, re-exported so that ``import traitement`` is all a caller needs.
 """
 
-from . import fields
+from . import methods
+from .base import parse
 from .config import Config, ConfigError, load_config
-from .core import (
-    COVERS,
-    HARDWARE_METHOD,
-    METHODS,
-    SEED_QUADRATIC_METHOD,
-    Estimate,
-    Modele,
-    Requete,
-    Site,
-    estimate,
-    footprint,
-)
+from .core import Estimate, Modele, Requete, Site, estimate, footprint
 from .errors import CalculatorError, InvalidInputError, UnknownNameError
-from .measurement import MEASURED_METHOD, Measurement, measure
-from .parameter import PARAMETER_METHOD, ParameterEstimate, describe_models
+from .measurement import Measurement, measure
+from .parameter import ParameterEstimate, describe_models
 from .presets import (
     describe_hardware,
     describe_profiles,
@@ -28,7 +18,7 @@ from .presets import (
     requete_from_profile,
     site_from_config,
 )
-from .schemas import NamedRequest, RawRequest, estimate_named, estimate_raw, parse
+from .schemas import NamedRequest, RawRequest, estimate_named, estimate_raw
 
 # Heavier parts (pydantic file schemas, numpy, pandas, plots) load on first use,
 # so that ``import traitement`` stays fast for a one-off estimate (PEP 562).
@@ -66,12 +56,6 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     *_LAZY_NAMES,
-    "COVERS",
-    "HARDWARE_METHOD",
-    "MEASURED_METHOD",
-    "METHODS",
-    "PARAMETER_METHOD",
-    "SEED_QUADRATIC_METHOD",
     "CalculatorError",
     "Config",
     "ConfigError",
@@ -92,10 +76,10 @@ __all__ = [
     "estimate",
     "estimate_named",
     "estimate_raw",
-    "fields",
     "footprint",
     "load_config",
     "measure",
+    "methods",
     "modele_from_config",
     "parse",
     "requete_from_profile",

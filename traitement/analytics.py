@@ -33,13 +33,14 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from .base import parse
+from .base import NUMBER, parse
 from .config import PROJECT_DIR, Config, Uncertain, parse_yaml
 from .core import Modele, Site, footprint
 from .errors import ConfigError, InvalidInputError
-from .fields import Record, record, scalar
+from .methods import hardware
 from .physics import WH_PER_KWH
 from .presets import modele_from_config, site_from_config
+from .schemas import SetupOptions
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -82,11 +83,9 @@ COVERS = {
     "requests": "GenAI requests counted in the file (chatbot conversations, completions, translations); absent days count as zero",
     "input_tokens": "characters read by the model (topics + prompt) / characters per token",
     "output_tokens": "characters written by the model / characters per token",
-    "energy_kwh": "facility energy: server IT energy (GPUs + host CPUs) x PUE",
-    "carbon_gco2eq": "scope 2, location-based: facility energy x grid intensity; usage only",
-    "water_l": "on-site cooling water + off-site water of electricity generation",
-    "carbon_embodied_gco2eq": "scope 3: share of the hardware's manufacturing; NOT included in carbon_gco2eq",
+    **{name: hardware.COVERS[name] for name in QUANTITIES},
 }
+"""What each figure includes: the counts and tokens of the file, then the hardware method's footprint."""
 
 
 class AnalyticsFileError(InvalidInputError):
@@ -215,36 +214,34 @@ def default_analytics_path() -> Path:
 
 # --- options shared by the CLI and the API ----------------------------------------
 
-@record
-class AnalyticsOptions(Record):
+_Chars = Annotated[float, Field(gt=0, le=1_000_000), NUMBER]
+_CharsPerToken = Annotated[float, Field(ge=1, le=10), NUMBER]
+
+
+class AnalyticsOptions(SetupOptions):
     """Site, hardware and size assumptions for an analytics estimate; unset = from config."""
 
-    region: str | None = scalar(str, "region name or ISO 3166 alpha-3 code (see /regions); default from config", None, max_length=64)
-    datacenter: str | None = scalar(str, "datacentre preset (see /regions); default from config", None, max_length=64)
-    hardware: str | None = scalar(str, "hardware preset (see /hardware); default from config", None, max_length=64)
-    batch_size: float | None = scalar(float, "requests served at once, from 1 to 100,000; default from the hardware preset", None, ge=1, le=100_000)
-    gpu_utilisation: float | None = scalar(float, "mean GPU draw as a fraction of board power, from 0 to 1; default from the hardware preset", None, ge=0, le=1)
-    pue: float | None = scalar(float, "power usage effectiveness, from 1 to 3; default from the datacentre", None, ge=1, le=3)
-    carbon_intensity_gco2eq_per_kwh: float | None = scalar(float, "grid intensity in gCO2e/kWh, from 0 to 2000; default from the region", None, ge=0, le=2000)
-    topic_chars: float | None = scalar(
-        float, "characters in one documentation topic, > 0 and <= 1,000,000; default from config (2,000-3,000)", None, gt=0, le=1_000_000
+    topic_chars: _Chars | None = Field(None, description="characters in one documentation topic, > 0 and <= 1,000,000; default from config (2,000-3,000)")
+    prompt_chars: Annotated[float, Field(ge=0, le=1_000_000), NUMBER] | None = Field(
+        None, description="characters in the user's prompt, from 0 to 1,000,000; default from config (400-500)"
     )
-    prompt_chars: float | None = scalar(float, "characters in the user's prompt, from 0 to 1,000,000; default from config (400-500)", None, ge=0, le=1_000_000)
-    chatbot_topics: float | None = scalar(float, "topics read by one chatbot conversation, from 1 to 50; default from config (3-10)", None, ge=1, le=50)
-    output_chars: float | None = scalar(
-        float, "characters written by a completion or chatbot answer, > 0 and <= 1,000,000; default from config (200-400)", None, gt=0, le=1_000_000
+    chatbot_topics: Annotated[float, Field(ge=1, le=50), NUMBER] | None = Field(
+        None, description="topics read by one chatbot conversation, from 1 to 50; default from config (3-10)"
     )
-    chars_per_token: float | None = scalar(
-        float, "characters per token of topics, prompts and answers, from 1 to 10; default from config (3.5-4)", None, ge=1, le=10
+    output_chars: _Chars | None = Field(
+        None, description="characters written by a completion or chatbot answer, > 0 and <= 1,000,000; default from config (200-400)"
     )
-    translation_output_chars_per_token: float | None = scalar(
-        float, "characters per token of translated text, from 1 to 10; default from config (3.5: French, German, Spanish)", None, ge=1, le=10
+    chars_per_token: _CharsPerToken | None = Field(
+        None, description="characters per token of topics, prompts and answers, from 1 to 10; default from config (3.5-4)"
+    )
+    translation_output_chars_per_token: _CharsPerToken | None = Field(
+        None, description="characters per token of translated text, from 1 to 10; default from config (3.5: French, German, Spanish)"
     )
 
 
 def parse_options(values: Mapping[str, Any]) -> AnalyticsOptions:
     """Validate options; a bad value raises a one-line :class:`InvalidInputError` naming the field."""
-    return AnalyticsOptions.from_dict({name: value for name, value in values.items() if value is not None})
+    return parse(AnalyticsOptions, {name: value for name, value in values.items() if value is not None})
 
 
 # --- assumptions and tokens -------------------------------------------------------

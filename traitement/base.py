@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
-from pydantic_core import PydanticCustomError, PydanticKnownError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, GetCoreSchemaHandler, ValidationError
+from pydantic_core import PydanticCustomError, PydanticKnownError, core_schema
 
 from .errors import CalculatorError, InvalidInputError, format_validation_error
 
@@ -64,6 +65,20 @@ INTEGER = BeforeValidator(parse_integer)
 """Put in every integer's ``Annotated[int, Field(...), INTEGER]``, after its constraints (the JSON schema keeps them)."""
 NUMBER = BeforeValidator(parse_real)
 """Put in every real number's ``Annotated[float, Field(...), NUMBER]``, after its constraints."""
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """``Annotated[str, OneOf(choices)]``: one of a list of names known only at run time (the methods of the registry).
+
+    Validated as a ``Literal`` would be (``must be one of 'a', 'b' or 'c'``), and shown
+    as an enum in the JSON schema and in OpenAPI.
+    """
+
+    choices: tuple[str, ...]
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.literal_schema(list(self.choices))
 
 
 class Frozen(BaseModel):

@@ -27,8 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import methods
 from .config import Config
-from .core import COVERS, HARDWARE_METHOD, MAX_COUNT, MAX_TOKENS, METHODS, footprint
+from .core import DEFAULT_METHOD, MAX_COUNT, MAX_TOKENS, footprint
 from .errors import InvalidInputError, UnknownNameError
 from .presets import modele_from_config, site_from_config
 
@@ -53,7 +54,7 @@ _SIDES = (("", None), ("_min", "low"), ("_max", "high"))
 _INTEGER_SUMS = ("requests", "input_tokens", "output_tokens")
 # Position in SUMS of [requests, tokens in, tokens out, quantities central..., low..., high...].
 _SUM_ORDER = [0, 1, 2, *(3 + side * len(QUANTITIES) + q for q in range(len(QUANTITIES)) for side in range(3))]
-LINEAR_METHODS = frozenset({HARDWARE_METHOD})
+LINEAR_METHODS = frozenset({methods.hardware.NAME})
 """Methods whose figures are linear in tokens x count: rows are summed per (setup, group) before footprint."""
 AGGREGATE_FIRST = True
 """False: run footprint over every row even for a linear method (the tests compare both)."""
@@ -96,7 +97,7 @@ class Plan:
     hardware: str
     region: str
     datacenter: str
-    method: str = HARDWARE_METHOD
+    method: str = DEFAULT_METHOD
     group_by: tuple[str, ...] = ()
     _names: dict[tuple[str, str], str | None] = field(default_factory=dict, repr=False)
     _known: dict[str, str] = field(default_factory=dict, repr=False)
@@ -132,12 +133,11 @@ def make_plan(
     hardware: str | None = None,
     region: str | None = None,
     datacenter: str | None = None,
-    method: str = HARDWARE_METHOD,
+    method: str = DEFAULT_METHOD,
     group_by: Sequence[str] = (),
 ) -> Plan:
     """Check the defaults, method and grouping keys; raise a one-line error naming the bad one."""
-    if method not in METHODS:
-        raise InvalidInputError(f"method: unknown method {method!r}; allowed: {', '.join(METHODS)}", code="unknown-method")
+    methods.get(method, "batch")  # an unknown method is a one-line error naming the allowed ones
     keys: list[str] = []
     for key in group_by:
         key = key.strip().lower()
@@ -777,7 +777,7 @@ def estimate_log(
     hardware: str | None = None,
     region: str | None = None,
     datacenter: str | None = None,
-    method: str = HARDWARE_METHOD,
+    method: str = DEFAULT_METHOD,
     group_by: Sequence[str] = (),
     engine: str = "pandas",
     progress: Callable[[int, str], Any] | None = None,
@@ -967,7 +967,7 @@ def report(total: Partial, plan: Plan, *, source: str, fmt: str, engine: str) ->
         },
         "group_by": list(plan.group_by),
         "groups": groups if plan.group_by else [],
-        "covers": dict(COVERS),
+        "covers": dict(methods.get(plan.method).covers),
         "notes": [
             "_min/_max: every uncertain input of the hardware preset and datacentre at its low/high bound; token counts are taken as exact",
             "defaults_used: rows whose hardware, region or datacenter was empty or absent and took the default",

@@ -14,7 +14,7 @@ from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from . import physics
+from . import methods, physics
 from .base import INTEGER, NUMBER, Frozen, check_against
 from .errors import InvalidInputError
 
@@ -26,23 +26,11 @@ token counts, so a speed near zero would overflow the result to infinity (found 
 MAX_COUNT = 10**13
 """Largest number of requests accepted in one estimate (about 1,000 years of 300 requests per second)."""
 
-HARDWARE_METHOD = "hardware"
-SEED_QUADRATIC_METHOD = "seed-quadratic"
-METHODS = (HARDWARE_METHOD, SEED_QUADRATIC_METHOD)
-
+DEFAULT_METHOD = methods.hardware.NAME
+"""The method of an estimate when none is named."""
 
 # Inputs whose growth lowers the energy: the low estimate takes their maximum.
 _LOWERS_ENERGY = frozenset({"prefill_tokens_per_s", "decode_tokens_per_s", "batch_size", "lifetime_years"})
-
-COVERS = {
-    "energy_gpu_kwh": "GPU boards only",
-    "energy_cpu_kwh": "host CPUs only",
-    "energy_it_kwh": "server IT energy: GPUs + host CPUs",
-    "energy_kwh": "facility: server IT energy x PUE (cooling, power conversion)",
-    "carbon_gco2eq": "scope 2, location-based: facility energy x grid intensity; usage only",
-    "carbon_embodied_gco2eq": "scope 3: share of the GPUs' and server's manufacturing; NOT included in carbon_gco2eq",
-    "water_l": "on-site cooling water (x IT energy) + off-site water of electricity generation (x facility energy)",
-}
 
 
 Bounds = dict[str, tuple[Annotated[float, NUMBER], Annotated[float, NUMBER]]]
@@ -189,7 +177,7 @@ class Estimate:
         }
         add_ranges(out, self.RANGED, self.low, self.high)
         out["per_request"] = per_request(self.count, self.energy_kwh, self.carbon_gco2eq, water_l=self.water_l)
-        out["covers"] = dict(COVERS)
+        out["covers"] = dict(methods.get(self.method).covers)
         out["assumptions"] = dict(self.assumptions)
         out["warnings"] = list(self.warnings)
         return out
@@ -215,27 +203,19 @@ def footprint(
     count: Any,
     modele: Modele,
     site: Site,
-    method: str = HARDWARE_METHOD,
+    method: str = DEFAULT_METHOD,
 ) -> dict[str, Any]:
-    """The formulas of DESIGN.md section 2 over scalars or numpy columns.
+    """The formulas of DESIGN.md section 2 over scalars or numpy columns, with ``method``'s time model.
 
     Returns per-request ``prefill_s``, ``decode_s``, ``duration_s`` and totals
     over ``count`` for every energy, carbon and water quantity. Token and count
     arguments may be floats or arrays; the setup and site are scalars.
     """
-    if method == SEED_QUADRATIC_METHOD:
-        # The seed's formula: one throughput for both phases, no batch sharing.
-        prefill_s = input_tokens * input_tokens / modele.decode_tokens_per_s
-        decode_s = physics.decode_duration_s(output_tokens, modele.decode_tokens_per_s)
-        duration_s = physics.seed_quadratic_duration_s(input_tokens, output_tokens, modele.decode_tokens_per_s)
-        batch_size = 1.0
-    elif method == HARDWARE_METHOD:
-        prefill_s = physics.prefill_duration_s(input_tokens, modele.prefill_tokens_per_s)
-        decode_s = physics.decode_duration_s(output_tokens, modele.decode_tokens_per_s)
-        duration_s = prefill_s + decode_s
-        batch_size = modele.batch_size
-    else:
-        raise InvalidInputError(f"method: unknown method {method!r}; allowed: {', '.join(METHODS)}", code="unknown-method")
+    times = methods.get(method).times
+    if times is None:
+        allowed = ", ".join(name for name, entry in methods.REGISTRY.items() if entry.times is not None)
+        raise InvalidInputError(f"method: {method!r} does not run on a serving setup; allowed: {allowed}", code="unknown-method")
+    prefill_s, decode_s, duration_s, batch_size = times(input_tokens, output_tokens, modele)
     gpu_w = physics.gpu_power_w(modele.n_gpu, modele.gpu_power_w, modele.gpu_utilisation)
     cpu_w = physics.cpu_power_w(modele.cpu_power_w, modele.cpu_utilisation)
     busy_s = duration_s * count
@@ -268,7 +248,7 @@ def estimate(
     requete: Requete,
     modele: Modele,
     site: Site,
-    method: str = HARDWARE_METHOD,
+    method: str = DEFAULT_METHOD,
     assumptions: Mapping[str, Any] | None = None,
     notes: tuple[str, ...] = (),
 ) -> Estimate:
@@ -283,13 +263,7 @@ def estimate(
     else:  # exact inputs: the range is the central value (one read-only mapping for both ends)
         exact = {name: central[name] for name in Estimate.RANGED}
         sides = {"low": exact, "high": exact}
-    warnings = list(notes)
-    if method == SEED_QUADRATIC_METHOD:
-        warnings.append(
-            "seed-quadratic is the seed README's legacy formula (Input^2 + Output) / throughput: "
-            "it is dimensionally wrong and overstates time and energy by orders of magnitude; "
-            "use it only to reproduce the seed's numbers"
-        )
+    warnings = [*notes, *methods.get(method).warnings]
     recorded: dict[str, Any] = {"region": site.region, "datacenter": site.datacenter}
     recorded.update(site.model_dump(exclude={"bounds", "region", "datacenter"}))
     recorded.update(modele.model_dump(exclude={"bounds"}))

@@ -22,20 +22,17 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from . import physics
-from .core import MAX_TOKENS
+from .base import Frozen
+from .core import MAX_TOKENS, Label, TokenCount
 from .errors import CalculatorError, InvalidInputError, UnknownNameError
-from .fields import Record, record, scalar
+from .methods.measured import COVERS, NAME
 
-MEASURED_METHOD = "measured"
-
-COVERS = {
-    "energy_kwh": "this machine's electricity during the run (CPU + GPU + RAM, whole machine, not only the command), as CodeCarbon measured or modelled it; "
-    "no PUE, no network, no manufacturing",
-    "carbon_gco2eq": "scope 2, location-based: energy x the country's grid intensity from CodeCarbon's data; electricity only",
-}
+MEASURED_METHOD = NAME
 
 # CodeCarbon's CPU modes (codecarbon.external.hardware.CPU._mode) -> what they are.
 CPU_SENSORS = {
@@ -48,18 +45,14 @@ CPU_SENSORS = {
 MEASURING_CPU_MODES = frozenset({"intel_rapl", "intel_power_gadget", "windows_emi"})
 
 
-@record
-class MeasureOptions(Record):
-    """Options of ``interface.py measure`` and ``compare``, validated like the API's requests."""
+class MeasureOptions(Frozen):
+    """Options of the CLI's ``measure`` and ``compare``, validated like the API's requests."""
 
-    region: str = scalar(str, "country of the electricity: an ISO 3166-1 alpha-3 code (FRA, DEU, USA) or a region name of config.yaml", max_length=64)
-    input_tokens: int | None = scalar(int, f"prompt length of the measured run in tokens, an integer from 1 to {MAX_TOKENS:,}", None, ge=1, le=MAX_TOKENS)
-    output_tokens: int | None = scalar(int, f"tokens written by the measured run, an integer from 1 to {MAX_TOKENS:,}", None, ge=1, le=MAX_TOKENS)
-    save_profile: str | None = scalar(
-        str,
-        "name of the hardware profile to save: 1 to 48 lowercase letters, digits, '-', '_', '.', starting with a letter or digit",
-        None,
-        pattern=r"^[a-z0-9][a-z0-9_.-]{0,47}$",
+    region: Label = Field(description="country of the electricity: an ISO 3166-1 alpha-3 code (FRA, DEU, USA) or a region name of config.yaml")
+    input_tokens: TokenCount | None = Field(None, description=f"prompt length of the measured run in tokens, an integer from 1 to {MAX_TOKENS:,}")
+    output_tokens: TokenCount | None = Field(None, description=f"tokens written by the measured run, an integer from 1 to {MAX_TOKENS:,}")
+    save_profile: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,47}$")] | None = Field(
+        None, description="name of the hardware profile to save: 1 to 48 lowercase letters, digits, '-', '_', '.', starting with a letter or digit"
     )
 
 

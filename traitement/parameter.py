@@ -1,16 +1,8 @@
-"""Method "parameter": energy from the model's active parameter count (seed 003).
+"""Method "parameter" from config names: the catalogue of models, the implied mix, the estimate and its result.
 
-    energy_wh = output_tokens * (alpha * active_params_b + beta)
-
-``alpha`` and ``beta`` are EcoLogits' regression of the energy of one GPU per
-output token on the active parameters (``config/models.yaml``). Carbon is
-either the *implied mix*, calibrated so that Mistral Large 2 (123 B) writing
-400 tokens gives Mistral AI's published life-cycle figure of 1.14 gCO2e
-(scope 3: it holds manufacturing, PUE and everything else the formula leaves
-out), or a grid intensity (scope 2, electricity only). See
-``../shared/DESIGN.md`` section 3 and ``docs/parameter-and-measure.md``.
-
-The formulas take floats or numpy arrays, like :mod:`traitement.physics`.
+The method itself (its formulas and what its figures cover) is declared in
+:mod:`traitement.methods.parameter`; this module applies it to a model of
+``config/models.yaml`` and a usage profile.
 """
 
 from __future__ import annotations
@@ -22,28 +14,12 @@ from typing import Any, Literal
 from . import physics
 from .config import Config
 from .core import add_ranges, per_request
+from .methods.parameter import COVERS_BY_MIX, GRID_MIX, IMPLIED_MIX, NAME, carbon_gco2eq, energy_wh, footprint, implied_mix_gco2eq_per_wh
 from .presets import requete_from_profile
 
-PARAMETER_METHOD = "parameter"
-IMPLIED_MIX = "implied"
-GRID_MIX = "grid"
+PARAMETER_METHOD = NAME
 Mix = Literal["implied", "grid"]
 
-COVERS_ENERGY = (
-    "EcoLogits' regression of the energy of ONE GPU per output token (alpha x active parameters + beta); "
-    "no server overhead, no PUE, no prompt (input tokens are not counted)"
-)
-COVERS = {
-    IMPLIED_MIX: {
-        "energy_kwh": COVERS_ENERGY,
-        "carbon_gco2eq": "scope 3, life cycle: energy x the implied mix calibrated on Mistral AI's life-cycle figure "
-        "(1.14 gCO2e for 400 tokens of Mistral Large 2); includes manufacturing and datacentre overheads; NOT a grid figure",
-    },
-    GRID_MIX: {
-        "energy_kwh": COVERS_ENERGY,
-        "carbon_gco2eq": "scope 2, location-based: energy x the region's grid intensity; electricity only, no manufacturing",
-    },
-}
 REGRESSION_NOTE = (
     "the parameter method is a regression with R^2 <= 0.8 (seed 003): it leaves at least a fifth of the spread between measured models "
     "unexplained, and that error is NOT in the range shown, which covers only the model's size and the token counts"
@@ -52,36 +28,6 @@ INPUT_TOKENS_NOTE = (
     "input tokens are ignored by the parameter method (seed 003): only output tokens count, so a long prompt adds nothing here; "
     "use method 'hardware' to count the prompt"
 )
-
-
-def energy_wh(output_tokens, active_params_b, alpha_wh_per_token_per_b_params, beta_wh_per_token):
-    """Energy of one GPU for the answer, in Wh: output tokens x (alpha x active parameters in billions + beta).
-
-    ``alpha`` (Wh per token per billion parameters) and ``beta`` (Wh per token)
-    are EcoLogits' fit on ML.ENERGY Leaderboard measurements (models.yaml).
-    Mixture-of-experts models pass their ACTIVE parameters.
-    """
-    return output_tokens * (alpha_wh_per_token_per_b_params * active_params_b + beta_wh_per_token)
-
-
-def implied_mix_gco2eq_per_wh(carbon_gco2eq, output_tokens, active_params_b, alpha_wh_per_token_per_b_params, beta_wh_per_token):
-    """The implied mix, in gCO2e per Wh: a published life-cycle figure over the formula's energy for the same answer.
-
-    With Mistral Large 2 (123 B, 400 tokens, 1.14 gCO2e): 1.14 / 4.9557 Wh = 0.2300 gCO2e/Wh.
-    Scope 3: it folds manufacturing, PUE and all the formula leaves out into one factor.
-    """
-    return carbon_gco2eq / energy_wh(output_tokens, active_params_b, alpha_wh_per_token_per_b_params, beta_wh_per_token)
-
-
-def carbon_gco2eq(energy_wh_value, mix_gco2eq_per_wh):
-    """Emissions in gCO2e: energy in Wh x a mix in gCO2e per Wh (the implied mix, or a grid intensity / 1000)."""
-    return energy_wh_value * mix_gco2eq_per_wh
-
-
-def footprint(output_tokens, count, active_params_b, alpha_wh_per_token_per_b_params, beta_wh_per_token, mix_gco2eq_per_wh) -> dict[str, Any]:
-    """Totals over ``count`` requests, for scalars or numpy columns: ``energy_kwh`` and ``carbon_gco2eq``."""
-    total_wh = energy_wh(output_tokens, active_params_b, alpha_wh_per_token_per_b_params, beta_wh_per_token) * count
-    return {"energy_kwh": total_wh / physics.WH_PER_KWH, "carbon_gco2eq": carbon_gco2eq(total_wh, mix_gco2eq_per_wh)}
 
 
 @dataclass(frozen=True)
@@ -119,7 +65,7 @@ class ParameterEstimate:
         }
         add_ranges(out, self.RANGED, self.low, self.high)
         out["per_request"] = per_request(self.count, self.energy_kwh, self.carbon_gco2eq)
-        out["covers"] = dict(COVERS[self.mix])
+        out["covers"] = dict(COVERS_BY_MIX[self.mix])
         out["assumptions"] = dict(self.assumptions)
         out["warnings"] = list(self.warnings)
         return out
@@ -257,3 +203,19 @@ def describe_models(config: Config) -> dict[str, Any]:
         "parameter_method": {**method.model_dump(), "implied_mix_gco2eq_per_wh": mix},
         "models": models,
     }
+
+
+__all__ = [
+    "GRID_MIX",
+    "IMPLIED_MIX",
+    "PARAMETER_METHOD",
+    "ParameterEstimate",
+    "carbon_gco2eq",
+    "describe_models",
+    "energy_wh",
+    "estimate",
+    "estimate_from_config",
+    "footprint",
+    "implied_mix_from_config",
+    "implied_mix_gco2eq_per_wh",
+]

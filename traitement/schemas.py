@@ -7,136 +7,138 @@ same input with the same words, then make one call: :func:`estimate_named` or
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Literal
 
-from .base import parse as _parse
+from pydantic import Field
+
+from . import methods
+from .base import NUMBER, Frozen, parse
 from .config import Config
-from .core import MAX_COUNT, MAX_TOKENS, METHODS, MIN_TOKENS_PER_S, Estimate, Modele, Requete, Site, estimate
+from .core import (
+    MAX_COUNT,
+    MAX_TOKENS,
+    BatchSize,
+    BoardPowerW,
+    DecodeSpeed,
+    Estimate,
+    Fraction,
+    GpuCount,
+    HostPowerW,
+    IntensityGPerKwh,
+    Label,
+    Modele,
+    PrefillSpeed,
+    Pue,
+    RequestCount,
+    Requete,
+    Site,
+    TokenCount,
+    WueOffsiteLPerKwh,
+    WueSiteLPerKwh,
+    estimate,
+)
 from .errors import InvalidInputError
-from .fields import Record, nested, record, scalar
-from .parameter import GRID_MIX, IMPLIED_MIX, PARAMETER_METHOD, ParameterEstimate
+from .parameter import IMPLIED_MIX, PARAMETER_METHOD, ParameterEstimate
 from .parameter import estimate_from_config as parameter_estimate
 from .presets import modele_from_config, requete_from_profile, site_from_config
 
-_METHOD_TEXT = "'hardware' (power x time, the default) or 'seed-quadratic' (the seed's legacy formula, for reproduction only)"
-_NAMED_METHODS = (*METHODS, PARAMETER_METHOD)
-_NAMED_METHOD_TEXT = (
-    "'hardware' (power x time), 'parameter' (from the model's size, seed 003) or 'seed-quadratic' (the seed's legacy formula); "
-    "default: 'parameter' when model is given without hardware, else 'hardware'"
-)
-_NAME = 64
-
 # Fields of the serving setup: meaningless for the parameter method, which knows only the model's size.
 _HARDWARE_ONLY = ("hardware", "datacenter", "batch_size", "gpu_utilisation", "pue", "active_params_b", "total_params_b", "precision")
+ModelSizeB = Annotated[float, Field(ge=0.1, le=100_000), NUMBER]
 
 
-@record
-class NamedRequest(Record):
+class SetupOptions(Frozen):
+    """Where and on what the requests run, and overrides of those presets (taken as exact): an estimate's and an analytics file's."""
+
+    region: Label | None = Field(None, description="region name or ISO 3166 alpha-3 code (see /regions); default from config")
+    datacenter: Label | None = Field(None, description="datacentre preset (see /regions); default from config")
+    hardware: Label | None = Field(None, description="hardware preset (see /hardware); default from config")
+    batch_size: BatchSize | None = Field(None, description="requests served at once, from 1 to 100,000; default from the hardware preset")
+    gpu_utilisation: Fraction | None = Field(None, description="mean GPU draw as a fraction of board power, from 0 to 1; default from the hardware preset")
+    pue: Pue | None = Field(None, description="power usage effectiveness, from 1 to 3; default from the datacentre preset")
+    carbon_intensity_gco2eq_per_kwh: IntensityGPerKwh | None = Field(None, description="grid intensity in gCO2e/kWh, from 0 to 2000; default from the region")
+
+
+class NamedRequest(SetupOptions):
     """An estimate from config names: ``POST /calculate`` and the CLI's estimate."""
 
-    region: str | None = scalar(str, "region name or ISO 3166 alpha-3 code (see /regions); default from config", None, max_length=_NAME)
-    datacenter: str | None = scalar(str, "datacentre preset (see /regions); default from config", None, max_length=_NAME)
-    hardware: str | None = scalar(str, "hardware preset (see /hardware); default from config", None, max_length=_NAME)
-    profile: str | None = scalar(
-        str, "usage profile (see /profiles) giving the token counts when not set; default from config", None, max_length=_NAME
+    profile: Label | None = Field(None, description="usage profile (see /profiles) giving the token counts when not set; default from config")
+    input_tokens: TokenCount | None = Field(None, description=f"prompt length in tokens, an integer from 1 to {MAX_TOKENS:,}; default from the profile")
+    output_tokens: TokenCount | None = Field(None, description=f"answer length in tokens, an integer from 1 to {MAX_TOKENS:,}; default from the profile")
+    count: RequestCount = Field(1, description=f"number of such requests, an integer from 1 to {MAX_COUNT:,}")
+    method: Annotated[str, methods.offered("estimate")] | None = Field(
+        None,
+        description=f"{methods.help_text('estimate')}; default: '{PARAMETER_METHOD}' when model is given without hardware, else '{methods.hardware.NAME}'",
     )
-    input_tokens: int | None = scalar(int, f"prompt length in tokens, an integer from 1 to {MAX_TOKENS:,}; default from the profile", None, ge=1, le=MAX_TOKENS)
-    output_tokens: int | None = scalar(
-        int, f"answer length in tokens, an integer from 1 to {MAX_TOKENS:,}; default from the profile", None, ge=1, le=MAX_TOKENS
-    )
-    count: int = scalar(int, f"number of such requests, an integer from 1 to {MAX_COUNT:,}", 1, ge=1, le=MAX_COUNT)
-    method: str | None = scalar(str, _NAMED_METHOD_TEXT, None, choices=_NAMED_METHODS)
-    model: str | None = scalar(
-        str,
-        "LLM of the catalogue, e.g. mistral-large-2 (see /models), case-insensitive; alone: method 'parameter'; with hardware: "
+    model: Label | None = Field(
+        None,
+        description="LLM of the catalogue, e.g. mistral-large-2 (see /models), case-insensitive; alone: method 'parameter'; with hardware: "
         "the model-aware hardware estimate from its size",
-        None,
-        max_length=_NAME,
     )
-    mix: str | None = scalar(
-        str,
-        "carbon factor of method 'parameter': 'implied' (scope 3 life cycle, calibrated on Mistral AI's figure, the default) "
+    mix: Literal["implied", "grid"] | None = Field(
+        None,
+        description="carbon factor of method 'parameter': 'implied' (scope 3 life cycle, calibrated on Mistral AI's figure, the default) "
         "or 'grid' (scope 2, the region's grid)",
-        None,
-        choices=(IMPLIED_MIX, GRID_MIX),
     )
-    batch_size: float | None = scalar(float, "requests served at once, from 1 to 100,000; default from the hardware preset", None, ge=1, le=100_000)
-    gpu_utilisation: float | None = scalar(float, "mean GPU draw as a fraction of board power, from 0 to 1; default from the hardware preset", None, ge=0, le=1)
-    pue: float | None = scalar(float, "power usage effectiveness, from 1 to 3; default from the datacentre preset", None, ge=1, le=3)
-    carbon_intensity_gco2eq_per_kwh: float | None = scalar(float, "grid intensity in gCO2e/kWh, from 0 to 2000; default from the region", None, ge=0, le=2000)
-    active_params_b: float | None = scalar(
-        float,
-        "model size: parameters used per token in billions, from 0.1 to 100,000; when set, GPUs, speeds and draw come from the "
+    active_params_b: ModelSizeB | None = Field(
+        None,
+        description="model size: parameters used per token in billions, from 0.1 to 100,000; when set, GPUs, speeds and draw come from the "
         "model-aware energy model on the hardware preset's GPU board",
-        None,
-        ge=0.1,
-        le=100_000,
     )
-    total_params_b: float | None = scalar(
-        float, "all parameters in billions (mixture of experts), from 0.1 to 100,000, >= active_params_b; default active_params_b", None, ge=0.1, le=100_000
+    total_params_b: ModelSizeB | None = Field(
+        None, description="all parameters in billions (mixture of experts), from 0.1 to 100,000, >= active_params_b; default active_params_b"
     )
-    precision: str | None = scalar(str, "weight precision: bf16, fp16, fp8, int8, mxfp4 or int4; default bf16", None, max_length=16)
+    precision: Annotated[str, Field(max_length=16)] | None = Field(None, description="weight precision: bf16, fp16, fp8, int8, mxfp4 or int4; default bf16")
 
 
-@record
-class RawRegion(Record):
+class RawRegion(Frozen):
     """The seed payload's ``region``: a site given by its numbers."""
 
-    pue: float = scalar(float, "power usage effectiveness (facility / IT energy), from 1 to 3", ge=1, le=3)
-    carbon_intensity: float = scalar(float, "grid carbon intensity in gCO2e/kWh, from 0 to 2000", ge=0, le=2000)
-    wue_site_l_per_kwh: float = scalar(float, "on-site water in L per kWh of IT energy, from 0 to 20", 0.0, ge=0, le=20)
-    wue_offsite_l_per_kwh: float = scalar(float, "off-site water of electricity in L per kWh, from 0 to 50", 0.0, ge=0, le=50)
-    name: str = scalar(str, "a label for the record", "custom", max_length=_NAME)
+    pue: Pue = Field(description="power usage effectiveness (facility / IT energy), from 1 to 3")
+    carbon_intensity: IntensityGPerKwh = Field(description="grid carbon intensity in gCO2e/kWh, from 0 to 2000")
+    wue_site_l_per_kwh: WueSiteLPerKwh = Field(0.0, description="on-site water in L per kWh of IT energy, from 0 to 20")
+    wue_offsite_l_per_kwh: WueOffsiteLPerKwh = Field(0.0, description="off-site water of electricity in L per kWh, from 0 to 50")
+    name: Label = Field("custom", description="a label for the record")
 
 
-@record
-class RawHardware(Record):
+class RawHardware(Frozen):
     """The seed payload's ``hardware``: board powers in watts and utilisations."""
 
-    power_gpu: float = scalar(float, "board power of one GPU in watts, > 0 and <= 5000", gt=0, le=5000)
-    power_cpu: float = scalar(float, "host CPU power in watts, from 0 to 5000", 0.0, ge=0, le=5000)
-    eta_cpu: float = scalar(float, "mean CPU draw as a fraction of its power, from 0 to 1", 0.0, ge=0, le=1)
-    eta_gpu: float | None = scalar(float, "mean GPU draw as a fraction of board power, from 0 to 1; default from the default hardware preset", None, ge=0, le=1)
-    n_gpu: int = scalar(int, "number of GPUs, an integer from 1 to 1024", 1, ge=1, le=1024)
+    power_gpu: BoardPowerW = Field(description="board power of one GPU in watts, > 0 and <= 5000")
+    power_cpu: HostPowerW = Field(0.0, description="host CPU power in watts, from 0 to 5000")
+    eta_cpu: Fraction = Field(0.0, description="mean CPU draw as a fraction of its power, from 0 to 1")
+    eta_gpu: Fraction | None = Field(None, description="mean GPU draw as a fraction of board power, from 0 to 1; default from the default hardware preset")
+    n_gpu: GpuCount = Field(1, description="number of GPUs, an integer from 1 to 1024")
 
 
-@record
-class RawProfile(Record):
+class RawProfile(Frozen):
     """The seed payload's ``profile``: token counts and speeds."""
 
-    input_size: int = scalar(int, f"prompt length in tokens, an integer from 1 to {MAX_TOKENS:,}", ge=1, le=MAX_TOKENS)
-    output_size: int = scalar(int, f"answer length in tokens, an integer from 1 to {MAX_TOKENS:,}", ge=1, le=MAX_TOKENS)
-    throughput: float = scalar(float, "decode speed of one request in tokens/s, from 0.01 to 1,000,000", ge=MIN_TOKENS_PER_S, le=1e6)
-    name: str = scalar(str, "a label for the record", "custom", max_length=_NAME)
-    count: int = scalar(int, f"number of such requests, an integer from 1 to {MAX_COUNT:,}", 1, ge=1, le=MAX_COUNT)
-    prefill_throughput: float | None = scalar(
-        float, "prompt reading speed in tokens/s, from 0.01 to 10,000,000; default from the default hardware preset", None, ge=MIN_TOKENS_PER_S, le=1e7
+    input_size: TokenCount = Field(description=f"prompt length in tokens, an integer from 1 to {MAX_TOKENS:,}")
+    output_size: TokenCount = Field(description=f"answer length in tokens, an integer from 1 to {MAX_TOKENS:,}")
+    throughput: DecodeSpeed = Field(description="decode speed of one request in tokens/s, from 0.01 to 1,000,000")
+    name: Label = Field("custom", description="a label for the record")
+    count: RequestCount = Field(1, description=f"number of such requests, an integer from 1 to {MAX_COUNT:,}")
+    prefill_throughput: PrefillSpeed | None = Field(
+        None, description="prompt reading speed in tokens/s, from 0.01 to 10,000,000; default from the default hardware preset"
     )
-    batch_size: float = scalar(float, "requests served at once, from 1 to 100,000", 1.0, ge=1, le=100_000)
+    batch_size: BatchSize = Field(1.0, description="requests served at once, from 1 to 100,000")
 
 
-@record
-class RawRequest(Record):
+class RawRequest(Frozen):
     """``POST /calculate-raw``: the seed README's payload, plus optional fields."""
 
-    region: RawRegion = nested(RawRegion, "the site: PUE and grid intensity")
-    hardware: RawHardware = nested(RawHardware, "the server: powers in watts and utilisations")
-    profile: RawProfile = nested(RawProfile, "the request: tokens, speeds, count, batch")
-    method: str = scalar(str, _METHOD_TEXT, "hardware", choices=METHODS)
-
-
-
-
-def parse(schema: Any, data: Any) -> Any:
-    """Validate ``data`` against ``schema``; a bad value raises one-line :class:`InvalidInputError`."""
-    return schema.from_dict(data) if isinstance(schema, type) and issubclass(schema, Record) else _parse(schema, data)
+    region: RawRegion = Field(description="the site: PUE and grid intensity")
+    hardware: RawHardware = Field(description="the server: powers in watts and utilisations")
+    profile: RawProfile = Field(description="the request: tokens, speeds, count, batch")
+    method: Annotated[str, methods.offered("raw")] = Field(methods.hardware.NAME, description=methods.help_text("raw"))
 
 
 def resolved_method(request: NamedRequest) -> str:
     """The method asked for, or by default 'parameter' when a model is given without hardware, else 'hardware'."""
     if request.method is not None:
         return request.method
-    return PARAMETER_METHOD if request.model is not None and request.hardware is None else "hardware"
+    return PARAMETER_METHOD if request.model is not None and request.hardware is None else methods.hardware.NAME
 
 
 def estimate_named(config: Config, request: NamedRequest) -> Estimate | ParameterEstimate:

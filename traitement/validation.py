@@ -17,17 +17,18 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from . import physics
+from . import methods, physics
 from .base import parse
 from .config import Config, parse_yaml, read_yaml
-from .core import SEED_QUADRATIC_METHOD, Requete, estimate
+from .core import Requete, estimate
 from .energy_model import EnergyModelFile, coefficients, gpu_energy_per_request_kwh, gpus_for_weights, model_aware_modele, serving
 from .errors import CalculatorError, ConfigError, InvalidInputError
 from .presets import modele_from_config, site_from_config
 
-MODEL_AWARE = "model-aware"
-PARAMETER = "parameter"
-VALIDATION_METHODS = (MODEL_AWARE, PARAMETER, SEED_QUADRATIC_METHOD)
+MODEL_AWARE = methods.model_aware.NAME
+PARAMETER = methods.parameter.NAME
+SEED_QUADRATIC_METHOD = methods.seed_quadratic.NAME
+VALIDATION_METHODS = methods.names("validate")
 J_PER_WH = 3600.0
 
 # What each boundary compares: the part of the estimate that holds the same energy.
@@ -181,7 +182,8 @@ def predict(case: Case, method: str, config: Config, model: EnergyModelFile) -> 
         elif method == SEED_QUADRATIC_METHOD:
             predicted_wh, notes = _predict_seed_quadratic(case, config, input_tokens)
         else:
-            raise InvalidInputError(f"method: unknown validation method {method!r}; allowed: {', '.join(VALIDATION_METHODS)}", code="unknown-method")
+            methods.get(method, "validate")  # raises: a one-line error naming the allowed methods
+            raise InvalidInputError(f"method: {method!r} has no prediction for a case", code="unknown-method")
     except CalculatorError as error:
         if error.code == "unknown-method":
             raise
