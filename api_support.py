@@ -33,7 +33,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from traitement.config import DatacenterConfig, ProfileConfig, RegionConfig, Uncertain
-from traitement.fields import pydantic_model
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 MAX_BODY_ENV = "GENAI_CARBON_MAX_BODY_BYTES"
@@ -116,15 +115,9 @@ class EstimateOut(_Out):
     warnings: list[str]
 
 
-RegionOut = pydantic_model(RegionConfig, "RegionOut")
-DatacenterOut = pydantic_model(DatacenterConfig, "DatacenterOut")
-UncertainOut = pydantic_model(Uncertain, "UncertainOut")
-ProfileOut = pydantic_model(ProfileConfig, "ProfileOut")
-
-
 class RegionsOut(_Out):
-    regions: dict[str, RegionOut]  # type: ignore[valid-type]
-    datacenters: dict[str, DatacenterOut]  # type: ignore[valid-type]
+    regions: dict[str, RegionConfig]
+    datacenters: dict[str, DatacenterConfig]
 
 
 class HardwareSetupOut(_Out):
@@ -151,7 +144,7 @@ class GpuOut(_Out):
     memory_gb: float | None = Field(description="memory in GB (null for a measured machine)")
     memory_bandwidth_tb_per_s: float | None = Field(description="memory bandwidth in TB/s (null for a measured machine)")
     bf16_tflop_per_s: float | None = Field(description="dense bf16 compute in TFLOP/s (null for a measured machine)")
-    embodied_kgco2eq: UncertainOut  # type: ignore[valid-type]
+    embodied_kgco2eq: Uncertain
     source: str
 
 
@@ -161,7 +154,7 @@ class HardwareOut(_Out):
 
 
 class ProfilesOut(_Out):
-    profiles: dict[str, ProfileOut]  # type: ignore[valid-type]
+    profiles: dict[str, ProfileConfig]
 
 
 class HealthOut(_Out):

@@ -330,7 +330,7 @@ def test_config_analytics_section_is_validated(tmp_path):
     (tmp_path / "config_model.yaml").write_text(
         text.replace("topic_chars: {value: 2500, min: 2000, max: 3000}", "topic_chars: {value: 2500, min: -1, max: 3000}")
     )
-    with pytest.raises(ConfigError, match="analytics: topic_chars must be > 0"):
+    with pytest.raises(ConfigError, match=r"analytics.topic_chars: min must be > 0 \(got -1\)"):
         traitement.load_config(tmp_path)
     (tmp_path / "config_model.yaml").write_text(text.replace("  portals_genai: 70\n", "  portals_genai: 70\n  colour: blue\n"))
     with pytest.raises(ConfigError, match="analytics.colour: unknown field"):

@@ -101,6 +101,47 @@ def test_malformed_config_names_the_key(config_copy, file, old, new, expected):
     assert "\n" not in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("file", "old", "new", "expected"),
+    [
+        # issue 15, item 12: a range is validated like the value it bounds, not only ordered
+        ("config_model.yaml", "gpu_utilisation: {value: 0.6, min: 0.4, max: 0.85}", "gpu_utilisation: {value: 0.6, min: -3, max: 0.85}",
+         "hardware.h100.gpu_utilisation: min must be >= 0 (got -3)"),
+        ("config_model.yaml", "gpu_utilisation: {value: 0.6, min: 0.4, max: 0.85}", "gpu_utilisation: {value: 0.6, min: 0.4, max: 5}",
+         "hardware.h100.gpu_utilisation: max must be <= 1 (got 5)"),
+        ("config_model.yaml", "embodied_kgco2eq: {value: 164, min: 164, max: 575}", "embodied_kgco2eq: {value: 164, min: -164, max: 575}",
+         "gpus.h100.embodied_kgco2eq: min must be >= 0 (got -164)"),
+        ("config_model.yaml", "decode_tokens_per_s: {value: 40, min: 20, max: 60}", "decode_tokens_per_s: {value: 40, min: 0, max: 60}",
+         "hardware.h100.decode_tokens_per_s: min must be >= 0.01 (got 0)"),
+        ("config_model.yaml", "input_tokens: {value: 4175, min: 1600, max: 7625}", "input_tokens: {value: 4175, min: 0, max: 7625}",
+         "profiles.chatbot.input_tokens: min must be >= 1 (got 0)"),
+        ("config.yaml", "pue: {value: 1.57, min: 1.08, max: 2.0}", "pue: {value: 1.57, min: 0.5, max: 2.0}",
+         "datacenters.industry-average.pue: min must be >= 1 (got 0.5)"),
+    ],
+)
+def test_config_ranges_obey_the_fields_own_bounds(config_copy, file, old, new, expected):
+    path = config_copy / file
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(traitement.ConfigError) as caught:
+        load_config(config_copy)
+    assert f"{path}: {expected}" in str(caught.value)
+    assert caught.value.exit_code == 1 and "\n" not in str(caught.value)
+
+
+def test_zero_minimum_of_a_divisor_is_refused_for_every_divisor(config_copy):
+    """batch_size and lifetime_years divide the energy: a minimum of 0 would give infinity."""
+    path = config_copy / "config_model.yaml"
+    text = path.read_text()
+    for name in ("batch_size", "lifetime_years", "prefill_tokens_per_s"):
+        line = next(line for line in text.splitlines() if line.strip().startswith(f"{name}:"))
+        broken = line.split(":")[0] + ": {value: 1, min: 0, max: 2}"
+        path.write_text(text.replace(line, broken, 1))
+        with pytest.raises(traitement.ConfigError, match=f"{name}: min must be >= "):
+            load_config(config_copy)
+
+
 def test_missing_config_file(tmp_path):
     with pytest.raises(traitement.ConfigError, match="file not found"):
         load_config(tmp_path)

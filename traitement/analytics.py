@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BeforeValidator, Field
 
-from .base import NUMBER, parse
+from .base import NUMBER, Frozen, parse
 from .config import PROJECT_DIR, Config, Uncertain, parse_yaml
 from .core import Modele, Site, footprint
 from .errors import ConfigError, InvalidInputError
@@ -103,7 +103,6 @@ class UploadTooLargeError(InvalidInputError):
 
 # --- the file's schema -----------------------------------------------------------
 
-_FILE = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -119,10 +118,9 @@ def _iso_date(value: Any) -> dt.date:
     raise ValueError("a date written 'YYYY-MM-DD' is required")
 
 
-class DailyCount(BaseModel):
+class DailyCount(Frozen):
     """One entry of a series: ``{date: 'YYYY-MM-DD', count: N}``."""
 
-    model_config = _FILE
     date: Annotated[dt.date, BeforeValidator(_iso_date)] = Field(description="the day, written 'YYYY-MM-DD'")
     count: Annotated[int, Field(strict=True, ge=0, le=MAX_DAILY_COUNT)] = Field(description=f"the day's count, an integer from 0 to {MAX_DAILY_COUNT:,}")
 
@@ -130,24 +128,21 @@ class DailyCount(BaseModel):
 Series = list[DailyCount]
 
 
-class GenaiSection(BaseModel):
-    model_config = _FILE
+class GenaiSection(Frozen):
     description: str = ""
     chatbots: Series
     completions: Series
     translations: Series
 
 
-class SessionSection(BaseModel):
-    model_config = _FILE
+class SessionSection(Frozen):
     description: str = ""
     sessions: Series
 
 
-class ContentSection(BaseModel):
+class ContentSection(Frozen):
     """Cumulative stocks of content per day (not daily views)."""
 
-    model_config = _FILE
     description: str = ""
     articles: Series = []
     books: Series = []
@@ -156,10 +151,9 @@ class ContentSection(BaseModel):
     attachments: Series = []
 
 
-class AnalyticsFile(BaseModel):
+class AnalyticsFile(Frozen):
     """The whole file: ``genai`` (required), ``session`` and ``content`` (context, optional)."""
 
-    model_config = _FILE
     genai: GenaiSection
     session: SessionSection | None = None
     content: ContentSection | None = None

@@ -13,10 +13,34 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, TypeVar, get_args
 
-from .errors import CalculatorError, ConfigError, InvalidInputError, UnknownNameError
-from .fields import Record, custom, nested, record, scalar, table
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic.fields import FieldInfo
+
+from .base import INTEGER, NUMBER, Frozen, check_against, parse
+from .core import (
+    MAX_TOKENS,
+    BatchSize,
+    BoardPowerW,
+    DecodeSpeed,
+    Fraction,
+    GpuCount,
+    GpuEmbodiedKg,
+    HostPowerW,
+    IntensityGPerKwh,
+    LifetimeYears,
+    PrefillSpeed,
+    Pue,
+    ServerEmbodiedKg,
+    TokenCount,
+    WueOffsiteLPerKwh,
+    WueSiteLPerKwh,
+)
+from .errors import CalculatorError, ConfigError, UnknownNameError
+
+M = TypeVar("M", bound=BaseModel)
+Real = Annotated[float, NUMBER]
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CONFIG_DIR = PROJECT_DIR / "config"
@@ -26,26 +50,25 @@ USER_CONFIG_ENV = "GENAI_CARBON_USER_CONFIG"
 """Environment variable naming the user's hardware file (profiles saved by ``measure --save-profile``)."""
 USER_CONFIG_DEFAULT = Path("~/.config/genai-carbon/hardware.yaml")
 MODELS_FILE = "models.yaml"
-PRECISIONS = ("bf16", "fp16", "fp8", "mxfp4", "int8", "int4")
 
 
-@record
-class Uncertain(Record):
+class Uncertain(Frozen):
     """A value with an optional range: ``{value: V, min: LO, max: HI}`` or a plain number."""
 
-    value: float = scalar(float, "the central value")
-    min: float | None = scalar(float, "the lowest plausible value (default: the value)", None)
-    max: float | None = scalar(float, "the highest plausible value (default: the value)", None)
+    value: Real = Field(description="the central value")
+    min: Real | None = Field(None, description="the lowest plausible value (default: the value)")
+    max: Real | None = Field(None, description="the highest plausible value (default: the value)")
 
+    @model_validator(mode="before")
     @classmethod
-    def _prepare(cls, data: Any) -> Any:
-        if isinstance(data, (int, float)) and not isinstance(data, bool):
-            return {"value": data}
-        return data
+    def _plain_number(cls, data: Any) -> Any:
+        return {"value": data} if isinstance(data, (int, float)) and not isinstance(data, bool) else data
 
-    def __post_init__(self) -> None:
+    @model_validator(mode="after")
+    def _ordered(self) -> Uncertain:
         if not self.low <= self.value <= self.high:
-            raise ValueError(f"need min <= value <= max, got min={self.low}, value={self.value}, max={self.high}")
+            raise ValueError(f"need min <= value <= max, got min={self.low:g}, value={self.value:g}, max={self.high:g}")
+        return self
 
     @property
     def low(self) -> float:
@@ -55,207 +78,217 @@ class Uncertain(Record):
     def high(self) -> float:
         return self.value if self.max is None else self.max
 
-    def within(self, ge: float | None = None, le: float | None = None) -> bool:
-        return (ge is None or self.low >= ge) and (le is None or self.high <= le)
+
+def within(kind: Any) -> AfterValidator:
+    """``Annotated[Uncertain, within(Fraction)]``: the value and both ends of its range obey ``kind``'s bounds.
+
+    ``kind`` is a constrained number type of :mod:`traitement.core` (the value
+    object's own), so a range in the config is validated like the value it
+    bounds (a utilisation range cannot reach 5, a speed's minimum cannot be 0).
+    """
+    constraints = next(argument for argument in get_args(kind) if isinstance(argument, FieldInfo))
+
+    def check(uncertain: Uncertain) -> Uncertain:
+        for end, number in (("value", uncertain.value), ("min", uncertain.min), ("max", uncertain.max)):
+            problem = None if number is None else check_against(constraints, number)
+            if problem is not None:
+                raise ValueError(f"{end} {problem} (got {number:g})")
+        return uncertain
+
+    return AfterValidator(check)
 
 
-def _uncertain(description: str) -> Any:
-    return nested(Uncertain, description)
+def _lower_keys(value: Any) -> Any:
+    """Table names are matched case-insensitively: keys are kept lowercase."""
+    return {str(key).lower(): entry for key, entry in value.items()} if isinstance(value, dict) else value
 
 
-def _source() -> Any:
-    return scalar(str, "where the values come from")
+LOWER_KEYS = BeforeValidator(_lower_keys)
+Positive = Annotated[float, Field(gt=0), NUMBER]
+Source = Annotated[str, Field(description="where the values come from")]
 
 
-@record
-class RegionConfig(Record):
-    iso: str = scalar(str, "ISO 3166-1 alpha-3 code, three capital letters", max_length=3)
-    carbon_intensity_gco2eq_per_kwh: float = scalar(float, "grid carbon intensity in gCO2e/kWh, from 0 to 2000", ge=0, le=2000)
-    wue_offsite_l_per_kwh: float = scalar(float, "water of electricity generation in L/kWh, from 0 to 50", ge=0, le=50)
-    source: str = _source()
+class RegionConfig(Frozen):
+    iso: Annotated[str, Field(max_length=3)] = Field(description="ISO 3166-1 alpha-3 code, three capital letters")
+    carbon_intensity_gco2eq_per_kwh: IntensityGPerKwh = Field(description="grid carbon intensity in gCO2e/kWh, from 0 to 2000")
+    wue_offsite_l_per_kwh: WueOffsiteLPerKwh = Field(description="water of electricity generation in L/kWh, from 0 to 50")
+    source: Source
 
 
-@record
-class DatacenterConfig(Record):
-    pue: Uncertain = _uncertain("power usage effectiveness, from 1 to 3")
-    wue_site_l_per_kwh: Uncertain = _uncertain("on-site water in L per kWh of IT energy, from 0 to 20")
-    source: str = _source()
-
-    def __post_init__(self) -> None:
-        if not self.pue.within(1, 3):
-            raise ValueError(f"pue: must be from 1 to 3 (facility energy over IT energy), got {self.pue.low} to {self.pue.high}")
-        if not self.wue_site_l_per_kwh.within(0, 20):
-            raise ValueError("wue_site_l_per_kwh: must be from 0 to 20")
+class DatacenterConfig(Frozen):
+    pue: Annotated[Uncertain, within(Pue)] = Field(description="power usage effectiveness, from 1 to 3")
+    wue_site_l_per_kwh: Annotated[Uncertain, within(WueSiteLPerKwh)] = Field(description="on-site water in L per kWh of IT energy, from 0 to 20")
+    source: Source
 
 
-@record
-class SiteDefaults(Record):
-    region: str = scalar(str, "default region name")
-    datacenter: str = scalar(str, "default datacentre preset name")
+class SiteDefaults(Frozen):
+    region: str = Field(description="default region name")
+    datacenter: str = Field(description="default datacentre preset name")
 
 
-@record
-class SiteFile(Record):
+class SiteFile(Frozen):
     """``config/config.yaml``."""
 
-    defaults: SiteDefaults = nested(SiteDefaults, "default names")
-    regions: dict[str, RegionConfig] = table(RegionConfig, "regions by name")
-    datacenters: dict[str, DatacenterConfig] = table(DatacenterConfig, "datacentre presets by name")
+    defaults: SiteDefaults = Field(description="default names")
+    regions: Annotated[dict[str, RegionConfig], LOWER_KEYS] = Field(description="regions by name")
+    datacenters: Annotated[dict[str, DatacenterConfig], LOWER_KEYS] = Field(description="datacentre presets by name")
 
 
-@record
-class GpuConfig(Record):
-    name: str = scalar(str, "product name")
-    power_w: float = scalar(float, "board power (TDP) in W, > 0", gt=0, le=5000)
-    embodied_kgco2eq: Uncertain = _uncertain("manufacturing emissions of one board in kgCO2e")
-    source: str = _source()
+class GpuConfig(Frozen):
+    name: str = Field(description="product name")
+    power_w: BoardPowerW = Field(description="board power (TDP) in W, > 0 and <= 5000")
+    embodied_kgco2eq: Annotated[Uncertain, within(GpuEmbodiedKg)] = Field(description="manufacturing emissions of one board in kgCO2e")
+    source: Source
     # Unknown (null) only for a measured machine saved by ``measure --save-profile``.
-    memory_gb: float | None = scalar(float, "memory in GB, > 0 (null: unknown)", None, gt=0)
-    memory_bandwidth_tb_per_s: float | None = scalar(float, "memory bandwidth in TB/s, > 0 (null: unknown)", None, gt=0)
-    bf16_tflop_per_s: float | None = scalar(float, "dense bf16 compute in TFLOP/s, > 0 (null: unknown)", None, gt=0)
+    memory_gb: Positive | None = Field(None, description="memory in GB, > 0 (null: unknown)")
+    memory_bandwidth_tb_per_s: Positive | None = Field(None, description="memory bandwidth in TB/s, > 0 (null: unknown)")
+    bf16_tflop_per_s: Positive | None = Field(None, description="dense bf16 compute in TFLOP/s, > 0 (null: unknown)")
 
 
-@record
-class HardwareConfig(Record):
-    description: str = scalar(str, "what the setup is")
-    gpu: str = scalar(str, "an entry of gpus")
-    n_gpu: int = scalar(int, "number of GPUs, an integer from 1 to 1024", ge=1, le=1024)
-    gpu_utilisation: Uncertain = _uncertain("mean GPU draw as a fraction of board power, from 0 to 1")
-    cpu_power_w: float = scalar(float, "host CPU power in W, >= 0", ge=0, le=5000)
-    cpu_utilisation: Uncertain = _uncertain("mean CPU draw as a fraction of its power, from 0 to 1")
-    prefill_tokens_per_s: Uncertain = _uncertain("prompt reading speed of one request in tokens/s, > 0")
-    decode_tokens_per_s: Uncertain = _uncertain("generation speed of one request in tokens/s, > 0")
-    batch_size: Uncertain = _uncertain("requests served at once, >= 1")
-    server_embodied_kgco2eq: Uncertain = _uncertain("manufacturing emissions of the server without GPUs in kgCO2e")
-    lifetime_years: Uncertain = _uncertain("hardware lifetime in years")
-    source: str = _source()
+class HardwareConfig(Frozen):
+    description: str = Field(description="what the setup is")
+    gpu: str = Field(description="an entry of gpus")
+    n_gpu: GpuCount = Field(description="number of GPUs, an integer from 1 to 1024")
+    gpu_utilisation: Annotated[Uncertain, within(Fraction)] = Field(description="mean GPU draw as a fraction of board power, from 0 to 1")
+    cpu_power_w: HostPowerW = Field(description="host CPU power in W, from 0 to 5000")
+    cpu_utilisation: Annotated[Uncertain, within(Fraction)] = Field(description="mean CPU draw as a fraction of its power, from 0 to 1")
+    prefill_tokens_per_s: Annotated[Uncertain, within(PrefillSpeed)] = Field(
+        description="prompt reading speed of one request in tokens/s, from 0.01 to 10,000,000"
+    )
+    decode_tokens_per_s: Annotated[Uncertain, within(DecodeSpeed)] = Field(description="generation speed of one request in tokens/s, from 0.01 to 1,000,000")
+    batch_size: Annotated[Uncertain, within(BatchSize)] = Field(description="requests served at once, from 1 to 100,000")
+    server_embodied_kgco2eq: Annotated[Uncertain, within(ServerEmbodiedKg)] = Field(
+        description="manufacturing emissions of the server without GPUs in kgCO2e, from 0 to 1,000,000"
+    )
+    lifetime_years: Annotated[Uncertain, within(LifetimeYears)] = Field(description="hardware lifetime in years, from 0.1 to 30")
+    source: Source
 
 
-@record
-class ProfileConfig(Record):
-    description: str = scalar(str, "what the profile is")
-    input_tokens: Uncertain = _uncertain("prompt length in tokens")
-    output_tokens: Uncertain = _uncertain("answer length in tokens")
-    source: str = _source()
+class ProfileConfig(Frozen):
+    description: str = Field(description="what the profile is")
+    input_tokens: Annotated[Uncertain, within(TokenCount)] = Field(description=f"prompt length in tokens, from 1 to {MAX_TOKENS:,}")
+    output_tokens: Annotated[Uncertain, within(TokenCount)] = Field(description=f"answer length in tokens, from 1 to {MAX_TOKENS:,}")
+    source: Source
 
 
-@record
-class AnalyticsConfig(Record):
+class AnalyticsConfig(Frozen):
     """``analytics:``: how daily counts of GenAI features become tokens (DESIGN.md section 7)."""
 
-    topic_chars: Uncertain = _uncertain("characters of one documentation topic, > 0")
-    prompt_chars: Uncertain = _uncertain("characters of the user's prompt, > 0")
-    chatbot_topics: Uncertain = _uncertain("topics a chatbot conversation reads, > 0")
-    completion_topics: Uncertain = _uncertain("topics a completion reads, > 0")
-    output_chars: Uncertain = _uncertain("characters of a chatbot or completion answer, > 0")
-    chars_per_token: Uncertain = _uncertain("characters per token of the input (English), > 0")
-    translation_output_chars_per_token: Uncertain = _uncertain("characters per token of a translation's output (French, German, Spanish), > 0")
-    portals_total: int = scalar(int, "portals counted by the session and content series, >= 1", ge=1)
-    portals_genai: int = scalar(int, "portals with the GenAI features, >= 1 and <= portals_total", ge=1)
-    source: str = _source()
+    topic_chars: Annotated[Uncertain, within(Positive)] = Field(description="characters of one documentation topic, > 0")
+    prompt_chars: Annotated[Uncertain, within(Positive)] = Field(description="characters of the user's prompt, > 0")
+    chatbot_topics: Annotated[Uncertain, within(Positive)] = Field(description="topics a chatbot conversation reads, > 0")
+    completion_topics: Annotated[Uncertain, within(Positive)] = Field(description="topics a completion reads, > 0")
+    output_chars: Annotated[Uncertain, within(Positive)] = Field(description="characters of a chatbot or completion answer, > 0")
+    chars_per_token: Annotated[Uncertain, within(Positive)] = Field(description="characters per token of the input (English), > 0")
+    translation_output_chars_per_token: Annotated[Uncertain, within(Positive)] = Field(
+        description="characters per token of a translation's output (French, German, Spanish), > 0"
+    )
+    portals_total: Annotated[int, Field(ge=1), INTEGER] = Field(description="portals counted by the session and content series, >= 1")
+    portals_genai: Annotated[int, Field(ge=1), INTEGER] = Field(description="portals with the GenAI features, >= 1 and <= portals_total")
+    source: Source
 
-    def __post_init__(self) -> None:
-        for name in type(self).model_fields:
-            value = getattr(self, name)
-            if isinstance(value, Uncertain) and value.low <= 0:
-                raise ValueError(f"{name} must be > 0, got {value.low}")
-        if self.portals_genai > self.portals_total:
-            raise ValueError(f"portals_genai ({self.portals_genai}) cannot exceed portals_total ({self.portals_total})")
-
-
-@record
-class ModelDefaults(Record):
-    hardware: str = scalar(str, "default hardware preset name")
-    profile: str = scalar(str, "default usage profile name")
+    @field_validator("portals_genai")
+    @classmethod
+    def _genai_portals_are_some_of_all(cls, value: int, info: ValidationInfo) -> int:
+        total = info.data.get("portals_total")
+        if total is not None and value > total:
+            raise ValueError(f"cannot exceed portals_total ({total})")
+        return value
 
 
-@record
-class ModelFile(Record):
+class ModelDefaults(Frozen):
+    hardware: str = Field(description="default hardware preset name")
+    profile: str = Field(description="default usage profile name")
+
+
+def _known_gpus(hardware: dict[str, HardwareConfig], info: ValidationInfo) -> dict[str, HardwareConfig]:
+    """Every serving setup names a GPU board of the same file."""
+    gpus = info.data.get("gpus")
+    for name, setup in hardware.items():
+        if gpus is not None and setup.gpu not in gpus:
+            raise ValueError(f"{name}.gpu: unknown gpu {setup.gpu!r}; known: {', '.join(gpus)}")
+    return hardware
+
+
+class ModelFile(Frozen):
     """``config/config_model.yaml``."""
 
-    defaults: ModelDefaults = nested(ModelDefaults, "default names")
-    gpus: dict[str, GpuConfig] = table(GpuConfig, "GPU boards by name")
-    hardware: dict[str, HardwareConfig] = table(HardwareConfig, "serving setups by name")
-    profiles: dict[str, ProfileConfig] = table(ProfileConfig, "usage profiles by name")
-    analytics: AnalyticsConfig | None = nested(AnalyticsConfig, "assumptions turning analytics counts into tokens", None)
-
-    def __post_init__(self) -> None:
-        for name, setup in self.hardware.items():
-            if setup.gpu not in self.gpus:
-                raise ValueError(f"hardware.{name}.gpu: unknown gpu {setup.gpu!r}; known: {', '.join(self.gpus)}")
+    defaults: ModelDefaults = Field(description="default names")
+    gpus: Annotated[dict[str, GpuConfig], LOWER_KEYS] = Field(description="GPU boards by name")
+    hardware: Annotated[dict[str, HardwareConfig], LOWER_KEYS, AfterValidator(_known_gpus)] = Field(description="serving setups by name")
+    profiles: Annotated[dict[str, ProfileConfig], LOWER_KEYS] = Field(description="usage profiles by name")
+    analytics: AnalyticsConfig | None = Field(None, description="assumptions turning analytics counts into tokens")
 
 
-@record
-class UserHardwareFile(Record):
+class UserHardwareFile(Frozen):
     """The user's hardware file (``$GENAI_CARBON_USER_CONFIG``): measured machines, merged into ``config_model.yaml``."""
 
-    gpus: dict[str, GpuConfig] = table(GpuConfig, "GPU boards by name", required=False)
-    hardware: dict[str, HardwareConfig] = table(HardwareConfig, "serving setups by name", required=False)
+    gpus: Annotated[dict[str, GpuConfig], LOWER_KEYS] = Field(default_factory=dict, description="GPU boards by name")
+    hardware: Annotated[dict[str, HardwareConfig], LOWER_KEYS] = Field(default_factory=dict, description="serving setups by name")
 
 
-def _aliases(where: str, value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise InvalidInputError(f"{where}: must be a list of names (got {value!r})")
-    return tuple(value)
-
-
-@record
-class LlmConfig(Record):
+class LlmConfig(Frozen):
     """One model of ``config/models.yaml``: its parameter counts in billions."""
 
-    provider: str = scalar(str, "who publishes the model")
-    total_params_b: Uncertain = _uncertain("all parameters in billions")
-    active_params_b: Uncertain = _uncertain("parameters used per token in billions (mixture of experts: the active ones)")
-    source: str = _source()
-    precision: str | None = scalar(str, f"weight precision, one of {', '.join(PRECISIONS)} (null: unknown)", None, choices=PRECISIONS)
-    aliases: tuple[str, ...] = custom(_aliases, "other names of the model", tuple)
+    provider: str = Field(description="who publishes the model")
+    total_params_b: Annotated[Uncertain, within(Positive)] = Field(description="all parameters in billions, > 0")
+    active_params_b: Annotated[Uncertain, within(Positive)] = Field(
+        description="parameters used per token in billions (mixture of experts: the active ones), > 0"
+    )
+    source: Source
+    precision: Literal["bf16", "fp16", "fp8", "mxfp4", "int8", "int4"] | None = Field(None, description="weight precision (null: unknown)")
+    aliases: tuple[str, ...] = Field((), description="other names of the model")
 
-    def __post_init__(self) -> None:
-        if self.active_params_b.low <= 0:
-            raise ValueError(f"active_params_b must be > 0, got {self.active_params_b.low}")
+    @model_validator(mode="after")
+    def _active_within_total(self) -> LlmConfig:
         if self.active_params_b.value > self.total_params_b.value:
-            raise ValueError(f"active_params_b ({self.active_params_b.value}) exceeds total_params_b ({self.total_params_b.value})")
+            raise ValueError(f"active_params_b ({self.active_params_b.value:g}) exceeds total_params_b ({self.total_params_b.value:g})")
+        return self
 
 
-@record
-class CalibrationConfig(Record):
+class CalibrationConfig(Frozen):
     """The published figure the implied mix is calibrated on."""
 
-    model: str = scalar(str, "the catalogue's name of the reference model")
-    active_params_b: float = scalar(float, "its active parameters in billions, > 0", gt=0)
-    output_tokens: int = scalar(int, "tokens of the reference answer, >= 1", ge=1)
-    carbon_gco2eq: float = scalar(float, "the published life-cycle carbon of that answer in gCO2e, > 0", gt=0)
-    source: str = _source()
+    model: str = Field(description="the catalogue's name of the reference model")
+    active_params_b: Positive = Field(description="its active parameters in billions, > 0")
+    output_tokens: Annotated[int, Field(ge=1), INTEGER] = Field(description="tokens of the reference answer, >= 1")
+    carbon_gco2eq: Positive = Field(description="the published life-cycle carbon of that answer in gCO2e, > 0")
+    source: Source
 
 
-@record
-class ParameterMethodConfig(Record):
-    alpha_wh_per_token_per_b_params: float = scalar(float, "Wh per output token per billion active parameters, > 0", gt=0)
-    beta_wh_per_token: float = scalar(float, "Wh per output token, >= 0", ge=0)
-    source: str = _source()
-    calibration: CalibrationConfig = nested(CalibrationConfig, "the calibration point of the implied mix")
+class ParameterMethodConfig(Frozen):
+    """The constants of the parameter method (``parameter_method:`` in ``models.yaml``)."""
+
+    alpha_wh_per_token_per_b_params: Positive = Field(description="Wh per output token per billion active parameters, > 0")
+    beta_wh_per_token: Annotated[float, Field(ge=0), NUMBER] = Field(description="Wh per output token, >= 0")
+    source: Source
+    calibration: CalibrationConfig = Field(description="the calibration point of the implied mix")
 
 
-@record
-class CatalogueFile(Record):
+def _consistent_catalogue(models: dict[str, LlmConfig], info: ValidationInfo) -> dict[str, LlmConfig]:
+    """Aliases are lowercase and name one model; the calibration point is a model of the catalogue, of the same size."""
+    seen: dict[str, str] = {}
+    for name, entry in models.items():
+        for alias in entry.aliases:
+            if alias != alias.lower() or alias in models or alias in seen:
+                raise ValueError(f"{name}.aliases: {alias!r} must be lowercase and name one model only")
+            seen[alias] = name
+    method = info.data.get("parameter_method")
+    if method is not None:
+        calibration = method.calibration
+        if calibration.model not in models:
+            raise ValueError(f"parameter_method.calibration.model: unknown model {calibration.model!r}")
+        listed = models[calibration.model].active_params_b.value
+        if listed != calibration.active_params_b:
+            raise ValueError(f"parameter_method.calibration.active_params_b ({calibration.active_params_b:g}) differs from {calibration.model} ({listed:g})")
+    return models
+
+
+class CatalogueFile(Frozen):
     """``config/models.yaml``."""
 
-    parameter_method: ParameterMethodConfig = nested(ParameterMethodConfig, "constants of the parameter method")
-    models: dict[str, LlmConfig] = table(LlmConfig, "models by lowercase name")
-
-    def __post_init__(self) -> None:
-        seen: dict[str, str] = {}
-        for name, entry in self.models.items():
-            for alias in entry.aliases:
-                if alias != alias.lower() or alias in self.models or alias in seen:
-                    raise ValueError(f"models.{name}.aliases: {alias!r} must be lowercase and name one model only")
-                seen[alias] = name
-        calibration = self.parameter_method.calibration
-        if calibration.model not in self.models:
-            raise ValueError(f"parameter_method.calibration.model: unknown model {calibration.model!r}")
-        listed = self.models[calibration.model].active_params_b.value
-        if listed != calibration.active_params_b:
-            raise ValueError(f"parameter_method.calibration.active_params_b ({calibration.active_params_b}) differs from models.{calibration.model} ({listed})")
+    parameter_method: ParameterMethodConfig = Field(description="constants of the parameter method")
+    models: Annotated[dict[str, LlmConfig], LOWER_KEYS, AfterValidator(_consistent_catalogue)] = Field(description="models by lowercase name")
 
     @property
     def aliases(self) -> dict[str, str]:
@@ -287,10 +320,8 @@ class Config:
     directory: Path
 
     def region(self, name: str | None = None) -> tuple[str, RegionConfig]:
-        iso = self.__dict__.get("_iso")
-        if iso is None:  # derived once: the config is immutable
-            iso = {region.iso.lower(): key for key, region in self.site.regions.items()}
-            object.__setattr__(self, "_iso", iso)
+        """A region by name or ISO code (``FRA`` for ``france``), case-insensitive."""
+        iso = {region.iso.lower(): key for key, region in self.site.regions.items()}
         return _lookup(self.site.regions, name or self.site.defaults.region, "region", iso)
 
     def datacenter(self, name: str | None = None) -> tuple[str, DatacenterConfig]:
@@ -341,15 +372,8 @@ def read_yaml(path: Path) -> Any:
         raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
 
 
-def validate_file(schema: Any, data: Any, path: Path) -> Any:
-    """Validate parsed YAML against ``schema`` (a :class:`Record` or a pydantic model); errors name the file and the key."""
-    if isinstance(schema, type) and issubclass(schema, Record):
-        try:
-            return schema.from_dict(data)
-        except InvalidInputError as error:
-            raise ConfigError(f"{path}: {error}") from None
-    from .base import parse
-
+def validate_file(schema: type[M], data: Any, path: Path) -> M:
+    """Validate parsed YAML against ``schema``; errors name the file and the key."""
     return parse(schema, data, prefix=f"{path}: ", whole="file", error=ConfigError)
 
 

@@ -51,6 +51,9 @@ Pue = Annotated[float, Field(ge=1, le=3), NUMBER]
 IntensityGPerKwh = Annotated[float, Field(ge=0, le=2000), NUMBER]
 WueSiteLPerKwh = Annotated[float, Field(ge=0, le=20), NUMBER]
 WueOffsiteLPerKwh = Annotated[float, Field(ge=0, le=50), NUMBER]
+GpuEmbodiedKg = Annotated[float, Field(ge=0, le=1e5), NUMBER]
+ServerEmbodiedKg = Annotated[float, Field(ge=0, le=1e6), NUMBER]
+LifetimeYears = Annotated[float, Field(ge=0.1, le=30), NUMBER]
 Label = Annotated[str, Field(max_length=64)]
 
 
@@ -109,13 +112,9 @@ class Modele(_Bounded):
     cpu_power_w: HostPowerW = Field(0.0, description="host CPU power in watts, from 0 to 5000")
     cpu_utilisation: Fraction = Field(0.0, description="mean CPU power draw as a fraction of its power, from 0 to 1")
     batch_size: BatchSize = Field(1.0, description="requests served at once (mean running batch), from 1 to 100,000")
-    gpu_embodied_kgco2eq: Annotated[float, Field(ge=0, le=1e5), NUMBER] = Field(
-        0.0, description="manufacturing emissions of one GPU in kgCO2e, from 0 to 100,000"
-    )
-    server_embodied_kgco2eq: Annotated[float, Field(ge=0, le=1e6), NUMBER] = Field(
-        0.0, description="manufacturing emissions of the server without GPUs in kgCO2e, from 0 to 1,000,000"
-    )
-    lifetime_years: Annotated[float, Field(ge=0.1, le=30), NUMBER] = Field(4.0, description="hardware lifetime in years, from 0.1 to 30")
+    gpu_embodied_kgco2eq: GpuEmbodiedKg = Field(0.0, description="manufacturing emissions of one GPU in kgCO2e, from 0 to 100,000")
+    server_embodied_kgco2eq: ServerEmbodiedKg = Field(0.0, description="manufacturing emissions of the server without GPUs in kgCO2e, from 0 to 1,000,000")
+    lifetime_years: LifetimeYears = Field(4.0, description="hardware lifetime in years, from 0.1 to 30")
     bounds: Bounds = Field(default_factory=dict, description=_BOUNDS_DESCRIPTION)
 
 

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from . import physics
-from .base import parse
+from .base import Frozen, parse
 from .config import Config, config_dir, read_yaml, validate_file
 from .core import Modele
 from .errors import InvalidInputError, UnknownNameError
@@ -33,40 +33,28 @@ FLOP_PER_TFLOP = 1e12
 BYTES_PER_TB = 1e12
 PARAMS_PER_B = 1e9
 
-_STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, defer_build=True)
 Positive = Annotated[float, Field(gt=0)]
 Efficiency = Annotated[float, Field(gt=0, le=1)]
 Fraction = Annotated[float, Field(ge=0, le=1)]
 
 
-class PrecisionConfig(BaseModel):
-    model_config = _STRICT
+class PrecisionConfig(Frozen):
     bytes_per_param: Annotated[float, Field(gt=0, le=8)]
     compute_factor: Annotated[float, Field(gt=0, le=16)]
     source: str
 
 
-class MemoryConfig(BaseModel):
-    model_config = _STRICT
+class MemoryConfig(Frozen):
     overhead_fraction: Annotated[float, Field(ge=0, le=5)]
     usable_fraction: Efficiency
 
 
-class KvCacheConfig(BaseModel):
-    model_config = _STRICT
+class KvCacheConfig(Frozen):
     bytes_per_token_coefficient: Positive
     bytes_per_token_exponent: Annotated[float, Field(ge=0, le=2)]
 
 
-class ParameterMethodConfig(BaseModel):
-    model_config = _STRICT
-    alpha_wh_per_token_per_b: Positive
-    beta_wh_per_token: Annotated[float, Field(ge=0)]
-    source: str
-
-
-class FitConfig(BaseModel):
-    model_config = _STRICT
+class FitConfig(Frozen):
     bandwidth_efficiency: Efficiency
     compute_efficiency: Efficiency
     idle_power_fraction: Fraction
@@ -83,16 +71,14 @@ class FitConfig(BaseModel):
         return self
 
 
-class EnergyModelFile(BaseModel):
+class EnergyModelFile(Frozen):
     """``config/energy_model.yaml``."""
 
-    model_config = _STRICT
     precisions: dict[str, PrecisionConfig]
     default_precision: str
     memory: MemoryConfig
     kv_cache: KvCacheConfig
     default_input_tokens: Annotated[int, Field(ge=1, le=10_000_000)]
-    parameter_method: ParameterMethodConfig
     fit: FitConfig
 
     @model_validator(mode="after")

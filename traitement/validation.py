@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from . import methods, physics
-from .base import parse
+from .base import Frozen, parse
 from .config import Config, parse_yaml, read_yaml
 from .core import Requete, estimate
 from .energy_model import EnergyModelFile, coefficients, gpu_energy_per_request_kwh, gpus_for_weights, model_aware_modele, serving
@@ -37,13 +37,9 @@ BOUNDARY_FIELD = {"gpu": "energy_gpu_kwh", "server": "energy_it_kwh", "facility"
 # Hardware names used by published cases for the boards of config/config_model.yaml.
 GPU_ALIASES = {"h100-sxm": "h100", "h100-sxm5": "h100", "a100-sxm": "a100", "a100-sxm4": "a100", "h200-sxm": "h200"}
 
-_CASE = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-class Case(BaseModel):
+class Case(Frozen):
     """One published figure and the conditions it was measured under."""
 
-    model_config = _CASE
     id: str = Field(min_length=1, max_length=200)
     model: str | None = None
     active_params_b: Annotated[float, Field(ge=0.1, le=100_000)] | None = None
@@ -151,11 +147,11 @@ def _predict_model_aware(case: Case, config: Config, model: EnergyModelFile, inp
     return getattr(result, BOUNDARY_FIELD[case.boundary]) * physics.WH_PER_KWH, notes
 
 
-def _predict_parameter(case: Case, model: EnergyModelFile) -> tuple[float, list[str]]:
+def _predict_parameter(case: Case, config: Config) -> tuple[float, list[str]]:
     if case.active_params_b is None:
         raise InvalidInputError("active_params_b is not given: the parameter method needs the model's size")
-    method = model.parameter_method
-    energy_wh = case.output_tokens * (method.alpha_wh_per_token_per_b * case.active_params_b + method.beta_wh_per_token)
+    method = config.models_file().parameter_method
+    energy_wh = methods.parameter.energy_wh(case.output_tokens, case.active_params_b, method.alpha_wh_per_token_per_b_params, method.beta_wh_per_token)
     return energy_wh, [f"one energy with no boundary split (seed 003): compared as is with a {case.boundary}-boundary figure"]
 
 
@@ -177,7 +173,7 @@ def predict(case: Case, method: str, config: Config, model: EnergyModelFile) -> 
         if method == MODEL_AWARE:
             predicted_wh, notes = _predict_model_aware(case, config, model, input_tokens)
         elif method == PARAMETER:
-            predicted_wh, notes = _predict_parameter(case, model)
+            predicted_wh, notes = _predict_parameter(case, config)
             defaults = []
         elif method == SEED_QUADRATIC_METHOD:
             predicted_wh, notes = _predict_seed_quadratic(case, config, input_tokens)
