@@ -381,7 +381,7 @@ def exact_model_config(tmp_path, monkeypatch):
     text = text.replace(f"idle_power_fraction_max: {MODEL.fit.idle_power_fraction_max:g}", f"idle_power_fraction_max: {idle:g}")
     text = text.replace(f"residual_factor: {MODEL.fit.residual_factor:g}", "residual_factor: 1")
     path.write_text(text, encoding="utf-8")
-    monkeypatch.setenv(traitement.config.CONFIG_DIR_ENV, str(folder))
+    monkeypatch.setenv("GENAI_CARBON_CONFIG_DIR", str(folder))
     exact = load_energy_model(folder)
     assert exact.fit.residual_factor == 1 and exact.fit.idle_power_fraction_min == exact.fit.idle_power_fraction_max
     return folder

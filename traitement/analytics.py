@@ -34,10 +34,11 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BeforeValidator, Field
 
 from .base import NUMBER, Frozen, parse
-from .config import PROJECT_DIR, Config, Uncertain, parse_yaml
+from .config import Config, Uncertain, parse_yaml
 from .core import Modele, Site, footprint
 from .errors import ConfigError, InvalidInputError
 from .methods import hardware
+from .paths import DATA_DIR
 from .physics import WH_PER_KWH
 from .presets import modele_from_config, site_from_config
 from .schemas import SetupOptions
@@ -52,7 +53,6 @@ SERIES = {"chatbot": "chatbots", "completion": "completions", "translation": "tr
 """Profile -> its series in the file's ``genai`` section."""
 CONTENT_SERIES = ("articles", "books", "topics", "unstructured_documents", "attachments")
 
-DATA_DIR = PROJECT_DIR / "data"
 REAL_FILE = DATA_DIR / "2025-FluidTopics-daily-analytics.yaml"
 """The partner's file, used by default when present (never committed: see .gitignore)."""
 SAMPLE_FILE = DATA_DIR / "sample-daily-analytics.yaml"

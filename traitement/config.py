@@ -1,14 +1,14 @@
 """Reading and validating the YAML configuration, once, at the edge.
 
 Core functions never read files: the interfaces call :func:`load_config` and
-pass what they need. Paths are relative to this module, not to the working
-directory. Every file is validated with ``extra="forbid"``; a bad file raises
+pass what they need. The shipped files are found through :mod:`traitement.paths`,
+another folder through the settings (``GENAI_CARBON_CONFIG_DIR``), never
+through the working directory. Every file is validated with ``extra="forbid"``; a bad file raises
 :class:`ConfigError` naming the file and the key.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -38,17 +38,12 @@ from .core import (
     WueSiteLPerKwh,
 )
 from .errors import CalculatorError, ConfigError, UnknownNameError
+from .paths import CONFIG_DIR, PROJECT_DIR
+from .settings import load_settings
 
 M = TypeVar("M", bound=BaseModel)
 Real = Annotated[float, NUMBER]
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-CONFIG_DIR = PROJECT_DIR / "config"
-CONFIG_DIR_ENV = "GENAI_CARBON_CONFIG_DIR"
-"""Environment variable naming another folder holding the same YAML files."""
-USER_CONFIG_ENV = "GENAI_CARBON_USER_CONFIG"
-"""Environment variable naming the user's hardware file (profiles saved by ``measure --save-profile``)."""
-USER_CONFIG_DEFAULT = Path("~/.config/genai-carbon/hardware.yaml")
 MODELS_FILE = "models.yaml"
 
 
@@ -379,12 +374,12 @@ def validate_file(schema: type[M], data: Any, path: Path) -> M:
 
 def config_dir() -> Path:
     """The folder holding the YAML files: ``$GENAI_CARBON_CONFIG_DIR`` or the project's ``config/``."""
-    return Path(os.environ.get(CONFIG_DIR_ENV) or CONFIG_DIR)
+    return load_settings().config_dir or CONFIG_DIR
 
 
 def user_config_path() -> Path:
     """The user's hardware file: ``$GENAI_CARBON_USER_CONFIG`` or ``~/.config/genai-carbon/hardware.yaml``."""
-    return Path(os.environ.get(USER_CONFIG_ENV) or USER_CONFIG_DEFAULT).expanduser()
+    return load_settings().user_config.expanduser()
 
 
 def _merge_user(model: ModelFile, path: Path) -> ModelFile:
@@ -435,3 +430,6 @@ def load_config(directory: Path | str | None = None, include_user: bool = True) 
     except OSError:
         return _load(folder)
     return _load(folder, user_path, mtime_ns) if include_user else _load(folder)
+
+
+__all__ = ["CONFIG_DIR", "PROJECT_DIR", "Config", "Uncertain", "config_dir", "load_config", "parse_yaml", "read_yaml", "user_config_path", "validate_file"]

@@ -1,0 +1,83 @@
+"""Every setting read from the environment, in one place: the ``GENAI_CARBON_*`` variables.
+
+One pydantic-settings class, :class:`Settings`, validated at start by the CLI
+(``genai_carbon.cli``) and by the API (``genai_carbon.webapi``):
+:func:`load_settings` turns a bad value, or a ``GENAI_CARBON_*`` variable that
+names no setting, into one line naming the variable and what is allowed
+(:class:`~traitement.errors.ConfigError`: exit code 1, like a broken config file).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, ValidationError
+from pydantic_core import PydanticCustomError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .errors import ConfigError, format_validation_error
+
+ENV_PREFIX = "GENAI_CARBON_"
+
+
+def _whole_number(value: Any) -> Any:
+    """A byte count from the environment: digits only (``1e6``, ``-1``, ``1_000`` and ``abc`` are refused)."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise PydanticCustomError("whole_number", "must be a whole number of bytes, written with digits only")
+    return value
+
+
+ByteCount = Annotated[int, Field(ge=1), BeforeValidator(_whole_number)]
+
+
+class Settings(BaseSettings):
+    """The calculator's settings; each field is read from ``GENAI_CARBON_<FIELD NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_ignore_empty=True, frozen=True, extra="forbid")
+
+    config_dir: Path | None = Field(
+        None, description="a folder holding the YAML config files (config.yaml, config_model.yaml, models.yaml, energy_model.yaml); default: config/"
+    )
+    user_config: Path = Field(
+        Path("~/.config/genai-carbon/hardware.yaml"), description="the user's hardware file, where 'measure --save-profile' writes its profiles"
+    )
+    max_body_bytes: ByteCount = Field(1024 * 1024, description="largest request body of the API in bytes, a whole number >= 1 (default 1 MiB)")
+    batch_max_bytes: ByteCount = Field(50 << 20, description="largest request log uploaded to POST /batch in bytes, a whole number >= 1 (default 50 MiB)")
+    cors_origins: str = Field("", description="origins allowed by the API's CORS, comma separated, or *; empty: CORS off (the default)")
+    chromium: str | None = Field(None, description="tests only: the Chromium binary of the browser tests (default: chromium on PATH)")
+    screenshot: Path | None = Field(None, description="tests only: write a screenshot of the web page to this PNG file")
+
+    @property
+    def origins(self) -> list[str]:
+        """The CORS origins as a list (empty: CORS off)."""
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
+
+
+def variable(field: str) -> str:
+    """The environment variable of a setting: ``batch_max_bytes`` -> ``GENAI_CARBON_BATCH_MAX_BYTES``."""
+    return ENV_PREFIX + field.upper()
+
+
+class _AsVariables:
+    """A validation error whose locations are the environment variables' names, for the one formatter."""
+
+    def __init__(self, error: ValidationError) -> None:
+        self._errors = error.errors()
+
+    def errors(self) -> list[dict[str, Any]]:
+        return [{**problem, "loc": (variable(str(problem["loc"][0])),) if problem["loc"] else ()} for problem in self._errors]
+
+
+def load_settings() -> Settings:
+    """The settings from the environment, validated; a bad one raises a one-line :class:`ConfigError`."""
+    known = {variable(name) for name in Settings.model_fields}
+    unknown = sorted(name for name in os.environ if name.upper().startswith(ENV_PREFIX) and name.upper() not in known)
+    if unknown:
+        raise ConfigError(f"{unknown[0]}: no such setting; allowed: {', '.join(sorted(known))}", code="invalid-setting")
+    try:
+        return Settings()
+    except ValidationError as error:
+        descriptions = {variable(name): info for name, info in Settings.model_fields.items()}
+        raise ConfigError(format_validation_error(_AsVariables(error), descriptions), code="invalid-setting") from None
