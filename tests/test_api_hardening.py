@@ -9,14 +9,21 @@ documented schema of that status.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 
 import api
-import api_support
+import traitement
+from genai_carbon.webapi.app import create_app
+from traitement.settings import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MAX_BODY_BYTES = Settings.model_fields["max_body_bytes"].default
 
 client = TestClient(api.app, raise_server_exceptions=False)
 SEED = {"input_tokens": 2000, "output_tokens": 500, "region": "usa"}
@@ -42,10 +49,10 @@ def _is_error(response, status: int, field: str | None = None) -> dict:
 
 
 def test_announced_body_over_limit_is_413() -> None:
-    body = json.dumps({**SEED, "region": "x" * (api_support.DEFAULT_MAX_BODY_BYTES + 10)})
+    body = json.dumps({**SEED, "region": "x" * (DEFAULT_MAX_BODY_BYTES + 10)})
     answer = _is_error(client.post("/calculate", content=body, headers={"content-type": "application/json"}), 413, "body")
     assert answer["code"] == "body-too-large"
-    assert f"{api_support.DEFAULT_MAX_BODY_BYTES:,} bytes" in answer["detail"]
+    assert f"{DEFAULT_MAX_BODY_BYTES:,} bytes" in answer["detail"]
 
 
 def test_streamed_body_over_limit_is_413() -> None:
@@ -70,19 +77,31 @@ def test_malformed_content_length_is_400() -> None:
     assert answer["detail"].startswith("content-length:")
 
 
-@pytest.mark.parametrize("value", ["0", "-3", "lots", "1.5"])
+@pytest.mark.parametrize("value", ["0", "-3", "lots", "1.5", "1e6", "1_000"])
 def test_limit_env_var_must_be_a_positive_whole_number(monkeypatch, value: str) -> None:
-    monkeypatch.setenv(api_support.MAX_BODY_ENV, value)
-    with pytest.raises(ValueError, match=api_support.MAX_BODY_ENV):
-        api_support.max_body_bytes()
+    monkeypatch.setenv("GENAI_CARBON_MAX_BODY_BYTES", value)
+    with pytest.raises(traitement.ConfigError, match="^GENAI_CARBON_MAX_BODY_BYTES: must be ") as caught:
+        load_settings()
+    assert "allowed: largest request body of the API in bytes" in str(caught.value) and "\n" not in str(caught.value)
 
 
 def test_limit_env_var_is_used(monkeypatch) -> None:
-    monkeypatch.setenv(api_support.MAX_BODY_ENV, "64")
-    app = api_support.BodySizeLimit(api.app, api_support.max_body_bytes())
-    small = TestClient(app)
+    monkeypatch.setenv("GENAI_CARBON_MAX_BODY_BYTES", "64")
+    small = TestClient(create_app())
     assert small.post("/calculate", json=SEED).status_code == 200
     _is_error(small.post("/calculate", json={**SEED, "datacenter": "google", "profile": "chatbot", "count": 10}), 413, "body")
+
+
+@pytest.mark.parametrize("value", ["abc", "1e6", "-1"])
+@pytest.mark.parametrize("start", [["-c", "import api"], ["-m", "uvicorn", "api:app", "--port", "0"]])
+def test_a_bad_setting_stops_the_api_with_one_line(value: str, start: list[str]) -> None:
+    """Issue 15, item 22: a bad GENAI_CARBON_BATCH_MAX_BYTES stops `import api` and `uvicorn api:app` with one line, no traceback."""
+    env = {"PATH": "/usr/bin:/bin", "GENAI_CARBON_BATCH_MAX_BYTES": value}
+    done = subprocess.run([sys.executable, *start], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    line = done.stderr.strip().splitlines()[-1]
+    assert line.startswith("api: error: GENAI_CARBON_BATCH_MAX_BYTES: must be") and "allowed: largest request log" in line
 
 
 # --- malformed bodies: 4xx naming the field ----------------------------------------------------
@@ -133,7 +152,7 @@ def test_unexpected_error_is_a_generic_500_without_trace(monkeypatch) -> None:
     def broken(*args, **kwargs):
         raise RuntimeError("secret internals /work/wt-web/traitement/core.py line 42")
 
-    monkeypatch.setattr(api.traitement, "estimate_named", broken)
+    monkeypatch.setattr(traitement, "estimate_named", broken)
     answer = _is_error(client.post("/calculate", json=SEED), 500)
     assert answer["code"] == "internal-error"
     assert "secret" not in answer["detail"] and "core.py" not in answer["detail"]
@@ -149,11 +168,8 @@ def test_cors_off_by_default() -> None:
 
 
 def test_cors_on_when_configured(monkeypatch) -> None:
-    monkeypatch.setenv(api_support.CORS_ENV, "https://dashboard.example, https://other.example")
-    app = FastAPI()
-    api_support.install(app)
-    app.get("/health")(api.health)
-    cors = TestClient(app)
+    monkeypatch.setenv("GENAI_CARBON_CORS_ORIGINS", "https://dashboard.example, https://other.example")
+    cors = TestClient(create_app())
     allowed = cors.get("/health", headers={"origin": "https://dashboard.example"})
     assert allowed.headers["access-control-allow-origin"] == "https://dashboard.example"
     assert "access-control-allow-origin" not in cors.get("/health", headers={"origin": "https://evil.example"}).headers

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 import api
 import interface
 import traitement
+from genai_carbon.webapi.app import create_app
 from traitement import batch
 from traitement.batch import SUMS, BadRowsError, estimate_frame, estimate_log
 
@@ -371,8 +372,9 @@ def test_api_same_answer_as_cli(tmp_path, capsys):
 
 def test_api_upload_limit_is_413(monkeypatch):
     monkeypatch.setenv("GENAI_CARBON_BATCH_MAX_BYTES", "400")
+    limited = TestClient(create_app())  # settings are read when the app is made
     big = ("input_tokens,output_tokens\n" + "1000,100\n" * 60).encode()
-    response = client.post("/batch", files={"file": ("big.csv", big)})
+    response = limited.post("/batch", files={"file": ("big.csv", big)})
     assert response.status_code == 413
     assert response.json() == {
         "detail": "upload larger than the limit of 400 bytes (set GENAI_CARBON_BATCH_MAX_BYTES to change it)",
@@ -382,8 +384,8 @@ def test_api_upload_limit_is_413(monkeypatch):
     def chunks():  # no Content-Length: counted as it arrives
         yield big
 
-    assert client.post("/batch?format=csv", content=chunks()).status_code == 413
-    assert client.post("/batch", files={"file": ("small.csv", big[:60])}).status_code == 200
+    assert limited.post("/batch?format=csv", content=chunks()).status_code == 413
+    assert limited.post("/batch", files={"file": ("small.csv", big[:60])}).status_code == 200
 
 
 def test_api_bad_rows_422():

@@ -10,7 +10,6 @@ They are skipped, with the reason, when chromium or playwright is missing
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import threading
@@ -22,9 +21,12 @@ from fastapi.testclient import TestClient
 
 import api
 import interface
+from traitement.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("GENAI_CARBON_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+STATIC = ROOT / "genai_carbon" / "webapi" / "static"
+SETTINGS = load_settings()
+CHROMIUM = SETTINGS.chromium or shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -57,14 +59,14 @@ def test_index_served_at_root(client: TestClient) -> None:
 def test_static_files_served(client: TestClient, path: str) -> None:
     response = client.get(path)
     assert response.status_code == 200
-    assert response.content == (ROOT / path.lstrip("/")).read_bytes()
+    assert response.content == (STATIC / path.removeprefix("/static/")).read_bytes()
 
 
 def test_vendored_chart_js_is_recorded() -> None:
-    head = (ROOT / "static/vendor/chart.umd.min.js").read_text(encoding="utf-8")[:200]
+    head = (STATIC / "vendor/chart.umd.min.js").read_text(encoding="utf-8")[:200]
     assert "Chart.js v4.6.1" in head
-    assert "4.6.1" in (ROOT / "static/vendor/README.txt").read_text(encoding="utf-8")
-    assert (ROOT / "static/vendor/chart.js-LICENSE.md").is_file()
+    assert "4.6.1" in (STATIC / "vendor/README.txt").read_text(encoding="utf-8")
+    assert (STATIC / "vendor/chart.js-LICENSE.md").is_file()
 
 
 @pytest.mark.parametrize(
@@ -158,8 +160,8 @@ def test_browser_seed_example_matches_cli(page, capsys) -> None:
             assert shown == pytest.approx(expected[field] * factor, rel=5e-4), f"{prefix}-{suffix} shows {shown}"
         assert page.locator(f"#{prefix}-covers").inner_text() == expected["covers"][key]
     assert page.locator("#error-input_tokens").inner_text() == ""
-    if os.environ.get("GENAI_CARBON_SCREENSHOT"):  # to look at the page: GENAI_CARBON_SCREENSHOT=/tmp/page.png
-        page.screenshot(path=os.environ["GENAI_CARBON_SCREENSHOT"], full_page=True)
+    if SETTINGS.screenshot:  # to look at the page: GENAI_CARBON_SCREENSHOT=/tmp/page.png
+        page.screenshot(path=SETTINGS.screenshot, full_page=True)
 
 
 @pytest.mark.parametrize(

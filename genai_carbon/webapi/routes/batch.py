@@ -1,16 +1,15 @@
-"""``POST /batch``: estimate an uploaded log of requests (included by ``api.app``).
+"""``POST /batch``: estimate an uploaded log of requests.
 
 The upload is a multipart form with one file field (``file``), or the raw file
 as the body with ``?format=csv|jsonl|parquet``. It is counted while it
-arrives: past the size limit (``$GENAI_CARBON_BATCH_MAX_BYTES``, default
-50 MiB) the answer is 413 and the rest is not read. The answer has the same
+arrives: past the size limit (the setting ``GENAI_CARBON_BATCH_MAX_BYTES``,
+default 50 MiB) the answer is 413 and the rest is not read. The answer has the same
 keys as ``python interface.py batch FILE --json``; bad rows answer 422 naming
 their lines.
 """
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,15 +20,15 @@ from pydantic import BeforeValidator
 from starlette.concurrency import run_in_threadpool
 from starlette.formparsers import MultiPartException, MultiPartParser
 
-import traitement
 from traitement import methods
 from traitement.base import OneOf
 from traitement.batch import EXTENSIONS, FORMATS, GROUP_BY, estimate_log
 from traitement.errors import CalculatorError, InvalidInputError
+from traitement.settings import variable
 
-MAX_BYTES_ENV = "GENAI_CARBON_BATCH_MAX_BYTES"
-DEFAULT_MAX_BYTES = 50 << 20
+from .. import state
 
+PATH = "/batch"
 router = APIRouter()
 _GROUP_BY_HELP = f"sum per value of these columns (repeat or comma-separate): {', '.join(GROUP_BY)}"
 
@@ -41,14 +40,8 @@ class UploadTooLargeError(CalculatorError):
     http_status = 413
 
 
-def max_upload_bytes() -> int:
-    """The upload limit in bytes: ``$GENAI_CARBON_BATCH_MAX_BYTES`` or 50 MiB."""
-    value = os.environ.get(MAX_BYTES_ENV)
-    return int(value) if value else DEFAULT_MAX_BYTES
-
-
 def _too_large(limit: int) -> UploadTooLargeError:
-    return UploadTooLargeError(f"upload larger than the limit of {limit:,} bytes (set {MAX_BYTES_ENV} to change it)")
+    return UploadTooLargeError(f"upload larger than the limit of {limit:,} bytes (set {variable('batch_max_bytes')} to change it)")
 
 
 async def _limited(request: Request, limit: int) -> AsyncIterator[bytes]:
@@ -84,7 +77,7 @@ def _split(values: Any) -> Any:
 GroupBy = Annotated[list[Annotated[str, OneOf(GROUP_BY)]], BeforeValidator(_split)]
 
 
-@router.post("/batch", summary="Estimate an uploaded log of requests (CSV, JSON Lines, Parquet)", openapi_extra=_UPLOAD_BODY)
+@router.post(PATH, summary="Estimate an uploaded log of requests (CSV, JSON Lines, Parquet)", openapi_extra=_UPLOAD_BODY)
 async def batch(
     request: Request,
     group_by: Annotated[GroupBy, Query(description=_GROUP_BY_HELP)] = [],  # noqa: B006 - FastAPI copies defaults
@@ -95,7 +88,7 @@ async def batch(
     format: Annotated[Annotated[str, OneOf(FORMATS)] | None, Query(description=f"{', '.join(FORMATS)}; default from the uploaded file name")] = None,  # noqa: A002
 ) -> dict[str, Any]:
     """Same keys as the CLI's `batch --json`. 413 past the size limit, 422 for bad rows (with their line numbers)."""
-    limit = max_upload_bytes()
+    limit = state.settings(request).batch_max_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
@@ -105,7 +98,7 @@ async def batch(
         return await run_in_threadpool(
             estimate_log,
             path,
-            traitement.load_config(),
+            state.config(request),
             fmt=format,
             hardware=hardware,
             region=region,

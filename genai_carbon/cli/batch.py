@@ -1,4 +1,4 @@
-"""The ``batch`` subcommand: estimate a log of requests (CSV, JSON Lines, Parquet).
+"""``batch``: estimate a log of requests (CSV, JSON Lines, Parquet), in total and per group.
 
     python interface.py batch data/sample_requests.csv --group-by region
     python interface.py batch log.parquet --group-by day --csv by_day.csv --json
@@ -10,14 +10,23 @@ formats the answer; the heavy libraries are imported by that call only.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from typing import Any
 
+import traitement
+from traitement import methods
+from traitement.errors import InvalidInputError
+
+from .common import Command
+from .formatting import CARBON_UNITS_G, ENERGY_UNITS_KWH, WATER_UNITS_L, ranged, scaled, table
+
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
+"""Dask's own variable naming a scheduler (read by Dask, not a setting of the calculator)."""
 
 
-def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     from traitement.batch import ENGINES, FORMATS, GROUP_BY
 
     parser.add_argument("file", metavar="FILE", help="log of requests: .csv, .jsonl or .parquet with input_tokens and output_tokens columns")
@@ -28,7 +37,7 @@ def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hardware", help="serving setup of rows without a hardware column or value (default: h100)")
     parser.add_argument("--region", help="grid region of rows without a region column or value (default: usa)")
     parser.add_argument("--datacenter", help="datacentre preset of rows without a datacenter column or value (default: industry-average)")
-    parser.add_argument("--method", default="hardware", help="hardware (default) or seed-quadratic (the seed's legacy formula)")
+    parser.add_argument("--method", default=methods.hardware.NAME, help=f"{methods.help_text('batch')} (default: {methods.hardware.NAME})")
     parser.add_argument("--csv", dest="csv_out", metavar="OUT", help="also write the grouped table (or the totals) to this CSV file")
     parser.add_argument("--engine", choices=ENGINES, default="pandas", help="pandas: stream blocks in this process (default); dask: Dask partitions")
     parser.add_argument(
@@ -40,10 +49,8 @@ def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar on stderr")
 
 
-def run_batch(args: argparse.Namespace) -> int:
-    import traitement
+def run(args: argparse.Namespace) -> int:
     from traitement.batch import estimate_log, write_groups_csv
-    from traitement.errors import InvalidInputError
 
     if args.scheduler and args.engine != "dask":
         raise InvalidInputError("--scheduler: needs --engine dask")
@@ -68,7 +75,7 @@ def run_batch(args: argparse.Namespace) -> int:
             write_groups_csv(result, args.csv_out)
         except OSError as error:
             raise InvalidInputError(f"--csv {args.csv_out}: cannot write: {error.strerror}") from None
-    print(_json(result) if args.json else format_batch(result))
+    print(json.dumps(result, indent=2) if args.json else format_batch(result))
     return 0
 
 
@@ -81,8 +88,6 @@ def _progress_bar(total: int, unit: str) -> Any:
 
 def _client(address: str) -> Any:
     """A dask.distributed client on ``address`` (used as a context manager)."""
-    from traitement.errors import InvalidInputError
-
     try:
         from dask.distributed import Client
     except ImportError:
@@ -93,20 +98,9 @@ def _client(address: str) -> Any:
         raise InvalidInputError(f"--scheduler {address}: cannot connect ({error})") from None
 
 
-def _json(result: dict[str, Any]) -> str:
-    import json
-
-    return json.dumps(result, indent=2)
-
-
 def format_batch(result: dict[str, Any]) -> str:
     """A readable summary: totals with ranges, then one line per group."""
-    from interface import CARBON_UNITS_G, ENERGY_UNITS_KWH, WATER_UNITS_L, _scaled, _table
-
     t = result["totals"]
-
-    def ranged(name: str, units: Any) -> str:
-        return f"{_scaled(t[name], units)}  (range {_scaled(t[name + '_min'], units)} to {_scaled(t[name + '_max'], units)})"
 
     d = result["defaults"]
     lines = [
@@ -118,11 +112,11 @@ def format_batch(result: dict[str, Any]) -> str:
     if result["period"]:
         lines.append(f"  period     {result['period']['first']} to {result['period']['last']}")
     lines += [
-        f"  energy     {ranged('energy_kwh', ENERGY_UNITS_KWH)}",
-        f"             GPU {_scaled(t['energy_gpu_kwh'], ENERGY_UNITS_KWH)}, IT {_scaled(t['energy_it_kwh'], ENERGY_UNITS_KWH)}, facility x PUE",
-        f"  carbon     {ranged('carbon_gco2eq', CARBON_UNITS_G)}  [scope 2, location-based]",
-        f"  embodied   {ranged('carbon_embodied_gco2eq', CARBON_UNITS_G)}  [scope 3 hardware share, not in carbon]",
-        f"  water      {ranged('water_l', WATER_UNITS_L)}",
+        f"  energy     {ranged(t, 'energy_kwh', ENERGY_UNITS_KWH)}",
+        f"             GPU {scaled(t['energy_gpu_kwh'], ENERGY_UNITS_KWH)}, IT {scaled(t['energy_it_kwh'], ENERGY_UNITS_KWH)}, facility x PUE",
+        f"  carbon     {ranged(t, 'carbon_gco2eq', CARBON_UNITS_G)}  [scope 2, location-based]",
+        f"  embodied   {ranged(t, 'carbon_embodied_gco2eq', CARBON_UNITS_G)}  [scope 3 hardware share, not in carbon]",
+        f"  water      {ranged(t, 'water_l', WATER_UNITS_L)}",
         f"  per request: {result['per_request']['energy_wh']:.4g} Wh, {result['per_request']['carbon_gco2eq']:.4g} gCO2e",
     ]
     if result["groups"]:
@@ -137,5 +131,8 @@ def format_batch(result: dict[str, Any]) -> str:
             }
             for group in result["groups"]
         ]
-        lines += ["", _table(rows, [*keys, "requests", "energy_kwh", "carbon_gco2eq", "water_l"])]
+        lines += ["", table(rows, [*keys, "requests", "energy_kwh", "carbon_gco2eq", "water_l"])]
     return "\n".join(lines)
+
+
+COMMANDS = [Command("batch", "estimate a log of requests (CSV, JSON Lines, Parquet): totals and per group", add_arguments, run)]

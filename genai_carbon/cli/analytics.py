@@ -1,0 +1,136 @@
+"""``analytics``: the footprint of a Fluid Topics daily analytics file, per day, month and profile.
+
+    python interface.py analytics data/sample-daily-analytics.yaml --region france --json
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import traitement
+from traitement.errors import InvalidInputError
+
+from .common import SETUP_FLAGS, Command, add_setup_arguments, parse_options
+from .formatting import CARBON_UNITS_G, ENERGY_UNITS_KWH, emit, scaled, table
+
+FLAGS = {
+    **SETUP_FLAGS,
+    "topic_chars": "--topic-chars",
+    "prompt_chars": "--prompt-chars",
+    "chatbot_topics": "--chatbot-topics",
+    "output_chars": "--output-chars",
+    "chars_per_token": "--chars-per-token",
+    "translation_output_chars_per_token": "--translation-chars-per-token",
+}
+"""The CLI flag of each analytics option, so an error names what the user typed."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``analytics``: the file, the site and hardware (as for an estimate), the size assumptions."""
+    parser.add_argument(
+        "file", nargs="?", metavar="FILE", help="analytics YAML (default: data/2025-FluidTopics-daily-analytics.yaml if present, else the sample)"
+    )
+    add_setup_arguments(parser)
+    parser.add_argument("--topic-chars", metavar="N", help="characters per documentation topic (default 2500, range 2000-3000)")
+    parser.add_argument("--prompt-chars", metavar="N", help="characters per user prompt (default 450, range 400-500)")
+    parser.add_argument("--chatbot-topics", metavar="N", help="topics read per chatbot conversation (default 6.5, range 3-10)")
+    parser.add_argument("--output-chars", metavar="N", help="characters per completion or chatbot answer (default 300, range 200-400)")
+    parser.add_argument("--chars-per-token", metavar="X", help="characters per token of topics, prompts, answers (default 4, range 3.5-4)")
+    parser.add_argument(
+        "--translation-chars-per-token",
+        dest="translation_output_chars_per_token",
+        metavar="X",
+        help="characters per token of translated text (default 3.5: French, German, Spanish)",
+    )
+    parser.add_argument("--csv", metavar="OUT", help="write one row per day and profile to this CSV file")
+    parser.add_argument("--plot", metavar="OUT.png", help="write a chart of daily and monthly carbon to this PNG file")
+
+
+def run(args: argparse.Namespace) -> int:
+    options = parse_options(traitement.AnalyticsOptions, args, FLAGS)
+    path, data = traitement.read_analytics(args.file)
+    result = traitement.analyse_analytics(traitement.load_config(), data, options, source=str(path))
+    if args.csv:
+        _write(args.csv, "--csv", lambda: result.daily.to_csv(args.csv, index=False, date_format="%Y-%m-%d"))
+    if args.plot:
+        _write(args.plot, "--plot", lambda: traitement.plot_analytics(result).savefig(args.plot, dpi=110))
+    answer = result.to_dict()
+    return emit(args, answer, lambda: format_analytics(answer))
+
+
+def _write(path: str, flag: str, write: Callable[[], Any]) -> None:
+    try:
+        write()
+    except OSError as error:
+        raise InvalidInputError(f"{flag}: cannot write {path}: {error.strerror or error}", code="cannot-write") from None
+    except ValueError as error:  # matplotlib: unknown image format
+        raise InvalidInputError(f"{flag}: cannot write {path}: {error}", code="cannot-write") from None
+
+
+def format_analytics(result: dict[str, Any]) -> str:
+    """A readable summary of an analytics result's JSON dict."""
+    a, period, context = result["assumptions"], result["period"], result["context"]
+
+    def ranged(row: dict[str, Any], name: str, units: Sequence[tuple[float, str]]) -> str:
+        return f"{scaled(row[name], units)} ({scaled(row[name + '_min'], units)} to {scaled(row[name + '_max'], units)})"
+
+    sizes = a["sizes"]
+    size_text = ", ".join(f"{name} {s['value']:g}" + (f" ({s['min']:g}-{s['max']:g})" if s["min"] != s["max"] else "") for name, s in sizes.items())
+    missing = ", ".join(f"{name} {n}" for name, n in result["missing_days"].items())
+    lines = [
+        f"GenAI footprint of Fluid Topics analytics: {result['source']}",
+        f"  period     {period['start']} to {period['end']} ({period['days']} days); days absent from the file, counted as zero: {missing}",
+        f"  setup      hardware {a['hardware']}, region {a['region']} ({a['carbon_intensity_gco2eq_per_kwh']:g} gCO2e/kWh),"
+        f" datacentre {a['datacenter']} (PUE {a['pue']:g})",
+        f"  sizes      {size_text}",
+    ]
+    for profile, row in result["per_request"].items():
+        lines.append(
+            f"  one {profile:<11} {row['input_tokens']:,.0f} tokens in, {row['output_tokens']:,.0f} out: {row['energy_wh']:.3g} Wh"
+            f" ({row['energy_wh_min']:.3g} to {row['energy_wh_max']:.3g}), {row['carbon_gco2eq']:.3g} gCO2e"
+        )
+    rows = [
+        {
+            "profile": name,
+            "requests": f"{row['requests']:,.0f}",
+            "input_tokens": f"{row['input_tokens']:.3g}",
+            "output_tokens": f"{row['output_tokens']:.3g}",
+            "energy (low to high)": ranged(row, "energy_kwh", ENERGY_UNITS_KWH),
+            "carbon (low to high)": ranged(row, "carbon_gco2eq", CARBON_UNITS_G),
+        }
+        for name, row in [*result["by_profile"].items(), ("total", result["total"])]
+    ]
+    lines += ["", table(rows, list(rows[0]))]
+    months = [
+        {
+            "month": row["month"],
+            "days": row["days"],
+            "requests": f"{row['requests']:,.0f}",
+            "energy (low to high)": ranged(row, "energy_kwh", ENERGY_UNITS_KWH),
+            "carbon (low to high)": ranged(row, "carbon_gco2eq", CARBON_UNITS_G),
+        }
+        for row in result["monthly_totals"]
+    ]
+    lines += ["", "Per month, all profiles:", table(months, list(months[0]))]
+    year = result["per_year"]
+    lines += [
+        "",
+        f"Per year ({year['method']}): {year['requests']:,.0f} requests, energy {ranged(year, 'energy_kwh', ENERGY_UNITS_KWH)},"
+        f" carbon {ranged(year, 'carbon_gco2eq', CARBON_UNITS_G)}  [scope 2, location-based]",
+    ]
+    if "carbon_gco2eq_per_1000_sessions" in context:
+        lines.append(
+            f"Context: {context['sessions']:,.0f} sessions in the period; {ranged(context, 'carbon_gco2eq_per_1000_sessions', CARBON_UNITS_G)}"
+            f" per 1,000 sessions; {context['requests_per_1000_sessions']:.3g} GenAI requests per 1,000 sessions"
+        )
+    lines.append(f"  note: {context['note']}")
+    if context.get("content_stock_at_end"):
+        stocks = ", ".join(f"{name} {count:,}" for name, count in context["content_stock_at_end"].items())
+        lines.append(f"  content at {period['end']}: {stocks} ({context['content_note']})")
+    lines += [f"  warning: {w}" for w in result["warnings"]]
+    return "\n".join(lines)
+
+
+COMMANDS = [Command("analytics", "footprint of a Fluid Topics daily analytics file, per day, month and profile", add_arguments, run)]

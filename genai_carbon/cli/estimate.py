@@ -1,0 +1,114 @@
+"""``estimate`` (the default command): one kind of request, by config names, by any method of the registry.
+
+    python interface.py --in_tok 2000 --out_tok 500 --region usa
+    python interface.py --model mistral-large-2 --out_tok 400 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import traitement
+from traitement import methods
+
+from .common import SETUP_FLAGS, Command, add_setup_arguments, flagged, parse_options
+from .formatting import CARBON_UNITS_G, ENERGY_UNITS_KWH, WATER_UNITS_L, emit, ranged, scaled
+
+FLAGS = {
+    **SETUP_FLAGS,
+    "input_tokens": "--in_tok",
+    "output_tokens": "--out_tok",
+    "count": "--count",
+    "method": "--method",
+    "active_params_b": "--active-params-b",
+    "total_params_b": "--total-params-b",
+    "precision": "--precision",
+    "model": "--model",
+    "mix": "--mix",
+}
+"""The CLI flag of each request field, so an error names what the user typed."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of one estimate (also accepted with no subcommand)."""
+    parser.add_argument("--in_tok", "--input-tokens", dest="input_tokens", metavar="N", help="prompt length in tokens (default: the profile's)")
+    parser.add_argument("--out_tok", "--output-tokens", dest="output_tokens", metavar="N", help="answer length in tokens (default: the profile's)")
+    parser.add_argument("--count", default="1", metavar="N", help="number of such requests (default: 1)")
+    add_setup_arguments(parser)
+    parser.add_argument("--profile", help="usage profile giving default token counts: chatbot, completion, translation (default: chatbot)")
+    parser.add_argument(
+        "--method",
+        help=f"{methods.help_text('estimate')}; default: {methods.parameter.NAME} with --model and no --hardware, else {methods.hardware.NAME}",
+    )
+    parser.add_argument("--model", help="LLM of the catalogue, e.g. mistral-large-2, llama-3.1-70b; see 'models'")
+    parser.add_argument("--mix", help="method parameter's carbon factor: implied (scope 3 life cycle, default) or grid (scope 2, the --region grid)")
+    parser.add_argument(
+        "--active-params-b", metavar="N", help="model size in billions of active parameters: GPUs, speeds and draw from the model-aware energy model"
+    )
+    parser.add_argument("--total-params-b", metavar="N", help="all parameters in billions, for mixture-of-experts models (default: the active ones)")
+    parser.add_argument("--precision", help="weight precision: bf16, fp16, fp8, int8, mxfp4, int4 (default: bf16)")
+
+
+def run(args: argparse.Namespace) -> int:
+    request = parse_options(traitement.NamedRequest, args, FLAGS)
+    result = flagged(lambda: traitement.estimate_named(traitement.load_config(), request), FLAGS).to_dict()
+    if result["method"] == methods.parameter.NAME:
+        return emit(args, result, lambda: format_parameter(result))
+    return emit(args, result, lambda: format_estimate(result))
+
+
+def format_estimate(result: dict[str, Any]) -> str:
+    """A readable summary of one estimate's JSON dict."""
+    a = result["assumptions"]
+    count = result["count"]
+    per = " per request" if count == 1 else f" for {count:,} requests"
+    lines = [f"GenAI footprint, method '{result['method']}'"]
+    lines += [f"  warning    {w}" for w in result["warnings"]]
+    if a.get("energy_model"):
+        lines.append(
+            f"  model      {a['active_params_b']:g}B active / {a['total_params_b']:g}B total, {a['precision']}: decode step {a['decode_step_s'] * 1000:.3g} ms"
+            f" reading {a['weight_read_gb']:.3g} GB of weights + {a['kv_cache_read_gb']:.3g} GB of KV cache (model-aware energy model)"
+        )
+    lines += [
+        f"  request    {result['input_tokens']:,} tokens in, {result['output_tokens']:,} out, x{count:,}"
+        + (f"  (profile {a['profile']})" if a.get("profile") else ""),
+        f"  hardware   {a.get('hardware', 'custom')}: {a['n_gpu']} GPU x {a['gpu_power_w']:g} W at {a['gpu_utilisation']:.0%} draw, "
+        f"CPU {a['cpu_power_w']:g} W at {a['cpu_utilisation']:.0%}, batch {a['batch_size']:g}",
+        f"  site       {a['region']} grid {a['carbon_intensity_gco2eq_per_kwh']:g} gCO2e/kWh, datacentre {a['datacenter']} (PUE {a['pue']:g})",
+        f"  time       prefill {result['prefill_s']:.3g} s + decode {result['decode_s']:.3g} s = {result['duration_s']:.3g} s per request"
+        f" ({a['prefill_tokens_per_s']:g} and {a['decode_tokens_per_s']:g} tokens/s)",
+        f"  energy     {ranged(result, 'energy_kwh', ENERGY_UNITS_KWH, per)}",
+        f"             GPU {scaled(result['energy_gpu_kwh'], ENERGY_UNITS_KWH)} + CPU {scaled(result['energy_cpu_kwh'], ENERGY_UNITS_KWH)}"
+        f" = IT {scaled(result['energy_it_kwh'], ENERGY_UNITS_KWH)}, x PUE {a['pue']:g} = facility",
+        f"  carbon     {ranged(result, 'carbon_gco2eq', CARBON_UNITS_G, per)}  [scope 2, location-based]",
+        f"  embodied   {ranged(result, 'carbon_embodied_gco2eq', CARBON_UNITS_G, per)}  [scope 3 hardware share, not in carbon]",
+        f"  water      {ranged(result, 'water_l', WATER_UNITS_L, per)}",
+        f"  per request: {result['per_request']['energy_wh']:.4g} Wh, {result['per_request']['carbon_gco2eq']:.4g} gCO2e",
+    ]
+    return "\n".join(lines)
+
+
+def format_parameter(result: dict[str, Any]) -> str:
+    """A readable summary of a parameter-method estimate."""
+    a = result["assumptions"]
+    count = result["count"]
+    per = " per request" if count == 1 else f" for {count:,} requests"
+    if result["mix"] == methods.parameter.IMPLIED_MIX:
+        factor = f"implied mix {a['mix_gco2eq_per_wh']:.4f} gCO2e/Wh  [SCOPE 3, life cycle: calibrated on Mistral AI's 1.14 g for 400 tokens of Large 2]"
+    else:
+        factor = f"{result['region']} grid {a['carbon_intensity_gco2eq_per_kwh']:g} gCO2e/kWh  [SCOPE 2, electricity only]"
+    lines = [f"GenAI footprint, method '{methods.parameter.NAME}' ({result['scope']})"]
+    lines += [f"  warning    {w}" for w in result["warnings"]]
+    lines += [
+        f"  model      {result['model']} ({a['provider']}): {a['active_params_b']:g} B active of {a['total_params_b']:g} B",
+        f"  request    {result['output_tokens']:,} tokens out (input tokens not counted), x{count:,}",
+        f"  formula    tokens x ({a['alpha_wh_per_token_per_b_params']:g} Wh x {a['active_params_b']:g} B + {a['beta_wh_per_token']:g} Wh)",
+        f"  energy     {ranged(result, 'energy_kwh', ENERGY_UNITS_KWH, per)}",
+        f"  carbon     {ranged(result, 'carbon_gco2eq', CARBON_UNITS_G, per)}",
+        f"  factor     {factor}",
+    ]
+    return "\n".join(lines)
+
+
+COMMANDS = [Command("estimate", "estimate one kind of request (the default command)", add_arguments, run)]

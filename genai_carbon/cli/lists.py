@@ -1,0 +1,108 @@
+"""``regions``, ``hardware``, ``profiles``, ``models``: what the config holds, as tables or JSON."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import traitement
+
+from .common import Command, no_arguments
+from .formatting import emit, table
+
+
+def run_regions(args: argparse.Namespace) -> int:
+    data = traitement.describe_regions(traitement.load_config())
+
+    def text() -> str:
+        grid = table(
+            [
+                {"region": n, "iso": r["iso"], "gco2eq_per_kwh": r["carbon_intensity_gco2eq_per_kwh"], "water_offsite_l_per_kwh": r["wue_offsite_l_per_kwh"]}
+                for n, r in data["regions"].items()
+            ],
+            ["region", "iso", "gco2eq_per_kwh", "water_offsite_l_per_kwh"],
+        )
+        centers = table(
+            [{"datacenter": n, "pue": d["pue"]["value"], "water_site_l_per_kwh": d["wue_site_l_per_kwh"]["value"]} for n, d in data["datacenters"].items()],
+            ["datacenter", "pue", "water_site_l_per_kwh"],
+        )
+        return f"Regions (grid intensity: Ember 2024 via Our World in Data):\n{grid}\n\nDatacentres:\n{centers}"
+
+    return emit(args, data, text)
+
+
+def run_hardware(args: argparse.Namespace) -> int:
+    data = traitement.describe_hardware(traitement.load_config())
+
+    def text() -> str:
+        rows = [
+            {
+                "hardware": n,
+                "gpus": f"{s['n_gpu']} x {s['gpu']}",
+                "power_w": f"{s['n_gpu'] * s['gpu_power_w']:g}",
+                "decode_tokens_per_s": f"{s['decode_tokens_per_s']:g}",
+                "batch_size": f"{s['batch_size']:g}",
+                "description": s["description"],
+            }
+            for n, s in data["hardware"].items()
+        ]
+        return table(rows, ["hardware", "gpus", "power_w", "decode_tokens_per_s", "batch_size", "description"])
+
+    return emit(args, data, text)
+
+
+def run_profiles(args: argparse.Namespace) -> int:
+    data = traitement.describe_profiles(traitement.load_config())
+
+    def text() -> str:
+        rows = [
+            {
+                "profile": n,
+                "input_tokens": f"{p['input_tokens']['value']:g}",
+                "output_tokens": f"{p['output_tokens']['value']:g}",
+                "description": p["description"],
+            }
+            for n, p in data["profiles"].items()
+        ]
+        return table(rows, ["profile", "input_tokens", "output_tokens", "description"])
+
+    return emit(args, data, text)
+
+
+def run_models(args: argparse.Namespace) -> int:
+    data = traitement.describe_models(traitement.load_config())
+
+    def text() -> str:
+        rows = [
+            {
+                "model": n,
+                "provider": m["provider"],
+                "active_params_b": _range(m["active_params_b"]),
+                "total_params_b": _range(m["total_params_b"]),
+                "precision": m["precision"] or "-",
+                "wh_per_output_token": f"{m['energy_wh_per_output_token']:.4g}",
+            }
+            for n, m in data["models"].items()
+        ]
+        method = data["parameter_method"]
+        head = (
+            f"Models (method 'parameter': Wh per output token = {method['alpha_wh_per_token_per_b_params']:g} x active B"
+            f" + {method['beta_wh_per_token']:g}; implied mix {method['implied_mix_gco2eq_per_wh']:.4f} gCO2e/Wh, scope 3):"
+        )
+        return head + "\n" + table(rows, ["model", "provider", "active_params_b", "total_params_b", "precision", "wh_per_output_token"])
+
+    return emit(args, data, text)
+
+
+def _range(value: dict[str, Any]) -> str:
+    if value["min"] is None and value["max"] is None:
+        return f"{value['value']:g}"
+    return f"{value['value']:g} ({value['min']:g}-{value['max']:g})"
+
+
+COMMANDS = [
+    Command("regions", "list regions (grid intensity, water) and datacentre presets", no_arguments, run_regions),
+    Command("hardware", "list hardware presets and GPU boards", no_arguments, run_hardware),
+    Command("profiles", "list usage profiles", no_arguments, run_profiles),
+    Command("models", "list the LLM catalogue (parameter counts) used by method 'parameter'", no_arguments, run_models),
+]

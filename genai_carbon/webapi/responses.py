@@ -1,0 +1,118 @@
+"""Answers: JSON serialised once (orjson), and the schemas that document them in OpenAPI.
+
+Routes answer with :func:`json_response`: FastAPI's own path would validate
+the returned dict against its return annotation before serialising it, which
+costs more than the estimate. The documented shapes (``responses=ok(...)``) are
+the schemas below, checked by the schema fuzzer in the tests.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from traitement.config import DatacenterConfig, ProfileConfig, RegionConfig, Uncertain
+
+
+def json_response(data: Any, status_code: int = 200) -> Response:
+    """A JSON answer, serialised once by orjson (no FastAPI re-validation of the returned dict)."""
+    return Response(orjson.dumps(data), status_code=status_code, media_type="application/json")
+
+
+class Out(BaseModel):
+    """Base of the documented answers: no key beyond the documented ones."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class PerRequestOut(Out):
+    energy_kwh: float = Field(description="facility energy of one request in kWh")
+    energy_wh: float = Field(description="facility energy of one request in Wh")
+    carbon_gco2eq: float = Field(description="usage carbon of one request in gCO2e")
+    water_l: float = Field(description="water of one request in litres")
+
+
+class EstimateOut(Out):
+    """One estimate: the same keys as the CLI's ``--json``."""
+
+    method: str
+    region: str | None
+    count: int
+    input_tokens: int
+    output_tokens: int
+    prefill_s: float = Field(description="time to read the prompt, seconds per request")
+    decode_s: float = Field(description="time to write the answer, seconds per request")
+    duration_s: float = Field(description="prefill_s + decode_s, seconds per request")
+    energy_gpu_kwh: float
+    energy_cpu_kwh: float
+    energy_it_kwh: float
+    energy_kwh: float = Field(description="facility energy of all `count` requests, kWh")
+    carbon_gco2eq: float = Field(description="scope 2 usage carbon of all requests, gCO2e")
+    water_l: float = Field(description="water of all requests, litres")
+    carbon_embodied_gco2eq: float = Field(description="scope 3 hardware share, not included in carbon_gco2eq")
+    energy_kwh_min: float
+    energy_kwh_max: float
+    carbon_gco2eq_min: float
+    carbon_gco2eq_max: float
+    water_l_min: float
+    water_l_max: float
+    carbon_embodied_gco2eq_min: float
+    carbon_embodied_gco2eq_max: float
+    per_request: PerRequestOut
+    covers: dict[str, str] = Field(description="what each quantity includes, by key")
+    assumptions: dict[str, Any] = Field(description="every input used: site, hardware, profile")
+    warnings: list[str]
+
+
+class RegionsOut(Out):
+    regions: dict[str, RegionConfig]
+    datacenters: dict[str, DatacenterConfig]
+
+
+class HardwareSetupOut(Out):
+    description: str
+    gpu: str
+    n_gpu: int
+    gpu_power_w: float
+    gpu_utilisation: float
+    cpu_power_w: float
+    cpu_utilisation: float
+    prefill_tokens_per_s: float
+    decode_tokens_per_s: float
+    batch_size: float
+    gpu_embodied_kgco2eq: float
+    server_embodied_kgco2eq: float
+    lifetime_years: float
+    ranges: dict[str, list[float]] = Field(description="[min, max] of the uncertain fields")
+    source: str
+
+
+class GpuOut(Out):
+    name: str
+    power_w: float
+    memory_gb: float | None = Field(description="memory in GB (null for a measured machine)")
+    memory_bandwidth_tb_per_s: float | None = Field(description="memory bandwidth in TB/s (null for a measured machine)")
+    bf16_tflop_per_s: float | None = Field(description="dense bf16 compute in TFLOP/s (null for a measured machine)")
+    embodied_kgco2eq: Uncertain
+    source: str
+
+
+class HardwareOut(Out):
+    hardware: dict[str, HardwareSetupOut]
+    gpus: dict[str, GpuOut]
+
+
+class ProfilesOut(Out):
+    profiles: dict[str, ProfileConfig]
+
+
+class HealthOut(Out):
+    status: str
+
+
+def ok(model: type[BaseModel], description: str = "Successful Response") -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a route that returns :func:`json_response` of ``model``'s shape."""
+    return {200: {"model": model, "description": description}}

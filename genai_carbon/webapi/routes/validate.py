@@ -1,0 +1,43 @@
+"""``POST /validate``: the methods of the registry against the published measurements of an uploaded cases file."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Query, Request, UploadFile
+
+from traitement import methods
+from traitement.analytics import UploadTooLargeError
+from traitement.errors import InvalidInputError
+
+from .. import state
+
+PATH = "/validate"
+MAX_FILE_BYTES = 1_000_000
+"""Largest cases file accepted."""
+
+router = APIRouter()
+ValidationMethod = Annotated[str, methods.offered("validate")]
+
+
+@router.post(PATH, summary="Compare the methods with published measurements (a cases YAML upload)")
+async def validate(
+    request: Request,
+    file: Annotated[UploadFile, File(description="cases YAML, the schema of data/validation/published_cases.yaml")],
+    method: Annotated[list[ValidationMethod] | None, Query(description=f"{methods.help_text('validate')} (default: all, the first is the headline)")] = None,
+) -> dict[str, Any]:
+    """Per case: predicted and published Wh per request and their ratio; per method: error factor and worst case; same keys as `validate --json`."""
+    from traitement.energy_model import load_energy_model
+    from traitement.validation import parse_cases_text
+    from traitement.validation import validate as run_validation
+
+    content = await file.read(MAX_FILE_BYTES + 1)
+    if len(content) > MAX_FILE_BYTES:
+        raise UploadTooLargeError(f"file: larger than {MAX_FILE_BYTES:,} bytes", code="file-too-large")
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInputError("file: not UTF-8 text", code="invalid-cases-file") from None
+    config = state.config(request)
+    cases = parse_cases_text(text, file.filename or "upload")
+    return run_validation(cases, config, load_energy_model(config.directory), tuple(method or methods.names("validate")))
