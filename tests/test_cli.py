@@ -128,8 +128,30 @@ def test_broken_config_is_a_one_line_failure(tmp_path, monkeypatch):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("value", ["abc", "1e6", "-1"])
+def test_a_bad_setting_is_a_one_line_failure(value):
+    """Issue 15, item 22: a bad GENAI_CARBON_* variable stops every command with one line naming it (exit 1)."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "interface.py"), "--in_tok", "10", "--out_tok", "10"],
+        capture_output=True,
+        text=True,
+        env={"GENAI_CARBON_BATCH_MAX_BYTES": value, "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+    assert result.returncode == 1 and result.stdout == "" and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("interface.py: error: GENAI_CARBON_BATCH_MAX_BYTES: must be ")
+    assert "allowed: largest request log uploaded to POST /batch in bytes" in result.stderr
+
+
+def test_an_unknown_setting_is_named(monkeypatch, capsys):
+    monkeypatch.setenv("GENAI_CARBON_MAX_BODY_BYTE", "10")
+    assert interface.main(["regions"]) == 1
+    assert "GENAI_CARBON_MAX_BODY_BYTE: no such setting; allowed: GENAI_CARBON_BATCH_MAX_BYTES" in capsys.readouterr().err
+
+
 def test_one_off_estimate_imports_no_heavy_library():
-    heavy = "('numpy', 'pandas', 'fastapi', 'seaborn', 'matplotlib')"
+    heavy = "('numpy', 'pandas', 'fastapi', 'starlette', 'seaborn', 'matplotlib', 'codecarbon', 'traitement.batch', 'traitement.analytics')"
     code = f"import sys, interface; interface.main(['--in_tok', '10', '--out_tok', '10']); print(sorted(m for m in {heavy} if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert result.stdout.strip().splitlines()[-1] == "[]"

@@ -118,6 +118,15 @@ def test_saved_profile_reproduces_the_measurement(measured, user_config, capsys)
     assert code == 2 and "shipped hardware preset" in capsys.readouterr().err
 
 
+def test_a_measured_machine_with_a_model_size_is_a_one_line_error(measured, user_config, capsys):
+    """Issue 15, item 19: a saved machine has no memory size, so the model-aware mode cannot size it: one line, not a traceback."""
+    measuring.save_profile(user_config, "my-box", measured, 125.0, "2025-01-01")
+    code = interface.main(["--hardware", "my-box", "--model", "llama-3.1-8b", "--out_tok", "300"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert "gpu 'measured-my-box': its memory, bandwidth or compute is unknown (a measured machine)" in err
+
+
 def test_cli_measure_passes_on_the_exit_code(capsys):
     code = interface.main(["measure", "--region", "fra", "--out_tok", "10", "--json", "--", sys.executable, "-c", "import sys; sys.exit(3)"])
     captured = capsys.readouterr()

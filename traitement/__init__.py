@@ -3,6 +3,8 @@
 The public API, re-exported so that ``import traitement`` is all a caller needs.
 """
 
+from typing import TYPE_CHECKING
+
 from . import methods
 from .base import parse
 from .config import Config, ConfigError, load_config
@@ -20,8 +22,25 @@ from .presets import (
 )
 from .schemas import NamedRequest, RawRequest, estimate_named, estimate_raw
 
-# Heavier parts (pydantic file schemas, numpy, pandas, plots) load on first use,
-# so that ``import traitement`` stays fast for a one-off estimate (PEP 562).
+# Heavier parts (numpy, pandas, plots) load on first use, so that ``import traitement``
+# stays fast for a one-off estimate (PEP 562): ``traitement.analyse_analytics`` imports
+# ``traitement.analytics`` the first time it is read.
+if TYPE_CHECKING:
+    from .analytics import MAX_UPLOAD_BYTES as MAX_UPLOAD_BYTES
+    from .analytics import AnalyticsFile as AnalyticsFile
+    from .analytics import AnalyticsFileError as AnalyticsFileError
+    from .analytics import AnalyticsOptions as AnalyticsOptions
+    from .analytics import AnalyticsResult as AnalyticsResult
+    from .analytics import UploadTooLargeError as UploadTooLargeError
+    from .analytics import analyse_analytics as analyse_analytics
+    from .analytics import analytics_sensitivity as analytics_sensitivity
+    from .analytics import compare_regions as compare_regions
+    from .analytics import default_analytics_path as default_analytics_path
+    from .analytics import parse_analytics as parse_analytics
+    from .analytics import parse_options as parse_options
+    from .analytics import plot_analytics as plot_analytics
+    from .analytics import read_analytics as read_analytics
+
 _LAZY = {
     "analytics": (
         "MAX_UPLOAD_BYTES",

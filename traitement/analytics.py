@@ -527,7 +527,8 @@ def analyse_analytics(config: Config, data: AnalyticsFile, options: AnalyticsOpt
 def _per_request(setup: Setup) -> dict[str, dict[str, float]]:
     """Tokens, energy (Wh) and carbon of ONE request of each profile, central and range."""
     out: dict[str, dict[str, float]] = {profile: {} for profile in PROFILES}
-    for side, suffix in (("central", ""), ("low", "_min"), ("high", "_max")):
+    sides: tuple[tuple[Literal["low", "central", "high"], str], ...] = (("central", ""), ("low", "_min"), ("high", "_max"))
+    for side, suffix in sides:
         modele, site, sizes = setup.at(side)
         for profile, (input_tokens, output_tokens) in tokens_per_request(sizes).items():
             values = footprint(input_tokens, output_tokens, 1.0, modele, site)
@@ -558,10 +559,9 @@ def analytics_sensitivity(config: Config, data: AnalyticsFile, options: Analytic
     long = _long_daily(_daily(data)[0])
     central_sizes = setup.sizes_at("central")
 
-    def total(sizes: Mapping[str, float] = central_sizes, **moved: Any) -> float:
-        """The file's total with the central setup, but ``sizes`` and the value objects in ``moved`` (modele=, site=)."""
-        objects = {"modele": setup.modele, "site": setup.site, **moved}
-        return float(_scenario(long, objects["modele"], objects["site"], sizes)[quantity].sum())
+    def total(sizes: Mapping[str, float] = central_sizes, modele: Modele = setup.modele, site: Site = setup.site) -> float:
+        """The file's total with the central setup, but ``sizes`` and the value objects given."""
+        return float(_scenario(long, modele, site, sizes)[quantity].sum())
 
     central = total()
     low_sizes, high_sizes = setup.sizes_at("low"), setup.sizes_at("high")
@@ -570,12 +570,12 @@ def analytics_sensitivity(config: Config, data: AnalyticsFile, options: Analytic
         low_total = total({**central_sizes, name: low_sizes[name]})
         high_total = total({**central_sizes, name: high_sizes[name]})
         rows.append((name, low_sizes[name], high_sizes[name], low_total, high_total))
-    for key, value_object in (("modele", setup.modele), ("site", setup.site)):
+    for value_object in (setup.modele, setup.site):
         low_end, high_end = value_object.at("low"), value_object.at("high")
         for name in value_object.bounds:  # one uncertain field at a time, the others central
             low_value, high_value = getattr(low_end, name), getattr(high_end, name)
-            low_total = total(**{key: value_object.model_copy(update={name: low_value})})
-            high_total = total(**{key: value_object.model_copy(update={name: high_value})})
+            ends = [value_object.model_copy(update={name: value}) for value in (low_value, high_value)]
+            low_total, high_total = (total(modele=end) if isinstance(end, Modele) else total(site=end) for end in ends)
             rows.append((name, low_value, high_value, low_total, high_total))
     frame = pd.DataFrame(rows, columns=["assumption", "low_value", "high_value", "total_low", "total_high"])
     frame.insert(4, "total_central", central)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, GetCoreSchemaHandler, ValidationError
 from pydantic_core import PydanticCustomError, PydanticKnownError, core_schema
@@ -29,7 +29,7 @@ _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?
 """A number as JSON writes it: ASCII digits, an optional fraction and exponent (no ``1_000``, no ``inf``)."""
 
 
-def _from_text(value: Any, refused: str) -> Any:
+def _from_text(value: Any, refused: Literal["int_parsing", "float_parsing"]) -> Any:
     """The one rule for numbers, in every schema: a number, or text written as a JSON number; never a boolean.
 
     ``"2000"``, ``" 1e3 "`` and ``"-0.5"`` are read as JSON reads them (a command
@@ -43,11 +43,11 @@ def _from_text(value: Any, refused: str) -> Any:
     if isinstance(value, str):
         text = value.strip()
         if _JSON_NUMBER.fullmatch(text) is None:
-            raise PydanticKnownError(refused)  # type: ignore[arg-type]
+            raise PydanticKnownError(refused)
         try:
             return json.loads(text)
         except ValueError:  # more digits than Python converts
-            raise PydanticKnownError(refused) from None  # type: ignore[arg-type]
+            raise PydanticKnownError(refused) from None
     return value
 
 

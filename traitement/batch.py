@@ -25,7 +25,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from . import methods
 from .config import Config
@@ -50,7 +50,7 @@ GROUP_BY = (*SITE_COLUMNS, *LABEL_COLUMNS, "day", "month")
 QUANTITIES = ("energy_gpu_kwh", "energy_cpu_kwh", "energy_it_kwh", "energy_kwh", "carbon_gco2eq", "water_l", "carbon_embodied_gco2eq")
 SUMS = ("requests", "input_tokens", "output_tokens", *(f"{name}{suffix}" for name in QUANTITIES for suffix in ("", "_min", "_max")))
 """The summed columns of every total and group, in output order."""
-_SIDES = (("", None), ("_min", "low"), ("_max", "high"))
+_SIDES: tuple[tuple[str, Literal["low", "high"] | None], ...] = (("", None), ("_min", "low"), ("_max", "high"))
 _INTEGER_SUMS = ("requests", "input_tokens", "output_tokens")
 # Position in SUMS of [requests, tokens in, tokens out, quantities central..., low..., high...].
 _SUM_ORDER = [0, 1, 2, *(3 + side * len(QUANTITIES) + q for q in range(len(QUANTITIES)) for side in range(3))]
@@ -183,7 +183,7 @@ def summarise(frame: Any, plan: Plan, lines: Any = None, first_line: int = 1) ->
 
     n = len(frame)
     line_of = np.asarray(lines, dtype=np.int64) if lines is not None else None
-    columns = [name for name in LOG_COLUMNS if name in frame.columns]
+    columns: Any = [name for name in LOG_COLUMNS if name in frame.columns]
     part = Partial()
     # A blank line (every cell empty) is not a request: counted, not estimated.
     blank = frame["input_tokens"].isna().to_numpy() if "input_tokens" in frame.columns else np.ones(n, bool)
@@ -230,7 +230,7 @@ def summarise(frame: Any, plan: Plan, lines: Any = None, first_line: int = 1) ->
     columns = {"input_tokens": numbers["input_tokens"], "output_tokens": numbers["output_tokens"], "count": count}
     if n_groups > 1:
         columns["group"] = group_code
-    starts = [0, n]
+    starts: Any = [0, n]
     used = [code for code in range(len(setup_labels))]
     if len(setup_labels) > 1:
         # Rows of one setup side by side (a stable radix sort of small codes), so each setup is one slice.
@@ -288,9 +288,9 @@ def _linear_sums(tokens_in: Any, tokens_out: Any, count: Any, setup_code: Any, s
     cell = setup_code * n_groups + group_code if n_setups > 1 else group_code
     size = n_setups * n_groups
     if count is None:
-        requests = np.bincount(cell, minlength=size).astype(np.float64)
-        sum_in = np.bincount(cell, weights=tokens_in, minlength=size)
-        sum_out = np.bincount(cell, weights=tokens_out, minlength=size)
+        requests: Any = np.bincount(cell, minlength=size).astype(np.float64)
+        sum_in: Any = np.bincount(cell, weights=tokens_in, minlength=size)
+        sum_out: Any = np.bincount(cell, weights=tokens_out, minlength=size)
     else:
         requests = np.bincount(cell, weights=count, minlength=size)
         sum_in = np.bincount(cell, weights=tokens_in * count, minlength=size)
@@ -463,9 +463,9 @@ def _times(series: Any, plan: Plan, checks: _Checks, part: Partial) -> dict[str,
         part.first, part.last = values[as_s.argmin()], values[as_s.argmax()]
     elif good.any():
         part.first, part.last = values[good].min(), values[good].max()
-    out = {}
+    out: dict[str, tuple[Any, list]] = {}
     for key in set(plan.group_by) & {"day", "month"}:  # only computed when grouped by
-        unit = "D" if key == "day" else "M"
+        unit: Any = "D" if key == "day" else "M"
         steps = values.astype(f"datetime64[{unit}]")
         ok = good if not good.all() else None
         if ok is not None and not ok.any():
@@ -481,8 +481,8 @@ def _times(series: Any, plan: Plan, checks: _Checks, part: Partial) -> dict[str,
         present = np.flatnonzero(np.bincount(codes if ok is None else codes[ok], minlength=1))
         remap = np.zeros(codes.max() + 1, np.int64)
         remap[present] = np.arange(len(present))
-        labels = [str(np.datetime64(int(low + p), unit)) for p in present]  # a loop over distinct days
-        out[key] = (remap[codes], labels)
+        days = [str(np.datetime64(int(low + p), unit)) for p in present]  # a loop over distinct days
+        out[key] = (remap[codes], days)
     return out
 
 
@@ -491,26 +491,26 @@ def _combine(keys: list[tuple[Any, list] | None], n: int) -> tuple[Any, list[tup
     import numpy as np
     import pandas as pd
 
-    keys = [key for key in keys if key is not None] if keys else []
-    if not keys:
+    given: list[tuple[Any, list]] = [key for key in keys if key is not None] if keys else []
+    if not given:
         return np.zeros(n, np.int64), [()]
     combined = np.zeros(n, np.int64)
-    for codes, labels in keys:
+    for codes, labels in given:
         combined = combined * len(labels) + codes
     space = 1
-    for _, labels in keys:
+    for _, labels in given:
         space *= len(labels)
     if space <= 1 << 16:
         # Small: the combined code is the group; combinations without rows sum to zero and are dropped.
         import itertools
 
-        return combined, list(itertools.product(*(labels for _, labels in keys)))
+        return combined, list(itertools.product(*(labels for _, labels in given)))
     codes, used = pd.factorize(combined, sort=True)
     codes = np.asarray(codes, np.int64)
     labels = []
     for value in used:  # a loop over groups, not rows
         parts = []
-        for _, names in reversed(keys):
+        for _, names in reversed(given):
             value, digit = divmod(int(value), len(names))
             parts.append(names[digit])
         labels.append(tuple(reversed(parts)))
@@ -714,7 +714,8 @@ class Reader:
             with open(self.path, newline="", encoding="utf-8-sig", errors="replace") as handle:
                 reader = csv.reader(handle)
                 header = [name.strip() for name in next(reader, [])]
-                rows, lines, errors = [], [], []
+                rows: list[Any] = []
+                lines, errors = [], []
                 for row in reader:
                     if not row:
                         continue
@@ -838,7 +839,7 @@ def _statistics_period(handle: Any) -> tuple[Any, Any] | None:
     if not lows:
         return None
     # Statistics of a zoned column come back in UTC; naive ones are taken as UTC, as the rows would be.
-    return tuple(np.datetime64(value.replace(tzinfo=None), "s") for value in (min(lows), max(highs)))
+    return np.datetime64(min(lows).replace(tzinfo=None), "s"), np.datetime64(max(highs).replace(tzinfo=None), "s")
 
 
 def estimate_frame(frame: Any, config: Config, **options: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, ClassVar, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import Field, ValidationInfo, field_validator
 
@@ -63,6 +63,9 @@ B = TypeVar("B", bound="_Bounded")
 class _Bounded(Frozen):
     """A value object whose uncertain fields carry a (min, max) range in ``bounds`` (its last field)."""
 
+    if TYPE_CHECKING:  # each subclass declares it last, after the fields it bounds (its check reads them)
+        bounds: Bounds
+
     @field_validator("bounds", check_fields=False)
     @classmethod
     def _ranges_hold_their_values(cls, bounds: Bounds, info: ValidationInfo) -> Bounds:
@@ -83,10 +86,10 @@ class _Bounded(Frozen):
 
     def at(self: B, side: Literal["low", "high"]) -> B:
         """A copy with each uncertain field at the bound that gives the lowest (or highest) energy."""
-        if not self.bounds:  # type: ignore[attr-defined]
+        if not self.bounds:
             return self
         update = {}
-        for name, (low, high) in self.bounds.items():  # type: ignore[attr-defined]
+        for name, (low, high) in self.bounds.items():
             lowers = name in _LOWERS_ENERGY
             update[name] = high if (side == "low") == lowers else low
         return self.model_copy(update=update)

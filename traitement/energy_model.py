@@ -261,14 +261,20 @@ def model_aware_modele(
     if precision is None:
         notes.append(f"precision not given: {precision_name} assumed")
     preset_name, preset = config.hardware(hardware)
-    gpu_name, gpu = config.gpu(gpu or preset.gpu)
+    gpu_name, board = config.gpu(gpu or preset.gpu)
+    if board.memory_gb is None or board.memory_bandwidth_tb_per_s is None or board.bf16_tflop_per_s is None:
+        raise InvalidInputError(
+            f"gpu {gpu_name!r}: its memory, bandwidth or compute is unknown (a measured machine); "
+            "allowed: a GPU board of config_model.yaml that gives all three",
+            code="incomplete-gpu",
+        )
     if n_gpu is None:
-        n_gpu = int(gpus_for_weights(total_params_b, precision_config.bytes_per_param, gpu.memory_gb, model.memory.overhead_fraction))
+        n_gpu = int(gpus_for_weights(total_params_b, precision_config.bytes_per_param, board.memory_gb, model.memory.overhead_fraction))
         notes.append(f"GPU count not given: {n_gpu} x {gpu_name} hold the weights (x{1 + model.memory.overhead_fraction:g} for overhead)")
     if batch_size is None:
         # The preset's concurrent requests per GPU, kept on a larger or smaller server (as its CPU power and embodied carbon are).
         per_gpu = n_gpu / preset.n_gpu
-        batches = (preset.batch_size.low * per_gpu, preset.batch_size.value * per_gpu, preset.batch_size.high * per_gpu)
+        batches: tuple[float, ...] = (preset.batch_size.low * per_gpu, preset.batch_size.value * per_gpu, preset.batch_size.high * per_gpu)
         batch_size = batches[1]
         notes.append(
             f"batch size not given: {batch_size:g} (range {batches[0]:g}-{batches[2]:g}), hardware preset '{preset_name}''s "
@@ -277,8 +283,8 @@ def model_aware_modele(
     else:
         batches = (batch_size,)
     weights_gb = total_params_b * precision_config.bytes_per_param
-    if weights_gb * (1 + model.memory.overhead_fraction) > n_gpu * gpu.memory_gb:
-        notes.append(f"the weights ({weights_gb:g} GB) do not fit in {n_gpu} x {gpu.memory_gb:g} GB: speeds are optimistic")
+    if weights_gb * (1 + model.memory.overhead_fraction) > n_gpu * board.memory_gb:
+        notes.append(f"the weights ({weights_gb:g} GB) do not fit in {n_gpu} x {board.memory_gb:g} GB: speeds are optimistic")
     context_tokens = input_tokens + output_tokens / 2
     coefficient_values = coefficients(model)
     per_batch = [
@@ -290,9 +296,9 @@ def model_aware_modele(
             batch,
             context_tokens,
             n_gpu,
-            gpu.memory_gb,
-            gpu.memory_bandwidth_tb_per_s,
-            gpu.bf16_tflop_per_s,
+            board.memory_gb,
+            board.memory_bandwidth_tb_per_s,
+            board.bf16_tflop_per_s,
             **coefficient_values,
         )
         for batch in batches
@@ -316,14 +322,14 @@ def model_aware_modele(
         Modele,
         dict(
             n_gpu=n_gpu,
-            gpu_power_w=gpu.power_w,
+            gpu_power_w=board.power_w,
             gpu_utilisation=utilisation,
             cpu_power_w=preset.cpu_power_w * n_gpu / preset.n_gpu,
             cpu_utilisation=preset.cpu_utilisation.value,
             prefill_tokens_per_s=float(central["prefill_tokens_per_s"]),
             decode_tokens_per_s=decode,
             batch_size=batch_size,
-            gpu_embodied_kgco2eq=gpu.embodied_kgco2eq.value,
+            gpu_embodied_kgco2eq=board.embodied_kgco2eq.value,
             server_embodied_kgco2eq=preset.server_embodied_kgco2eq.value * n_gpu / preset.n_gpu,
             lifetime_years=preset.lifetime_years.value,
             bounds=bounds,

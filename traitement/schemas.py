@@ -198,6 +198,8 @@ def _estimate_model_aware(config: Config, request: NamedRequest, requete: Requet
         total = llm.total_params_b.value if total is None else total
         precision = llm.precision if precision is None else precision
         named = {"model": name}
+    if active is None:
+        raise InvalidInputError("active_params_b: required by the model-aware mode; allowed: a model size, or model with hardware", code="missing-model-size")
     modele, assumptions, notes = model_aware_modele(
         config,
         load_energy_model(config.directory),

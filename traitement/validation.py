@@ -70,7 +70,8 @@ class Case(Frozen):
         """The published energy per request, in Wh (from the per-token figure where given: it is the measured one)."""
         if self.energy_j_per_output_token is not None:
             return self.energy_j_per_output_token * self.output_tokens / J_PER_WH
-        return float(self.energy_wh_per_request)
+        assert self.energy_wh_per_request is not None  # _has_figure: one of the two figures is given
+        return self.energy_wh_per_request
 
     @property
     def measured(self) -> bool:
@@ -123,7 +124,7 @@ def _gpu_name(config: Config, hardware: str | None) -> str:
 def _predict_model_aware(case: Case, config: Config, model: EnergyModelFile, input_tokens: int) -> tuple[float, list[str]]:
     if case.active_params_b is None:
         raise InvalidInputError("active_params_b is not given: the model-aware method needs the model's size")
-    modele, _, notes = model_aware_modele(
+    modele, _, model_notes = model_aware_modele(
         config,
         model,
         active_params_b=case.active_params_b,
@@ -137,7 +138,7 @@ def _predict_model_aware(case: Case, config: Config, model: EnergyModelFile, inp
     )
     site = site_from_config(config, pue=case.pue)
     result = estimate(Requete(input_tokens=input_tokens, output_tokens=case.output_tokens), modele, site)
-    notes = list(notes)
+    notes = list(model_notes)
     if case.boundary == "server":
         notes.append(f"server = GPUs + host CPU share ({modele.cpu_power_w:g} W at {modele.cpu_utilisation:.0%}) from the default hardware preset")
     if case.boundary == "facility":

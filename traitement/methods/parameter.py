@@ -16,14 +16,14 @@ The formulas take floats or numpy arrays, like :mod:`traitement.physics`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from .. import physics
 from .base import Method
 
 NAME = "parameter"
-IMPLIED_MIX = "implied"
-GRID_MIX = "grid"
+IMPLIED_MIX: Final = "implied"
+GRID_MIX: Final = "grid"
 
 _COVERS_ENERGY = (
     "EcoLogits' regression of the energy of ONE GPU per output token (alpha x active parameters + beta); "

@@ -11,7 +11,7 @@ their lines.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -44,7 +44,7 @@ def _too_large(limit: int) -> UploadTooLargeError:
     return UploadTooLargeError(f"upload larger than the limit of {limit:,} bytes (set {variable('batch_max_bytes')} to change it)")
 
 
-async def _limited(request: Request, limit: int) -> AsyncIterator[bytes]:
+async def _limited(request: Request, limit: int) -> AsyncGenerator[bytes, None]:
     """The body as it arrives; stops with 413 once more than ``limit`` bytes came."""
     received = 0
     async for chunk in request.stream():
