@@ -10,7 +10,6 @@ from .base import parse
 from .config import Config, ConfigError, load_config
 from .core import Estimate, Modele, Requete, Site, estimate, footprint
 from .errors import CalculatorError, InvalidInputError, UnknownNameError
-from .measurement import Measurement, measure
 from .parameter import ParameterEstimate, describe_models
 from .presets import (
     describe_hardware,
@@ -22,7 +21,7 @@ from .presets import (
 )
 from .schemas import NamedRequest, RawRequest, estimate_named, estimate_raw
 
-# Heavier parts (numpy, pandas, plots) load on first use, so that ``import traitement``
+# Heavier parts (numpy, pandas, plots, CodeCarbon) load on first use, so that ``import traitement``
 # stays fast for a one-off estimate (PEP 562): ``traitement.analyse_analytics`` imports
 # ``traitement.analytics`` the first time it is read.
 if TYPE_CHECKING:
@@ -40,6 +39,8 @@ if TYPE_CHECKING:
     from .analytics import parse_options as parse_options
     from .analytics import plot_analytics as plot_analytics
     from .analytics import read_analytics as read_analytics
+    from .measurement import Measurement as Measurement
+    from .measurement import measure as measure
 
 _LAZY = {
     "analytics": (
@@ -58,6 +59,7 @@ _LAZY = {
         "plot_analytics",
         "read_analytics",
     ),
+    "measurement": ("Measurement", "measure"),
 }
 _LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names}
 
@@ -80,7 +82,6 @@ __all__ = [
     "ConfigError",
     "Estimate",
     "InvalidInputError",
-    "Measurement",
     "Modele",
     "NamedRequest",
     "ParameterEstimate",
@@ -97,7 +98,6 @@ __all__ = [
     "estimate_raw",
     "footprint",
     "load_config",
-    "measure",
     "methods",
     "modele_from_config",
     "parse",
