@@ -29,36 +29,39 @@ _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?
 """A number as JSON writes it: ASCII digits, an optional fraction and exponent (no ``1_000``, no ``inf``)."""
 
 
-def _from_text(value: Any, refused: Literal["int_parsing", "float_parsing"]) -> Any:
+def _number_from_text(text: str, refused: Literal["int_parsing", "float_parsing"]) -> Any:
+    """``text`` read as JSON reads a number, or pydantic's ``refused`` error (its kind: ``int_parsing`` or ``float_parsing``)."""
+    text = text.strip()
+    if _JSON_NUMBER.fullmatch(text) is None:
+        raise PydanticKnownError(refused)
+    try:
+        return json.loads(text)
+    except ValueError:  # more digits than Python converts
+        raise PydanticKnownError(refused) from None
+
+
+def parse_integer(value: Any) -> Any:
     """The one rule for numbers, in every schema: a number, or text written as a JSON number; never a boolean.
 
     ``"2000"``, ``" 1e3 "`` and ``"-0.5"`` are read as JSON reads them (a command
     line gives text, a JSON body numbers: both mean the same); ``"1_000"``,
-    ``"١٠٠٠"``, ``"inf"`` and ``true`` are refused (``refused`` is pydantic's
-    error kind: ``int_parsing`` or ``float_parsing``). The field's own type then
+    ``"١٠٠٠"``, ``"inf"`` and ``true`` are refused. The field's own type then
     checks the result (``1e3`` is the integer 1000, ``1.5`` is not an integer).
     """
-    if isinstance(value, bool):
-        raise PydanticCustomError("bool_not_allowed", "a boolean is not allowed here")
     if isinstance(value, str):
-        text = value.strip()
-        if _JSON_NUMBER.fullmatch(text) is None:
-            raise PydanticKnownError(refused)
-        try:
-            return json.loads(text)
-        except ValueError:  # more digits than Python converts
-            raise PydanticKnownError(refused) from None
+        return _number_from_text(value, "int_parsing")
+    if value is True or value is False:
+        raise PydanticCustomError("bool_not_allowed", "a boolean is not allowed here")
     return value
 
 
-def parse_integer(value: Any) -> Any:
-    """An integer field's input under the one rule for numbers (see :func:`_from_text`)."""
-    return _from_text(value, "int_parsing")
-
-
 def parse_real(value: Any) -> Any:
-    """A real-number field's input under the one rule for numbers (see :func:`_from_text`)."""
-    return _from_text(value, "float_parsing")
+    """The same rule as :func:`parse_integer`, for a real number."""
+    if isinstance(value, str):
+        return _number_from_text(value, "float_parsing")
+    if value is True or value is False:
+        raise PydanticCustomError("bool_not_allowed", "a boolean is not allowed here")
+    return value
 
 
 INTEGER = BeforeValidator(parse_integer)

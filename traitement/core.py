@@ -70,6 +70,8 @@ class _Bounded(Frozen):
     @classmethod
     def _ranges_hold_their_values(cls, bounds: Bounds, info: ValidationInfo) -> Bounds:
         """Each range names a field, holds its value and obeys the field's own bounds (a speed's minimum is never 0)."""
+        if not bounds:  # exact values: nothing to check
+            return bounds
         for name, (low, high) in bounds.items():
             if name == "bounds" or name not in cls.model_fields:
                 raise ValueError(f"{name}: unknown field; allowed: one of {', '.join(n for n in cls.model_fields if n != 'bounds')}")
