@@ -87,23 +87,6 @@ def test_every_entry_has_a_source():
         ),
         ("config.yaml", "  region: usa", "  region: atlantis", "atlantis"),
         ("config.yaml", "regions:\n", "regions: [\n", "invalid YAML at line"),
-    ],
-)
-def test_malformed_config_names_the_key(config_copy, file, old, new, expected):
-    path = config_copy / file
-    text = path.read_text()
-    assert old in text
-    path.write_text(text.replace(old, new, 1))
-    with pytest.raises(traitement.ConfigError) as caught:
-        load_config(config_copy)
-    assert expected in str(caught.value)
-    assert str(path) in str(caught.value)
-    assert "\n" not in str(caught.value)
-
-
-@pytest.mark.parametrize(
-    ("file", "old", "new", "expected"),
-    [
         # issue 15, item 12: a range is validated like the value it bounds, not only ordered
         ("config_model.yaml", "gpu_utilisation: {value: 0.6, min: 0.4, max: 0.85}", "gpu_utilisation: {value: 0.6, min: -3, max: 0.85}",
          "hardware.h100.gpu_utilisation: min must be >= 0 (got -3)"),
@@ -119,14 +102,15 @@ def test_malformed_config_names_the_key(config_copy, file, old, new, expected):
          "datacenters.industry-average.pue: min must be >= 1 (got 0.5)"),
     ],
 )
-def test_config_ranges_obey_the_fields_own_bounds(config_copy, file, old, new, expected):
+def test_malformed_config_names_the_key(config_copy, file, old, new, expected):
     path = config_copy / file
     text = path.read_text()
     assert old in text
     path.write_text(text.replace(old, new, 1))
     with pytest.raises(traitement.ConfigError) as caught:
         load_config(config_copy)
-    assert f"{path}: {expected}" in str(caught.value)
+    assert expected in str(caught.value)
+    assert str(path) in str(caught.value)
     assert caught.value.exit_code == 1 and "\n" not in str(caught.value)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import Any
 
 import traitement
@@ -11,87 +12,72 @@ from .common import Command, no_arguments
 from .formatting import emit, table
 
 
-def run_regions(args: argparse.Namespace) -> int:
-    data = traitement.describe_regions(traitement.load_config())
+def _listing(describe: Callable[[traitement.Config], dict[str, Any]], text: Callable[[dict[str, Any]], str]) -> Callable[[argparse.Namespace], int]:
+    """A command that prints ``describe(config)``: as JSON with ``--json``, else as ``text(data)``."""
 
-    def text() -> str:
-        grid = table(
-            [
-                {"region": n, "iso": r["iso"], "gco2eq_per_kwh": r["carbon_intensity_gco2eq_per_kwh"], "water_offsite_l_per_kwh": r["wue_offsite_l_per_kwh"]}
-                for n, r in data["regions"].items()
-            ],
-            ["region", "iso", "gco2eq_per_kwh", "water_offsite_l_per_kwh"],
-        )
-        centers = table(
-            [{"datacenter": n, "pue": d["pue"]["value"], "water_site_l_per_kwh": d["wue_site_l_per_kwh"]["value"]} for n, d in data["datacenters"].items()],
-            ["datacenter", "pue", "water_site_l_per_kwh"],
-        )
-        return f"Regions (grid intensity: Ember 2024 via Our World in Data):\n{grid}\n\nDatacentres:\n{centers}"
+    def run(args: argparse.Namespace) -> int:
+        data = describe(traitement.load_config())
+        return emit(args, data, lambda: text(data))
 
-    return emit(args, data, text)
+    return run
 
 
-def run_hardware(args: argparse.Namespace) -> int:
-    data = traitement.describe_hardware(traitement.load_config())
-
-    def text() -> str:
-        rows = [
-            {
-                "hardware": n,
-                "gpus": f"{s['n_gpu']} x {s['gpu']}",
-                "power_w": f"{s['n_gpu'] * s['gpu_power_w']:g}",
-                "decode_tokens_per_s": f"{s['decode_tokens_per_s']:g}",
-                "batch_size": f"{s['batch_size']:g}",
-                "description": s["description"],
-            }
-            for n, s in data["hardware"].items()
-        ]
-        return table(rows, ["hardware", "gpus", "power_w", "decode_tokens_per_s", "batch_size", "description"])
-
-    return emit(args, data, text)
+def regions_text(data: dict[str, Any]) -> str:
+    grid = table(
+        [
+            {"region": n, "iso": r["iso"], "gco2eq_per_kwh": r["carbon_intensity_gco2eq_per_kwh"], "water_offsite_l_per_kwh": r["wue_offsite_l_per_kwh"]}
+            for n, r in data["regions"].items()
+        ],
+        ["region", "iso", "gco2eq_per_kwh", "water_offsite_l_per_kwh"],
+    )
+    centers = table(
+        [{"datacenter": n, "pue": d["pue"]["value"], "water_site_l_per_kwh": d["wue_site_l_per_kwh"]["value"]} for n, d in data["datacenters"].items()],
+        ["datacenter", "pue", "water_site_l_per_kwh"],
+    )
+    return f"Regions (grid intensity: Ember 2024 via Our World in Data):\n{grid}\n\nDatacentres:\n{centers}"
 
 
-def run_profiles(args: argparse.Namespace) -> int:
-    data = traitement.describe_profiles(traitement.load_config())
-
-    def text() -> str:
-        rows = [
-            {
-                "profile": n,
-                "input_tokens": f"{p['input_tokens']['value']:g}",
-                "output_tokens": f"{p['output_tokens']['value']:g}",
-                "description": p["description"],
-            }
-            for n, p in data["profiles"].items()
-        ]
-        return table(rows, ["profile", "input_tokens", "output_tokens", "description"])
-
-    return emit(args, data, text)
+def hardware_text(data: dict[str, Any]) -> str:
+    rows = [
+        {
+            "hardware": n,
+            "gpus": f"{s['n_gpu']} x {s['gpu']}",
+            "power_w": f"{s['n_gpu'] * s['gpu_power_w']:g}",
+            "decode_tokens_per_s": f"{s['decode_tokens_per_s']:g}",
+            "batch_size": f"{s['batch_size']:g}",
+            "description": s["description"],
+        }
+        for n, s in data["hardware"].items()
+    ]
+    return table(rows, ["hardware", "gpus", "power_w", "decode_tokens_per_s", "batch_size", "description"])
 
 
-def run_models(args: argparse.Namespace) -> int:
-    data = traitement.describe_models(traitement.load_config())
+def profiles_text(data: dict[str, Any]) -> str:
+    rows = [
+        {"profile": n, "input_tokens": f"{p['input_tokens']['value']:g}", "output_tokens": f"{p['output_tokens']['value']:g}", "description": p["description"]}
+        for n, p in data["profiles"].items()
+    ]
+    return table(rows, ["profile", "input_tokens", "output_tokens", "description"])
 
-    def text() -> str:
-        rows = [
-            {
-                "model": n,
-                "provider": m["provider"],
-                "active_params_b": _range(m["active_params_b"]),
-                "total_params_b": _range(m["total_params_b"]),
-                "precision": m["precision"] or "-",
-                "wh_per_output_token": f"{m['energy_wh_per_output_token']:.4g}",
-            }
-            for n, m in data["models"].items()
-        ]
-        method = data["parameter_method"]
-        head = (
-            f"Models (method 'parameter': Wh per output token = {method['alpha_wh_per_token_per_b_params']:g} x active B"
-            f" + {method['beta_wh_per_token']:g}; implied mix {method['implied_mix_gco2eq_per_wh']:.4f} gCO2e/Wh, scope 3):"
-        )
-        return head + "\n" + table(rows, ["model", "provider", "active_params_b", "total_params_b", "precision", "wh_per_output_token"])
 
-    return emit(args, data, text)
+def models_text(data: dict[str, Any]) -> str:
+    rows = [
+        {
+            "model": n,
+            "provider": m["provider"],
+            "active_params_b": _range(m["active_params_b"]),
+            "total_params_b": _range(m["total_params_b"]),
+            "precision": m["precision"] or "-",
+            "wh_per_output_token": f"{m['energy_wh_per_output_token']:.4g}",
+        }
+        for n, m in data["models"].items()
+    ]
+    method = data["parameter_method"]
+    head = (
+        f"Models (method 'parameter': Wh per output token = {method['alpha_wh_per_token_per_b_params']:g} x active B"
+        f" + {method['beta_wh_per_token']:g}; implied mix {method['implied_mix_gco2eq_per_wh']:.4f} gCO2e/Wh, scope 3):"
+    )
+    return head + "\n" + table(rows, ["model", "provider", "active_params_b", "total_params_b", "precision", "wh_per_output_token"])
 
 
 def _range(value: dict[str, Any]) -> str:
@@ -101,8 +87,10 @@ def _range(value: dict[str, Any]) -> str:
 
 
 COMMANDS = [
-    Command("regions", "list regions (grid intensity, water) and datacentre presets", no_arguments, run_regions),
-    Command("hardware", "list hardware presets and GPU boards", no_arguments, run_hardware),
-    Command("profiles", "list usage profiles", no_arguments, run_profiles),
-    Command("models", "list the LLM catalogue (parameter counts) used by method 'parameter'", no_arguments, run_models),
+    Command("regions", "list regions (grid intensity, water) and datacentre presets", no_arguments, _listing(traitement.describe_regions, regions_text)),
+    Command("hardware", "list hardware presets and GPU boards", no_arguments, _listing(traitement.describe_hardware, hardware_text)),
+    Command("profiles", "list usage profiles", no_arguments, _listing(traitement.describe_profiles, profiles_text)),
+    Command(
+        "models", "list the LLM catalogue (parameter counts) used by method 'parameter'", no_arguments, _listing(traitement.describe_models, models_text)
+    ),
 ]
