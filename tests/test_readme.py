@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 
 import api
 import interface
+import traitement
 from genai_carbon.cli.main import COMMANDS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,6 +99,11 @@ def test_every_cli_command_is_documented():
     for name in COMMANDS:
         if name != "estimate":
             assert f"python interface.py {name}" in README, name
+
+
+def test_every_method_is_documented():
+    for name in traitement.methods.REGISTRY:
+        assert f"`{name}`" in README, name
 
 
 def test_every_route_is_documented():

@@ -14,10 +14,12 @@ the few it needs, not all of them.
 from __future__ import annotations
 
 import json
+import operator
 import re
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
+from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel, BeforeValidator, ConfigDict, GetCoreSchemaHandler, ValidationError
 from pydantic_core import PydanticCustomError, PydanticKnownError, core_schema
 
@@ -110,6 +112,10 @@ def parse(
         raise error(format_validation_error(problem, schema, prefix, whole), code=code) from None
 
 
+_BOUNDS = ((Ge, "ge", ">=", operator.ge), (Gt, "gt", ">", operator.gt), (Le, "le", "<=", operator.le), (Lt, "lt", "<", operator.lt))
+"""The numeric constraints of a pydantic field: its annotated-types object, attribute, sign and test."""
+
+
 def check_against(field: Any, value: float) -> str | None:
     """What is wrong with ``value`` under the numeric constraints of ``field`` (a ``FieldInfo``), or ``None``.
 
@@ -117,13 +123,9 @@ def check_against(field: Any, value: float) -> str | None:
     bounds (a utilisation range cannot reach 5, a speed's minimum cannot be 0).
     """
     for constraint in field.metadata:
-        for key, sign, fails in (
-            ("ge", ">=", lambda v, b: not v >= b),
-            ("gt", ">", lambda v, b: not v > b),
-            ("le", "<=", lambda v, b: not v <= b),
-            ("lt", "<", lambda v, b: not v < b),
-        ):
-            bound = getattr(constraint, key, None)
-            if bound is not None and fails(value, bound):
-                return f"must be {sign} {bound:g}"
+        for kind, key, sign, holds in _BOUNDS:
+            if isinstance(constraint, kind):
+                bound = getattr(constraint, key)
+                if not holds(value, bound):
+                    return f"must be {sign} {bound:g}"
     return None

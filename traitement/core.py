@@ -72,16 +72,17 @@ class _Bounded(Frozen):
         """Each range names a field, holds its value and obeys the field's own bounds (a speed's minimum is never 0)."""
         if not bounds:  # exact values: nothing to check
             return bounds
+        fields = cls.model_fields
         for name, (low, high) in bounds.items():
-            if name == "bounds" or name not in cls.model_fields:
-                raise ValueError(f"{name}: unknown field; allowed: one of {', '.join(n for n in cls.model_fields if n != 'bounds')}")
+            if name == "bounds" or name not in fields:
+                raise ValueError(f"{name}: unknown field; allowed: one of {', '.join(n for n in fields if n != 'bounds')}")
             value = info.data.get(name)
             if value is None:  # the field itself was refused: its own error says why
                 continue
             if not low <= value <= high:
                 raise ValueError(f"{name}: need min <= value <= max, got {low:g} <= {value:g} <= {high:g}")
             for end, bound in (("min", low), ("max", high)):
-                problem = check_against(cls.model_fields[name], bound)
+                problem = check_against(fields[name], bound)
                 if problem is not None:
                     raise ValueError(f"{name}: the range's {end} {problem}, as the field itself (got {bound:g})")
         return bounds

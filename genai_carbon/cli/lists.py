@@ -80,6 +80,11 @@ def models_text(data: dict[str, Any]) -> str:
     return head + "\n" + table(rows, ["model", "provider", "active_params_b", "total_params_b", "precision", "wh_per_output_token"])
 
 
+def methods_text(data: dict[str, Any]) -> str:
+    rows = [{"method": name, "offered by": ", ".join(entry["interfaces"]), "description": entry["description"]} for name, entry in data.items()]
+    return "Methods (traitement/methods/; what each figure covers: --json)\n" + table(rows, ["method", "offered by", "description"])
+
+
 def _range(value: dict[str, Any]) -> str:
     if value["min"] is None and value["max"] is None:
         return f"{value['value']:g}"
@@ -92,5 +97,11 @@ COMMANDS = [
     Command("profiles", "list usage profiles", no_arguments, _listing(traitement.describe_profiles, profiles_text)),
     Command(
         "models", "list the LLM catalogue (parameter counts) used by method 'parameter'", no_arguments, _listing(traitement.describe_models, models_text)
+    ),
+    Command(
+        "methods",
+        "list the estimation methods: what each is, where it is offered, what its figures cover",
+        no_arguments,
+        _listing(lambda _: traitement.methods.describe(), methods_text),
     ),
 ]

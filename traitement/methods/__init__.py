@@ -10,6 +10,8 @@ module here and list it in :data:`REGISTRY`.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..base import OneOf
 from ..errors import InvalidInputError
 from . import hardware, measured, model_aware, parameter, seed_quadratic
@@ -46,7 +48,7 @@ def help_text(interface: str) -> str:
     return "; ".join(f"'{name}': {REGISTRY[name].description}" for name in names(interface))
 
 
-def describe() -> dict[str, dict[str, object]]:
+def describe() -> dict[str, dict[str, Any]]:
     """Every method as a JSON-ready dict: description, what its figures cover, where it is offered (for the docs)."""
     return {
         name: {"description": method.description, "covers": dict(method.covers), "interfaces": sorted(method.interfaces)}

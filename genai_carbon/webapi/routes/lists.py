@@ -1,4 +1,4 @@
-"""``GET /health``, ``/regions``, ``/hardware``, ``/profiles``, ``/models``: liveness and what the config holds."""
+"""``GET /health``, ``/regions``, ``/hardware``, ``/profiles``, ``/models``, ``/methods``: liveness, what the config holds, the methods."""
 
 from __future__ import annotations
 
@@ -33,6 +33,12 @@ async def hardware(request: Request) -> Response:
 @router.get("/profiles", summary="Usage profiles (typical token counts)", response_model=None, responses=ok(ProfilesOut))
 async def profiles(request: Request) -> Response:
     return json_response(traitement.describe_profiles(state.config(request)))
+
+
+@router.get("/methods", summary="The estimation methods: what each is, where it is offered, what its figures cover")
+async def methods() -> dict[str, Any]:
+    """The registry of methods (traitement/methods/), by name: description, `covers` (what each figure includes), `interfaces` (where it can be chosen)."""
+    return traitement.methods.describe()
 
 
 @router.get("/models", summary="LLM catalogue (parameter counts) used by method 'parameter'")
