@@ -9,7 +9,7 @@ from . import methods
 from .base import parse
 from .config import Config, ConfigError, load_config
 from .core import Estimate, Modele, Requete, Site, estimate, footprint
-from .errors import CalculatorError, InvalidInputError, UnknownNameError
+from .errors import CalculatorError, InvalidInputError, UnknownNameError, UploadTooLargeError
 from .parameter import ParameterEstimate, describe_models
 from .presets import (
     describe_hardware,
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from .analytics import AnalyticsFileError as AnalyticsFileError
     from .analytics import AnalyticsOptions as AnalyticsOptions
     from .analytics import AnalyticsResult as AnalyticsResult
-    from .analytics import UploadTooLargeError as UploadTooLargeError
     from .analytics import analyse_analytics as analyse_analytics
     from .analytics import analytics_sensitivity as analytics_sensitivity
     from .analytics import compare_regions as compare_regions
@@ -49,7 +48,6 @@ _LAZY = {
         "AnalyticsFileError",
         "AnalyticsOptions",
         "AnalyticsResult",
-        "UploadTooLargeError",
         "analyse_analytics",
         "analytics_sensitivity",
         "compare_regions",
@@ -89,6 +87,7 @@ __all__ = [
     "Requete",
     "Site",
     "UnknownNameError",
+    "UploadTooLargeError",
     "describe_hardware",
     "describe_models",
     "describe_profiles",

@@ -94,13 +94,6 @@ class AnalyticsFileError(InvalidInputError):
     code = "invalid-analytics-file"
 
 
-class UploadTooLargeError(InvalidInputError):
-    """An uploaded analytics file is larger than :data:`MAX_UPLOAD_BYTES` (HTTP 413)."""
-
-    code = "upload-too-large"
-    http_status = 413
-
-
 # --- the file's schema -----------------------------------------------------------
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

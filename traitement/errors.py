@@ -39,6 +39,13 @@ class UnknownNameError(CalculatorError):
     http_status = 404
 
 
+class UploadTooLargeError(InvalidInputError):
+    """An uploaded file or body is larger than its limit (HTTP 413)."""
+
+    code = "upload-too-large"
+    http_status = 413
+
+
 class ConfigError(CalculatorError):
     """A configuration file (or a setting) is missing, unreadable or invalid."""
 

@@ -23,7 +23,7 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from traitement import methods
 from traitement.base import OneOf
 from traitement.batch import EXTENSIONS, FORMATS, GROUP_BY, estimate_log
-from traitement.errors import CalculatorError, InvalidInputError
+from traitement.errors import InvalidInputError, UploadTooLargeError
 from traitement.settings import variable
 
 from .. import state
@@ -31,13 +31,6 @@ from .. import state
 PATH = "/batch"
 router = APIRouter()
 _GROUP_BY_HELP = f"sum per value of these columns (repeat or comma-separate): {', '.join(GROUP_BY)}"
-
-
-class UploadTooLargeError(CalculatorError):
-    """The upload is larger than the configured limit."""
-
-    code = "upload-too-large"
-    http_status = 413
 
 
 def _too_large(limit: int) -> UploadTooLargeError:

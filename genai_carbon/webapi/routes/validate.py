@@ -7,8 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Query, Request, UploadFile
 
 from traitement import methods
-from traitement.analytics import UploadTooLargeError
-from traitement.errors import InvalidInputError
+from traitement.errors import InvalidInputError, UploadTooLargeError
 
 from .. import state
 
