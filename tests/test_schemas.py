@@ -85,6 +85,22 @@ def test_the_rule_is_the_same_in_every_schema(text):
     assert results.count(results[0]) == 3, (text, results)
 
 
+@pytest.mark.parametrize(("path", "body", "field"), [
+    ("/calculate", '{"count": 1%s}', "count"),
+    ("/calculate", '{"input_tokens": 1%s}', "input_tokens"),
+    ("/calculate", '{"pue": 1%s}', "pue"),
+    ("/calculate", '{"batch_size": 1%s}', "batch_size"),
+    ("/calculate-raw", '{"region": {"pue": 1%s, "carbon_intensity": 1}, "hardware": {"power_gpu": 1}, "profile": {"input_size": 1, "output_size": 1, '
+     '"throughput": 1}}', "region.pue"),
+])
+def test_a_400_digit_integer_is_a_one_line_422(path, body, field):
+    """Issue 15, item 16: 10**400 as a JSON number is refused naming the field (it was an OverflowError), and not echoed whole."""
+    response = client.post(path, content=(body % ("0" * 400)).encode(), headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert detail.startswith(f"{field}: must be ") and "\n" not in detail and len(detail) < 300
+
+
 @pytest.mark.parametrize("value", [True, False])
 def test_booleans_are_not_numbers(value):
     with pytest.raises(InvalidInputError, match="input_tokens: a boolean is not allowed here"):
