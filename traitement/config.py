@@ -138,6 +138,7 @@ class GpuConfig(Frozen):
     memory_gb: Positive | None = Field(None, description="memory in GB, > 0 (null: unknown)")
     memory_bandwidth_tb_per_s: Positive | None = Field(None, description="memory bandwidth in TB/s, > 0 (null: unknown)")
     bf16_tflop_per_s: Positive | None = Field(None, description="dense bf16 compute in TFLOP/s, > 0 (null: unknown)")
+    fp8_tflop_per_s: Positive | None = Field(None, description="dense fp8 compute in TFLOP/s, > 0 (null: unknown or no fp8 tensor cores)")
 
 
 class HardwareConfig(Frozen):

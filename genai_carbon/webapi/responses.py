@@ -96,6 +96,7 @@ class GpuOut(Out):
     memory_gb: float | None = Field(description="memory in GB (null for a measured machine)")
     memory_bandwidth_tb_per_s: float | None = Field(description="memory bandwidth in TB/s (null for a measured machine)")
     bf16_tflop_per_s: float | None = Field(description="dense bf16 compute in TFLOP/s (null for a measured machine)")
+    fp8_tflop_per_s: float | None = Field(description="dense fp8 compute in TFLOP/s (null: unknown, no fp8 tensor cores or a measured machine)")
     embodied_kgco2eq: Uncertain
     source: str
 
