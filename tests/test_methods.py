@@ -14,7 +14,7 @@ from traitement import methods
 
 
 def test_every_method_is_declared_once_with_what_its_figures_cover():
-    assert list(methods.REGISTRY) == ["hardware", "model-aware", "parameter", "seed-quadratic", "measured"]
+    assert list(methods.REGISTRY) == ["hardware", "model-aware", "ecologits", "parameter", "seed-quadratic", "measured"]
     for name, method in methods.REGISTRY.items():
         assert method.name == name and method.description and method.covers and method.interfaces
         assert all(key.endswith(("_kwh", "_gco2eq", "_l")) for key in method.covers), name
@@ -26,7 +26,7 @@ def test_every_method_is_declared_once_with_what_its_figures_cover():
         ("estimate", ("hardware", "parameter", "seed-quadratic")),
         ("raw", ("hardware", "seed-quadratic")),
         ("batch", ("hardware", "seed-quadratic")),
-        ("validate", ("model-aware", "parameter", "seed-quadratic")),
+        ("validate", ("model-aware", "ecologits", "parameter", "seed-quadratic")),
         ("measure", ("measured",)),
     ],
 )

@@ -1,11 +1,13 @@
-"""Model-aware energy model: GPUs, speeds and power from the model's size, precision, GPU and batch.
+"""Model-aware energy model: GPU energy from the model's size, precision, GPU board, GPU count and batch.
 
 The physics (docs/validation.md): a decode step of a batch of ``B`` requests
-reads the weights it touches and the batch's KV cache from memory, and does
-``2 x active parameters x B`` floating-point operations; it lasts the longer of
-the two at a fitted fraction of the GPUs' bandwidth and compute. The GPUs draw
-an idle share of their board power plus a share that rises with the batch and
-saturates. Prefill is compute-bound. Every function takes floats or numpy
+costs energy for the bytes it reads from memory (the weights it touches and the
+batch's KV cache), for the arithmetic it does (``2 x active parameters x B``
+FLOP), and a fixed time of board power per step and per token for the work
+that grows with the model's depth rather than its width (kernel launches,
+synchronisation, norms, sampling). Prefill costs ``2 x active parameters`` FLOP
+per prompt token. The GPUs' draw rises with the batch and saturates; with the
+energy it gives the step's duration. Every function takes floats or numpy
 arrays, so the fit evaluates all cases and all candidate coefficients at once.
 
 The coefficients come from ``config/energy_model.yaml``, read once at the edge
@@ -21,7 +23,6 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import Field, model_validator
 
-from . import physics
 from .base import Frozen, parse
 from .config import Config, config_dir, read_yaml, validate_file
 from .core import Modele
@@ -30,8 +31,13 @@ from .errors import InvalidInputError, UnknownNameError
 ENERGY_MODEL_FILE = "energy_model.yaml"
 BYTES_PER_GB = 1e9
 FLOP_PER_TFLOP = 1e12
-BYTES_PER_TB = 1e12
 PARAMS_PER_B = 1e9
+J_PER_PJ = 1e-12
+S_PER_MS = 1e-3
+S_PER_US = 1e-6
+J_PER_WH = 3600.0
+HOST_POWER_LIMIT_W = 5000.0
+"""Upper bound of ``Modele.cpu_power_w`` (core.py): one host's power."""
 
 Positive = Annotated[float, Field(gt=0)]
 Efficiency = Annotated[float, Field(gt=0, le=1)]
@@ -40,7 +46,6 @@ Fraction = Annotated[float, Field(ge=0, le=1)]
 
 class PrecisionConfig(Frozen):
     bytes_per_param: Annotated[float, Field(gt=0, le=8)]
-    compute_factor: Annotated[float, Field(gt=0, le=16)]
     source: str
 
 
@@ -54,21 +59,53 @@ class KvCacheConfig(Frozen):
     bytes_per_token_exponent: Annotated[float, Field(ge=0, le=2)]
 
 
+class MoeConfig(Frozen):
+    routed_share: Annotated[float, Field(gt=0, lt=1)]
+    gpu_count_cap: Annotated[int, Field(ge=1, le=1024)]
+
+
+class TaskConfig(Frozen):
+    input_tokens: Annotated[int, Field(ge=1, le=10_000_000)]
+    labels: Annotated[list[str], Field(min_length=1)]
+    source: str
+
+
+class EcologitsConfig(Frozen):
+    """EcoLogits' published LLM formula (its constants as shipped), a reference row of ``validate``."""
+
+    gpu_energy_alpha_wh_per_token_per_b: Positive
+    gpu_energy_beta_per_request: float
+    gpu_energy_gamma_wh_per_token: Annotated[float, Field(ge=0)]
+    latency_alpha_s_per_token_per_b: Annotated[float, Field(ge=0)]
+    latency_beta_s_per_token_per_request: Annotated[float, Field(ge=0)]
+    latency_gamma_s_per_token: Annotated[float, Field(ge=0)]
+    batch_size: Annotated[float, Field(ge=1)]
+    quantization_bits: Annotated[int, Field(ge=1, le=64)]
+    gpu_memory_gb: Positive
+    memory_overhead_fraction: Annotated[float, Field(ge=0, le=5)]
+    server_power_w: Annotated[float, Field(ge=0)]
+    server_gpu_count: Annotated[int, Field(ge=1)]
+    source: str
+
+
+class BoundaryConfig(Frozen):
+    """From the GPUs' energy to the server's: host CPUs and memory, and machines held idle in reserve."""
+
+    host_share_of_gpu_energy: Annotated[float, Field(ge=0, le=5)]
+    idle_reserve_share_of_gpu_energy: Annotated[float, Field(ge=0, le=5)]
+    source: str
+
+
 class FitConfig(Frozen):
-    bandwidth_efficiency: Efficiency
-    compute_efficiency: Efficiency
-    idle_power_fraction: Fraction
-    batch_half_activity: Positive
-    idle_power_fraction_min: Fraction
-    idle_power_fraction_max: Fraction
+    memory_pj_per_byte: Annotated[float, Field(gt=0, le=10_000)]
+    flop_energy_factor: Annotated[float, Field(gt=0, le=100)]
+    moe_flop_energy_factor_per_gpu: Annotated[float, Field(gt=0, le=100)]
+    step_overhead_ms_per_sqrt_b: Annotated[float, Field(ge=0, le=1000)]
+    token_overhead_us_per_sqrt_b: Annotated[float, Field(ge=0, le=1_000_000)]
+    draw_fraction_small_batch: Efficiency
+    draw_half_batch: Annotated[float, Field(ge=0, le=1_000_000)]
     residual_factor: Annotated[float, Field(ge=1, le=100)]
     provenance: str
-
-    @model_validator(mode="after")
-    def _ordered(self) -> FitConfig:
-        if not self.idle_power_fraction_min <= self.idle_power_fraction <= self.idle_power_fraction_max:
-            raise ValueError("need idle_power_fraction_min <= idle_power_fraction <= idle_power_fraction_max")
-        return self
 
 
 class EnergyModelFile(Frozen):
@@ -78,13 +115,21 @@ class EnergyModelFile(Frozen):
     default_precision: str
     memory: MemoryConfig
     kv_cache: KvCacheConfig
+    moe: MoeConfig
+    tasks: dict[str, TaskConfig]
     default_input_tokens: Annotated[int, Field(ge=1, le=10_000_000)]
+    ecologits: EcologitsConfig
+    boundaries: BoundaryConfig
     fit: FitConfig
 
     @model_validator(mode="after")
-    def _default_precision_exists(self) -> EnergyModelFile:
+    def _names_exist(self) -> EnergyModelFile:
         if self.default_precision not in self.precisions:
             raise ValueError(f"default_precision: unknown precision {self.default_precision!r}; known: {', '.join(self.precisions)}")
+        labels = [label.strip().lower() for task in self.tasks.values() for label in task.labels]
+        duplicates = sorted({label for label in labels if labels.count(label) > 1})
+        if duplicates:
+            raise ValueError(f"tasks: the label {duplicates[0]!r} names two tasks")
         return self
 
     def precision(self, name: str | None) -> tuple[str, PrecisionConfig]:
@@ -93,6 +138,14 @@ class EnergyModelFile(Frozen):
         if key not in self.precisions:
             raise UnknownNameError(f"unknown precision {name!r}; known: {', '.join(sorted(self.precisions))}", code="unknown-precision")
         return key, self.precisions[key]
+
+    def task(self, label: str | None) -> tuple[str, TaskConfig] | None:
+        """The task one of whose labels is ``label`` (case-insensitive), or ``None`` when none is."""
+        key = (label or "").strip().lower()
+        for name, task in self.tasks.items():
+            if key in (item.strip().lower() for item in task.labels):
+                return name, task
+        return None
 
 
 @lru_cache(maxsize=8)
@@ -118,16 +171,30 @@ def gpus_for_weights(total_params_b, bytes_per_param, gpu_memory_gb, overhead_fr
     return 2.0 ** np.ceil(np.log2(np.maximum(needed, 1.0)))
 
 
-def params_read_per_step_b(active_params_b, total_params_b, batch_size):
+def always_read_params_b(active_params_b, total_params_b, routed_share):
+    """Parameters (billions) read at every step whatever the batch: all of a dense model's.
+
+    A mixture of experts (total > active) reads its attention, embeddings and
+    shared experts every step: the active parameters outside the routed experts,
+    (1 - routed_share) x active.
+    """
+    return np.where(total_params_b > active_params_b, (1 - routed_share) * active_params_b, active_params_b)
+
+
+def params_read_per_step_b(active_params_b, total_params_b, batch_size, routed_share, data_parallel=1.0):
     """Parameters (billions) read from memory by one decode step of ``batch_size`` tokens.
 
-    Dense model: all of them. Mixture of experts: each token uses a share
-    f = active / total of the parameters; with B tokens a parameter is left
-    untouched with probability (1 - f)^B, so total x (1 - (1 - f)^B): the
-    active ones at batch 1, all of them at a large batch.
+    Dense model: all of them. Mixture of experts: the always-read part (once per
+    data-parallel attention replica), plus the routed experts the batch touches.
+    Each token uses a share f = routed active / routed total of them; with B tokens
+    an expert parameter stays unread with probability (1 - f)^B, so the step reads
+    routed total x (1 - (1 - f)^B): the active experts at batch 1, all of them at
+    a large batch.
     """
-    share = active_params_b / total_params_b
-    return total_params_b * (1 - (1 - share) ** batch_size)
+    dense = always_read_params_b(active_params_b, total_params_b, routed_share)
+    routed = total_params_b - dense
+    share = np.where(routed > 0, (active_params_b - dense) / np.maximum(routed, 1e-12), 0.0)
+    return dense * data_parallel + routed * (1 - (1 - share) ** batch_size)
 
 
 def kv_cache_bytes_per_token(active_params_b, coefficient, exponent):
@@ -141,90 +208,161 @@ def kv_cache_read_bytes(batch_size, context_tokens, bytes_per_token, n_gpu, gpu_
     return np.minimum(batch_size * context_tokens * bytes_per_token, free_bytes)
 
 
-def decode_step_s(read_bytes, flop, n_gpu, bandwidth_tb_per_s, tflop_per_s, bandwidth_efficiency, compute_efficiency):
-    """Duration of one decode step in seconds: the longer of memory time and compute time (roofline)."""
-    memory_s = read_bytes / (n_gpu * bandwidth_tb_per_s * BYTES_PER_TB * bandwidth_efficiency)
-    compute_s = flop / (n_gpu * tflop_per_s * FLOP_PER_TFLOP * compute_efficiency)
-    return np.maximum(memory_s, compute_s)
+def context_tokens(input_tokens, output_tokens):
+    """Mean context of a request during decode, in tokens: the prompt plus half the answer."""
+    return input_tokens + output_tokens / 2
 
 
-def power_fraction(batch_size, idle_power_fraction, batch_half_activity):
-    """Mean GPU draw as a fraction of board power: idle + (1 - idle) x B / (B + B_half), rising with the batch and saturating."""
-    return idle_power_fraction + (1 - idle_power_fraction) * batch_size / (batch_size + batch_half_activity)
+def flop_energy_j(gpu_power_w, bf16_tflop_per_s, flop_energy_factor):
+    """Energy of one dense FLOP in joules: factor x board power / peak bf16 FLOP/s.
+
+    A factor of 1 is a board at full power doing its datasheet's dense bf16
+    rate; the fit gives the factor. Every precision is charged the bf16 rate.
+    """
+    return flop_energy_factor * gpu_power_w / (bf16_tflop_per_s * FLOP_PER_TFLOP)
 
 
-def prefill_tokens_per_s(active_params_b, batch_size, n_gpu, tflop_per_s, compute_efficiency):
-    """Prompt reading speed of one request when ``batch_size`` requests share the GPUs (compute-bound: 2 x params FLOP per token)."""
-    return n_gpu * tflop_per_s * FLOP_PER_TFLOP * compute_efficiency / (2 * active_params_b * PARAMS_PER_B * batch_size)
+def moe_flop_multiplier(active_params_b, total_params_b, n_gpu, factor_per_gpu, gpu_count_cap):
+    """How many times a dense FLOP's energy a mixture of experts' FLOP costs: factor x GPU count (1 when dense).
+
+    Grouped expert matrix products with few tokens per expert, and the exchange
+    of tokens between GPUs, keep every GPU drawing power for work that does not
+    shrink when the experts are spread over more GPUs. The GPU count is held at
+    ``gpu_count_cap``, the largest group measured: not extrapolated beyond.
+    """
+    return np.where(total_params_b > active_params_b, factor_per_gpu * np.minimum(n_gpu, gpu_count_cap), 1.0)
+
+
+def overhead_energy_j(gpu_power_w, active_params_b, n_gpu, batch_size, step_overhead_s_per_sqrt_b, token_overhead_s_per_sqrt_b):
+    """Energy of one decode step's depth-bound work, in joules.
+
+    Each step holds every GPU for step_overhead x sqrt(active_params_b) seconds,
+    and each token in it one board for token_overhead x sqrt(active_params_b)
+    seconds, at board power: launches, synchronisation, norms and sampling grow
+    with the number of layers (about sqrt(size)), not with the matrices' width.
+    """
+    depth = np.sqrt(active_params_b)
+    return gpu_power_w * depth * (n_gpu * step_overhead_s_per_sqrt_b + batch_size * token_overhead_s_per_sqrt_b)
+
+
+def decode_step_energy_j(read_bytes, flop, flop_j, memory_j_per_byte, overhead_j):
+    """GPU energy of one decode step in joules: bytes read + arithmetic + depth-bound overhead."""
+    return memory_j_per_byte * read_bytes + flop_j * flop + overhead_j
+
+
+def prefill_energy_j(active_params_b, input_tokens, flop_j):
+    """GPU energy of reading one prompt in joules: 2 x active parameters FLOP per input token."""
+    return flop_j * 2 * active_params_b * PARAMS_PER_B * input_tokens
+
+
+def power_fraction(batch_size, small_batch_fraction, half_batch):
+    """Mean GPU draw as a fraction of board power: f0 + (1 - f0) x B / (B + B_half), rising with the batch and saturating."""
+    return small_batch_fraction + (1 - small_batch_fraction) * batch_size / (batch_size + half_batch)
 
 
 def serving(
     active_params_b,
     total_params_b,
     bytes_per_param,
-    compute_factor,
     batch_size,
-    context_tokens,
+    input_tokens,
+    output_tokens,
     n_gpu,
     gpu_memory_gb,
-    bandwidth_tb_per_s,
+    gpu_power_w,
     bf16_tflop_per_s,
+    data_parallel=1.0,
     *,
-    bandwidth_efficiency,
-    compute_efficiency,
-    idle_power_fraction,
-    batch_half_activity,
+    memory_j_per_byte,
+    flop_energy_factor,
+    moe_flop_energy_factor_per_gpu,
+    step_overhead_s_per_sqrt_b,
+    token_overhead_s_per_sqrt_b,
+    draw_fraction_small_batch,
+    draw_half_batch,
     kv_coefficient,
     kv_exponent,
     usable_fraction,
+    routed_share,
+    moe_gpu_count_cap,
 ):
-    """Per-request decode and prefill speeds and the GPU draw of a model served at ``batch_size``."""
-    tflop_per_s = bf16_tflop_per_s * compute_factor
-    weight_bytes = params_read_per_step_b(active_params_b, total_params_b, batch_size) * PARAMS_PER_B * bytes_per_param
+    """Energies, draw and speeds of a model served at ``batch_size`` (floats or numpy arrays).
+
+    Returns the decode step's and one prompt's GPU energy (J), the GPUs' draw,
+    and the per-request speeds that give that energy at that draw with the
+    project's formula (energy = power x (prefill + decode time) / batch).
+    """
+    weights = params_read_per_step_b(active_params_b, total_params_b, batch_size, routed_share, data_parallel) * PARAMS_PER_B * bytes_per_param
     kv_bytes = kv_cache_read_bytes(
         batch_size,
-        context_tokens,
+        context_tokens(input_tokens, output_tokens),
         kv_cache_bytes_per_token(active_params_b, kv_coefficient, kv_exponent),
         n_gpu,
         gpu_memory_gb,
         usable_fraction,
         total_params_b * PARAMS_PER_B * bytes_per_param,
     )
-    flop = 2 * active_params_b * PARAMS_PER_B * batch_size
-    step_s = decode_step_s(weight_bytes + kv_bytes, flop, n_gpu, bandwidth_tb_per_s, tflop_per_s, bandwidth_efficiency, compute_efficiency)
+    flop_j = flop_energy_j(gpu_power_w, bf16_tflop_per_s, flop_energy_factor) * moe_flop_multiplier(
+        active_params_b, total_params_b, n_gpu, moe_flop_energy_factor_per_gpu, moe_gpu_count_cap
+    )
+    overhead_j = overhead_energy_j(gpu_power_w, active_params_b, n_gpu, batch_size, step_overhead_s_per_sqrt_b, token_overhead_s_per_sqrt_b)
+    step_j = decode_step_energy_j(weights + kv_bytes, 2 * active_params_b * PARAMS_PER_B * batch_size, flop_j, memory_j_per_byte, overhead_j)
+    prompt_j = prefill_energy_j(active_params_b, input_tokens, flop_j)
+    utilisation = power_fraction(batch_size, draw_fraction_small_batch, draw_half_batch)
+    power_w = n_gpu * gpu_power_w * utilisation
+    step_s = step_j / power_w
     return {
+        "decode_step_energy_j": step_j,
+        "prefill_energy_j": prompt_j,
+        "energy_per_output_token_j": step_j / batch_size + prompt_j / output_tokens,
+        "gpu_utilisation": utilisation,
         "decode_step_s": step_s,
         "decode_tokens_per_s": 1 / step_s,
-        "prefill_tokens_per_s": prefill_tokens_per_s(active_params_b, batch_size, n_gpu, tflop_per_s, compute_efficiency),
-        "gpu_utilisation": power_fraction(batch_size, idle_power_fraction, batch_half_activity),
-        "weight_read_gb": weight_bytes / BYTES_PER_GB,
+        # One request's prompt costs prompt_j: at the GPUs' draw shared by the batch, its prefill lasts prompt_j x B / power.
+        "prefill_tokens_per_s": power_w * input_tokens / (batch_size * prompt_j),
+        "weight_read_gb": weights / BYTES_PER_GB,
         "kv_cache_read_gb": kv_bytes / BYTES_PER_GB,
     }
 
 
-def gpu_energy_per_request_kwh(speeds, n_gpu, gpu_power_w, input_tokens, output_tokens, batch_size):
-    """GPU energy of one request (kWh) from :func:`serving`'s speeds, with the project's formulas (physics.py)."""
-    duration_s = physics.prefill_duration_s(input_tokens, speeds["prefill_tokens_per_s"]) + physics.decode_duration_s(
-        output_tokens, speeds["decode_tokens_per_s"]
-    )
-    power_w = physics.gpu_power_w(n_gpu, gpu_power_w, speeds["gpu_utilisation"])
-    return physics.request_energy_kwh(power_w, duration_s, batch_size)
-
-
-def coefficients(model: EnergyModelFile, **fit_overrides: Any) -> dict[str, float]:
-    """The keyword arguments of :func:`serving` from the config (``fit_overrides`` replace fitted ones)."""
+def coefficients(model: EnergyModelFile, **overrides: Any) -> dict[str, float]:
+    """The keyword arguments of :func:`serving` from the config, in SI units (``overrides`` replace any)."""
     fit = model.fit
     values = {
-        "bandwidth_efficiency": fit.bandwidth_efficiency,
-        "compute_efficiency": fit.compute_efficiency,
-        "idle_power_fraction": fit.idle_power_fraction,
-        "batch_half_activity": fit.batch_half_activity,
+        "memory_j_per_byte": fit.memory_pj_per_byte * J_PER_PJ,
+        "flop_energy_factor": fit.flop_energy_factor,
+        "moe_flop_energy_factor_per_gpu": fit.moe_flop_energy_factor_per_gpu,
+        "step_overhead_s_per_sqrt_b": fit.step_overhead_ms_per_sqrt_b * S_PER_MS,
+        "token_overhead_s_per_sqrt_b": fit.token_overhead_us_per_sqrt_b * S_PER_US,
+        "draw_fraction_small_batch": fit.draw_fraction_small_batch,
+        "draw_half_batch": fit.draw_half_batch,
         "kv_coefficient": model.kv_cache.bytes_per_token_coefficient,
         "kv_exponent": model.kv_cache.bytes_per_token_exponent,
         "usable_fraction": model.memory.usable_fraction,
+        "routed_share": model.moe.routed_share,
+        "moe_gpu_count_cap": model.moe.gpu_count_cap,
     }
-    values.update(fit_overrides)
+    values.update(overrides)
     return values
+
+
+# --- EcoLogits' published formula (a reference row of validate) -------------------
+
+
+def ecologits_gpu_count(total_params_b, quantization_bits, gpu_memory_gb, overhead_fraction):
+    """EcoLogits' GPU count: ceil((1 + overhead) x total x bits / 8 / GPU memory), rounded up to a power of two."""
+    return gpus_for_weights(total_params_b, quantization_bits / 8, gpu_memory_gb, overhead_fraction)
+
+
+def ecologits_gpu_energy_wh(active_params_b, output_tokens, batch_size, alpha, beta, gamma):
+    """EcoLogits' energy of ONE GPU for a request in Wh: output_tokens x (alpha x exp(beta x batch) x active + gamma)."""
+    return output_tokens * (alpha * np.exp(beta * batch_size) * active_params_b + gamma)
+
+
+def ecologits_server_energy_wh(active_params_b, output_tokens, batch_size, n_gpu, latency_alpha, latency_beta, latency_gamma, server_power_w, server_gpu_count):
+    """EcoLogits' server energy without the GPUs in Wh: latency x server power x its GPU share / batch."""
+    latency_s = output_tokens * (latency_alpha * active_params_b + latency_beta * batch_size + latency_gamma)
+    return latency_s / J_PER_WH * server_power_w * (n_gpu / server_gpu_count) / batch_size
 
 
 # --- a serving setup (Modele) for one model ------------------------------------------
@@ -241,17 +379,17 @@ def model_aware_modele(
     gpu: str | None = None,
     batch_size: float | None = None,
     n_gpu: int | None = None,
+    data_parallel: int = 1,
     input_tokens: float,
     output_tokens: float,
 ) -> tuple[Modele, dict[str, Any], tuple[str, ...]]:
     """The serving setup of a model on a hardware preset's GPU board, with ranges.
 
-    ``gpu`` replaces the preset's board. Returns the ``Modele`` (GPU count from memory, speeds and draw from the
-    physics above), the assumptions to record and notes on the defaults used.
-    The host CPU, embodied carbon and lifetime come from the hardware preset,
-    the CPU power scaled to the GPU count. Ranges: the decode speed spans the
-    fit's residual factor and the preset's batch range when no batch is given;
-    the GPU draw spans the idle fractions of the leave-one-out refits.
+    ``gpu`` replaces the preset's board. Returns the ``Modele`` (GPU count from memory unless given, draw and
+    speeds from the physics above), the assumptions to record and notes on the defaults used. The host
+    (CPUs, memory and machines held in reserve) draws ``boundaries`` shares of the GPUs' power; embodied carbon
+    and lifetime come from the hardware preset, the server's embodied carbon scaled to the GPU count. Range: the
+    decode speed spans the fit's residual factor, widened by the preset's batch range when no batch is given.
     """
     total_params_b = active_params_b if total_params_b is None else total_params_b
     notes = []
@@ -282,57 +420,57 @@ def model_aware_modele(
         )
     else:
         batches = (batch_size,)
+    if total_params_b > active_params_b and n_gpu > model.moe.gpu_count_cap:
+        notes.append(f"mixture of experts on {n_gpu} GPUs: its FLOP energy is taken at {model.moe.gpu_count_cap} GPUs, the most measured (not extrapolated)")
     weights_gb = total_params_b * precision_config.bytes_per_param
     if weights_gb * (1 + model.memory.overhead_fraction) > n_gpu * board.memory_gb:
-        notes.append(f"the weights ({weights_gb:g} GB) do not fit in {n_gpu} x {board.memory_gb:g} GB: speeds are optimistic")
-    context_tokens = input_tokens + output_tokens / 2
+        notes.append(f"the weights ({weights_gb:g} GB) do not fit in {n_gpu} x {board.memory_gb:g} GB: the estimate is optimistic")
     coefficient_values = coefficients(model)
     per_batch = [
         serving(
             active_params_b,
             total_params_b,
             precision_config.bytes_per_param,
-            precision_config.compute_factor,
             batch,
-            context_tokens,
+            input_tokens,
+            output_tokens,
             n_gpu,
             board.memory_gb,
-            board.memory_bandwidth_tb_per_s,
+            board.power_w,
             board.bf16_tflop_per_s,
+            data_parallel,
             **coefficient_values,
         )
         for batch in batches
     ]
     central = per_batch[len(batches) // 2]
-    # Energy per output token at each batch, relative to the central batch; the spread goes into the decode-speed range.
-    relative = [float(s["gpu_utilisation"] / s["decode_tokens_per_s"] / b) for s, b in zip(per_batch, batches, strict=True)]
-    reference = float(central["gpu_utilisation"] / central["decode_tokens_per_s"] / batch_size)
+    # Decode energy per output token at each batch, relative to the central batch; the spread goes into the decode-speed range.
+    relative = [float(s["decode_step_energy_j"] / b) for s, b in zip(per_batch, batches, strict=True)]
+    reference = float(central["decode_step_energy_j"] / batch_size)
     decode = float(central["decode_tokens_per_s"])
     k = model.fit.residual_factor
     decode_bounds = (decode * reference / max(relative) / k, decode * reference / min(relative) * k)
     utilisation = float(central["gpu_utilisation"])
-    utilisation_bounds = (
-        float(power_fraction(batch_size, model.fit.idle_power_fraction_min, model.fit.batch_half_activity)),
-        float(power_fraction(batch_size, model.fit.idle_power_fraction_max, model.fit.batch_half_activity)),
-    )
-    bounds = {"decode_tokens_per_s": decode_bounds}
-    if utilisation_bounds[0] < utilisation_bounds[1]:
-        bounds["gpu_utilisation"] = utilisation_bounds
+    host_share = model.boundaries.host_share_of_gpu_energy + model.boundaries.idle_reserve_share_of_gpu_energy
+    host_power_w = host_share * n_gpu * board.power_w * utilisation
+    if host_power_w > HOST_POWER_LIMIT_W:
+        notes.append(f"host power {host_power_w:.0f} W capped at {HOST_POWER_LIMIT_W:.0f} W (the calculator's limit for one host): server energy understated")
+        host_power_w = HOST_POWER_LIMIT_W
     modele = parse(
         Modele,
         dict(
             n_gpu=n_gpu,
             gpu_power_w=board.power_w,
             gpu_utilisation=utilisation,
-            cpu_power_w=preset.cpu_power_w * n_gpu / preset.n_gpu,
-            cpu_utilisation=preset.cpu_utilisation.value,
+            cpu_power_w=host_power_w,
+            cpu_utilisation=1.0,
             prefill_tokens_per_s=float(central["prefill_tokens_per_s"]),
             decode_tokens_per_s=decode,
             batch_size=batch_size,
             gpu_embodied_kgco2eq=board.embodied_kgco2eq.value,
             server_embodied_kgco2eq=preset.server_embodied_kgco2eq.value * n_gpu / preset.n_gpu,
             lifetime_years=preset.lifetime_years.value,
-            bounds=bounds,
+            bounds={"decode_tokens_per_s": decode_bounds},
         ),
     )
     assumptions = {
@@ -343,7 +481,10 @@ def model_aware_modele(
         "total_params_b": total_params_b,
         "precision": precision_name,
         "decode_step_s": float(central["decode_step_s"]),
+        "decode_step_energy_j": float(central["decode_step_energy_j"]),
+        "prefill_energy_j": float(central["prefill_energy_j"]),
         "weight_read_gb": float(central["weight_read_gb"]),
         "kv_cache_read_gb": float(central["kv_cache_read_gb"]),
+        "host_share_of_gpu_energy": host_share,
     }
     return modele, assumptions, tuple(notes)

@@ -1,16 +1,20 @@
 """Validation against published measurements, and the fit of the model-aware energy model.
 
-A cases file (``data/validation/published_cases.yaml`` or any file of the
-same schema) lists published energy figures with the conditions they were
-measured under. :func:`validate` estimates each case with the project's
-methods under the case's own boundary (a GPU-only figure is compared with the
-GPU-only part of the estimate) and returns per-case ratios and the error
-factor: the geometric mean of max(r, 1/r). :func:`fit_coefficients` fits the
-model-aware coefficients on the measured GPU-boundary cases.
+A cases file (``data/validation/mlenergy_v3_cases.yaml``, ``published_cases.yaml``
+or any file of the same schema) lists published energy figures with the
+conditions they were measured under. :func:`validate` estimates each case with
+the project's methods and EcoLogits' published formula under the case's own
+boundary (a GPU-only figure is compared with the GPU-only part of the estimate)
+and returns per-case ratios and the error factor, the geometric mean of
+max(r, 1/r), overall and by task, board, model and batch band.
+:func:`fit_energy_coefficients` fits the model-aware coefficients on the
+measured GPU-boundary cases and :func:`leave_one_model_out` refits them without
+each model in turn.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -21,41 +25,81 @@ from . import methods, physics
 from .base import Frozen, parse
 from .config import Config, parse_yaml, read_yaml
 from .core import Requete, estimate
-from .energy_model import EnergyModelFile, coefficients, gpu_energy_per_request_kwh, gpus_for_weights, model_aware_modele, serving
+from .energy_model import (
+    J_PER_WH,
+    EnergyModelFile,
+    coefficients,
+    ecologits_gpu_count,
+    ecologits_gpu_energy_wh,
+    ecologits_server_energy_wh,
+    gpus_for_weights,
+    model_aware_modele,
+    power_fraction,
+    serving,
+)
 from .errors import CalculatorError, ConfigError, InvalidInputError
 from .presets import modele_from_config, site_from_config
 
 MODEL_AWARE = methods.model_aware.NAME
+ECOLOGITS = methods.ecologits.NAME
 PARAMETER = methods.parameter.NAME
 SEED_QUADRATIC_METHOD = methods.seed_quadratic.NAME
 VALIDATION_METHODS = methods.names("validate")
-J_PER_WH = 3600.0
 
 # What each boundary compares: the part of the estimate that holds the same energy.
 BOUNDARY_FIELD = {"gpu": "energy_gpu_kwh", "server": "energy_it_kwh", "facility": "energy_kwh"}
 
 # Hardware names used by published cases for the boards of config/config_model.yaml.
-GPU_ALIASES = {"h100-sxm": "h100", "h100-sxm5": "h100", "a100-sxm": "a100", "a100-sxm4": "a100", "h200-sxm": "h200"}
+GPU_ALIASES = {"h100-sxm": "h100", "h100-sxm5": "h100", "a100-sxm": "a100", "a100-sxm4": "a100", "h200-sxm": "h200", "b200-sxm": "b200"}
+
+BATCH_BANDS = ((1.0, 16.0, "1-15"), (16.0, 64.0, "16-63"), (64.0, 256.0, "64-255"), (256.0, 1024.0, "256-1023"), (1024.0, float("inf"), "1024+"))
+"""Bands of the mean running batch for the report (lower bound included)."""
+
+WORST_CASES_LISTED = 10
+
+GpuCount = Annotated[int, Field(ge=1, le=1024)]
+
+
+class Parallelism(Frozen):
+    """How the GPUs split the model: tensor-parallel, expert-parallel and data-parallel (attention replica) sizes."""
+
+    tensor: GpuCount | None = Field(None, description="tensor-parallel size, an integer from 1 to 1024 (null: not given)")
+    expert: GpuCount | None = Field(None, description="expert-parallel size, an integer from 1 to 1024 (null: not given)")
+    data: GpuCount | None = Field(None, description="data-parallel attention replicas, an integer from 1 to 1024 (null: 1)")
+
 
 class Case(Frozen):
     """One published figure and the conditions it was measured under."""
 
-    id: str = Field(min_length=1, max_length=200)
-    model: str | None = None
-    active_params_b: Annotated[float, Field(ge=0.1, le=100_000)] | None = None
-    total_params_b: Annotated[float, Field(ge=0.1, le=100_000)] | None = None
-    precision: str | None = None
-    hardware: str | None = None
-    n_gpu: Annotated[int, Field(ge=1, le=1024)] | None = None
-    batch_size: Annotated[float, Field(ge=1, le=100_000)] | None = None
-    input_tokens: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
-    output_tokens: Annotated[int, Field(ge=1, le=10_000_000)]
-    boundary: Literal["gpu", "server", "facility"]
-    energy_j_per_output_token: Annotated[float, Field(gt=0)] | None = None
-    energy_wh_per_request: Annotated[float, Field(gt=0)] | None = None
-    pue: Annotated[float, Field(ge=1, le=3)] | None = None
-    kind: str | None = None
-    source: str | None = None
+    id: str = Field(min_length=1, max_length=200, description="the case's unique name, 1 to 200 characters")
+    model: str | None = Field(None, description="the model's name, for the record")
+    task: str | None = Field(None, max_length=200, description="the workload, e.g. chat, reasoning (GPQA), code fill-in-the-middle: its typical prompt length")
+    active_params_b: Annotated[float, Field(ge=0.1, le=100_000)] | None = Field(None, description="active parameters in billions, 0.1 to 100,000")
+    total_params_b: Annotated[float, Field(ge=0.1, le=100_000)] | None = Field(
+        None, description="total parameters in billions, 0.1 to 100,000, >= active_params_b (null: dense)"
+    )
+    precision: str | None = Field(None, description="weight precision, e.g. bf16, fp8, mxfp4 (null: bf16)")
+    architecture: str | None = Field(None, max_length=200, description="the architecture, for the record")
+    hardware: str | None = Field(None, description="the GPU board, e.g. h100-sxm, b200")
+    n_gpu: GpuCount | None = Field(None, description="GPUs serving the model, an integer from 1 to 1024 (null: from memory)")
+    parallelism: Parallelism | None = Field(None, description="tensor, expert and data-parallel sizes, each at most n_gpu")
+    max_num_seqs: Annotated[int, Field(ge=1, le=1_000_000)] | None = Field(None, description="the server's cap on running requests, for the record")
+    batch_size: Annotated[float, Field(ge=1, le=100_000)] | None = Field(
+        None, description="mean running batch (requests served at once), 1 to 100,000 (null: the hardware preset's)"
+    )
+    input_tokens: Annotated[int, Field(ge=1, le=10_000_000)] | None = Field(
+        None, description="prompt tokens, an integer from 1 to 10,000,000 (null: the task's typical prompt)"
+    )
+    output_tokens: Annotated[int, Field(ge=1, le=10_000_000)] = Field(description="answer tokens, an integer from 1 to 10,000,000")
+    boundary: Literal["gpu", "server", "facility"] = Field(description="what the figure includes: gpu, server or facility")
+    energy_j_per_output_token: Annotated[float, Field(gt=0)] | None = Field(None, description="published energy per output token in J, > 0")
+    energy_wh_per_request: Annotated[float, Field(gt=0)] | None = Field(None, description="published energy per request in Wh, > 0")
+    gpu_power_w: Annotated[float, Field(gt=0, le=1_000_000)] | None = Field(
+        None, description="measured mean draw of all the GPUs in W, > 0 (for the draw curve's fit, never an input)"
+    )
+    pue: Annotated[float, Field(ge=1, le=3)] | None = Field(None, description="the facility's PUE where the source states it, 1 to 3")
+    kind: str | None = Field(None, description="'modelled' for a figure that is not a measurement")
+    source: str | None = Field(None, description="where the figure comes from")
 
     @model_validator(mode="after")
     def _has_figure(self) -> Case:
@@ -63,6 +107,11 @@ class Case(Frozen):
             raise ValueError("needs energy_j_per_output_token or energy_wh_per_request")
         if self.active_params_b is not None and self.total_params_b is not None and self.total_params_b < self.active_params_b:
             raise ValueError(f"total_params_b ({self.total_params_b}) must be >= active_params_b ({self.active_params_b})")
+        if self.n_gpu is not None and self.parallelism is not None:
+            for name in ("tensor", "expert", "data"):
+                size = getattr(self.parallelism, name)
+                if size is not None and size > self.n_gpu:
+                    raise ValueError(f"parallelism.{name} ({size}) must be <= n_gpu ({self.n_gpu})")
         return self
 
     @property
@@ -70,7 +119,7 @@ class Case(Frozen):
         """The published energy per request, in Wh (from the per-token figure where given: it is the measured one)."""
         if self.energy_j_per_output_token is not None:
             return self.energy_j_per_output_token * self.output_tokens / J_PER_WH
-        assert self.energy_wh_per_request is not None  # _has_figure: one of the two figures is given
+        assert self.energy_wh_per_request is not None  # the validator requires one of the two
         return self.energy_wh_per_request
 
     @property
@@ -81,6 +130,11 @@ class Case(Frozen):
             and self.kind != "modelled"
             and None not in (self.active_params_b, self.n_gpu, self.batch_size, self.energy_j_per_output_token, self.hardware)
         )
+
+    @property
+    def data_parallel(self) -> int:
+        """Attention replicas (data-parallel size): each reads the always-read weights for its share of the batch."""
+        return 1 if self.parallelism is None or self.parallelism.data is None else self.parallelism.data
 
 
 def parse_cases(data: Any, where: str = "cases file") -> list[Case]:
@@ -118,13 +172,38 @@ def _gpu_name(config: Config, hardware: str | None) -> str:
     return config.gpu(GPU_ALIASES.get(key, key))[0]
 
 
-# --- the three methods on one case ----------------------------------------------------
+def _board_label(config: Config, hardware: str | None) -> str:
+    """The board's name in config for the report's grouping, the case's own word when the board is unknown."""
+    try:
+        return _gpu_name(config, hardware)
+    except CalculatorError:
+        return (hardware or "unknown").strip().lower()
+
+
+def case_input_tokens(case: Case, model: EnergyModelFile) -> tuple[int, str | None]:
+    """The case's prompt tokens and, when not given, a note saying where the number comes from."""
+    if case.input_tokens is not None:
+        return case.input_tokens, None
+    task = model.task(case.task)
+    if task is not None:
+        name, config = task
+        return config.input_tokens, f"input tokens not given: {config.input_tokens}, the typical prompt of task '{name}' (config/energy_model.yaml)"
+    return model.default_input_tokens, f"input tokens not given: {model.default_input_tokens} assumed"
+
+
+def _batch_band(batch_size: float | None) -> str:
+    if batch_size is None:
+        return "not given"
+    return next(label for low, high, label in BATCH_BANDS if low <= batch_size < high)
+
+
+# --- the methods on one case ----------------------------------------------------------
 
 
 def _predict_model_aware(case: Case, config: Config, model: EnergyModelFile, input_tokens: int) -> tuple[float, list[str]]:
     if case.active_params_b is None:
         raise InvalidInputError("active_params_b is not given: the model-aware method needs the model's size")
-    modele, _, model_notes = model_aware_modele(
+    modele, _, stated = model_aware_modele(
         config,
         model,
         active_params_b=case.active_params_b,
@@ -133,19 +212,59 @@ def _predict_model_aware(case: Case, config: Config, model: EnergyModelFile, inp
         gpu=_gpu_name(config, case.hardware),
         batch_size=case.batch_size,
         n_gpu=case.n_gpu,
+        data_parallel=case.data_parallel,
         input_tokens=input_tokens,
         output_tokens=case.output_tokens,
     )
     site = site_from_config(config, pue=case.pue)
     result = estimate(Requete(input_tokens=input_tokens, output_tokens=case.output_tokens), modele, site)
-    notes = list(model_notes)
+    notes = list(stated)
     if case.boundary == "server":
-        notes.append(f"server = GPUs + host CPU share ({modele.cpu_power_w:g} W at {modele.cpu_utilisation:.0%}) from the default hardware preset")
+        notes.append(f"server = GPUs x (1 + {modele.cpu_power_w / (modele.n_gpu * modele.gpu_power_w * modele.gpu_utilisation):.3g}): host and idle reserve")
     if case.boundary == "facility":
         notes.append(
-            f"facility = (GPUs + host CPU) x PUE {site.pue:g}" + (" (the case's own)" if case.pue is not None else f" (default datacentre '{site.datacenter}')")
+            f"facility = GPUs x (1 + host and idle reserve) x PUE {site.pue:g}"
+            + (" (the case's own)" if case.pue is not None else f" (default datacentre '{site.datacenter}')")
         )
     return getattr(result, BOUNDARY_FIELD[case.boundary]) * physics.WH_PER_KWH, notes
+
+
+def _predict_ecologits(case: Case, config: Config, model: EnergyModelFile) -> tuple[float, list[str]]:
+    if case.active_params_b is None:
+        raise InvalidInputError("active_params_b is not given: EcoLogits' formula needs the model's size")
+    eco = model.ecologits
+    total = case.total_params_b or case.active_params_b
+    n_gpu = float(ecologits_gpu_count(total, eco.quantization_bits, eco.gpu_memory_gb, eco.memory_overhead_fraction))
+    gpu_wh = n_gpu * ecologits_gpu_energy_wh(
+        case.active_params_b,
+        case.output_tokens,
+        eco.batch_size,
+        eco.gpu_energy_alpha_wh_per_token_per_b,
+        eco.gpu_energy_beta_per_request,
+        eco.gpu_energy_gamma_wh_per_token,
+    )
+    notes = [
+        f"EcoLogits' formula: batch {eco.batch_size:g}, {n_gpu:g} x {eco.gpu_memory_gb:g} GB GPUs for {eco.quantization_bits}-bit weights;"
+        " the case's GPUs and batch are not used"
+    ]
+    if case.boundary == "gpu":
+        return float(gpu_wh), notes
+    server_wh = ecologits_server_energy_wh(
+        case.active_params_b,
+        case.output_tokens,
+        eco.batch_size,
+        n_gpu,
+        eco.latency_alpha_s_per_token_per_b,
+        eco.latency_beta_s_per_token_per_request,
+        eco.latency_gamma_s_per_token,
+        eco.server_power_w,
+        eco.server_gpu_count,
+    )
+    it_wh = float(gpu_wh + server_wh)
+    if case.boundary == "server":
+        return it_wh, notes
+    site = site_from_config(config, pue=case.pue)
+    return it_wh * site.pue, [*notes, f"facility = server x PUE {site.pue:g}"]
 
 
 def _predict_parameter(case: Case, config: Config) -> tuple[float, list[str]]:
@@ -167,12 +286,24 @@ def _predict_seed_quadratic(case: Case, config: Config, input_tokens: int) -> tu
 
 def predict(case: Case, method: str, config: Config, model: EnergyModelFile) -> dict[str, Any]:
     """One case under one method: predicted and published Wh per request, their ratio, or why it was skipped."""
-    input_tokens = case.input_tokens if case.input_tokens is not None else model.default_input_tokens
-    defaults = [] if case.input_tokens is not None else [f"input tokens not given: {input_tokens} assumed"]
-    row: dict[str, Any] = {"id": case.id, "method": method, "boundary": case.boundary, "published_wh_per_request": case.published_wh}
+    input_tokens, input_note = case_input_tokens(case, model)
+    defaults = [] if input_note is None else [input_note]
+    row: dict[str, Any] = {
+        "id": case.id,
+        "method": method,
+        "boundary": case.boundary,
+        "model": case.model,
+        "task": case.task,
+        "board": _board_label(config, case.hardware),
+        "batch_size": case.batch_size,
+        "published_wh_per_request": case.published_wh,
+    }
     try:
         if method == MODEL_AWARE:
             predicted_wh, notes = _predict_model_aware(case, config, model, input_tokens)
+        elif method == ECOLOGITS:
+            predicted_wh, notes = _predict_ecologits(case, config, model)
+            defaults = []
         elif method == PARAMETER:
             predicted_wh, notes = _predict_parameter(case, config)
             defaults = []
@@ -196,126 +327,235 @@ def predict(case: Case, method: str, config: Config, model: EnergyModelFile) -> 
     }
 
 
+# --- summaries ---------------------------------------------------------------------------
+
+
 def error_factor(ratios: Any) -> float:
     """Geometric mean of max(r, 1/r): 1 is perfect, 2 means off by a factor 2 on (geometric) average."""
     ratios = np.asarray(ratios, dtype=float)
     return float(np.exp(np.mean(np.abs(np.log(ratios))))) if ratios.size else float("nan")
 
 
+def ratio_stats(ratios: Any) -> dict[str, Any]:
+    """Error factor, bias (geometric mean of the ratios), share beyond 2x and count beyond 3x of a set of ratios."""
+    ratios = np.asarray(ratios, dtype=float)
+    off = np.abs(np.log(ratios))
+    return {
+        "n_cases": int(ratios.size),
+        "error_factor": error_factor(ratios),
+        "bias": float(np.exp(np.mean(np.log(ratios)))) if ratios.size else float("nan"),
+        "share_beyond_2x": float(np.mean(off > np.log(2))) if ratios.size else float("nan"),
+        "n_beyond_3x": int(np.sum(off > np.log(3))),
+        "worst_factor": float(np.exp(off.max())) if ratios.size else float("nan"),
+    }
+
+
+def _group(rows: Sequence[dict[str, Any]], key: Callable[[dict[str, Any]], str], order: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
+    """Statistics of the rows' ratios by ``key``, in ``order`` first (then alphabetical)."""
+    groups: dict[str, list[float]] = {}
+    for row in rows:
+        groups.setdefault(key(row), []).append(row["ratio"])
+    names = [name for name in order if name in groups] + sorted(name for name in groups if name not in order)
+    return {name: ratio_stats(groups[name]) for name in names}
+
+
+def breakdown(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Error statistics of the estimated rows by task, board, model and batch band."""
+    return {
+        "by_task": _group(rows, lambda row: row["task"] or "not given"),
+        "by_board": _group(rows, lambda row: row["board"]),
+        "by_model": _group(rows, lambda row: row["model"] or row["id"]),
+        "by_batch_band": _group(rows, lambda row: _batch_band(row["batch_size"]), [label for _, _, label in BATCH_BANDS]),
+    }
+
+
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Error factor and worst case of one method's rows (skipped cases listed, not counted)."""
+    """Error factor, spread, breakdowns and worst cases of one method's rows (skipped cases listed, not counted)."""
     done = [row for row in rows if row["status"] == "ok"]
-    worst = max(done, key=lambda row: row["error_factor"]) if done else None
+    worst = sorted(done, key=lambda row: row["error_factor"], reverse=True)
+    stats = ratio_stats([row["ratio"] for row in done])
     return {
         "cases": rows,
-        "error_factor": error_factor([row["ratio"] for row in done]) if done else None,
-        "worst_case": worst,
+        "error_factor": stats["error_factor"] if done else None,
+        "worst_case": worst[0] if done else None,
         "n_cases": len(done),
+        "share_beyond_2x": stats["share_beyond_2x"] if done else None,
+        "n_beyond_3x": stats["n_beyond_3x"],
+        "worst_cases": [{"id": row["id"], "ratio": row["ratio"], "error_factor": row["error_factor"]} for row in worst[:WORST_CASES_LISTED]],
+        **(breakdown(done) if done else {"by_task": {}, "by_board": {}, "by_model": {}, "by_batch_band": {}}),
         "skipped": [{"id": row["id"], "reason": row["reason"]} for row in rows if row["status"] == "skipped"],
     }
 
 
-def validate(cases: list[Case], config: Config, model: EnergyModelFile, methods: tuple[str, ...] = VALIDATION_METHODS) -> dict[str, Any]:
-    """Every case under every method; the first method's summary is the headline (top-level keys)."""
+def validate(
+    cases: list[Case], config: Config, model: EnergyModelFile, methods: tuple[str, ...] = VALIDATION_METHODS, cross_validate: bool = False
+) -> dict[str, Any]:
+    """Every case under every method; the first method's summary is the headline (top-level keys).
+
+    ``cross_validate`` adds ``leave_one_model_out``: the model-aware coefficients refitted on the file's measured
+    GPU-boundary cases without each model in turn, and each model's cases predicted by the refit that did not see it.
+    """
     results = {method: summarise([predict(case, method, config, model) for case in cases]) for method in methods}
     headline = methods[0]
-    return {"method": headline, **results[headline], "methods": results, "fit": model.fit.provenance}
+    out = {"method": headline, **results[headline], "methods": results, "fit": model.fit.provenance}
+    if cross_validate:
+        out["leave_one_model_out"] = cross_validation_report(cases, config, model)
+    return out
 
 
 # --- fitting the model-aware coefficients -----------------------------------------------
 
 
-FIT_GRID = {
-    "bandwidth_efficiency": np.arange(0.2, 1.0001, 0.025),
-    "compute_efficiency": np.arange(0.1, 1.0001, 0.05),
-    "idle_power_fraction": np.arange(0.1, 0.9001, 0.05),
-    "batch_half_activity": np.geomspace(1, 2048, 23),
+FITTED = ("memory_j_per_byte", "flop_energy_factor", "moe_flop_energy_factor_per_gpu", "step_overhead_s_per_sqrt_b", "token_overhead_s_per_sqrt_b")
+"""The energy coefficients fitted on the measured energies (SI units, as :func:`serving` takes them)."""
+
+FIT_START = {
+    "memory_j_per_byte": 2e-10,
+    "flop_energy_factor": 1.5,
+    "moe_flop_energy_factor_per_gpu": 2.0,
+    "step_overhead_s_per_sqrt_b": 3e-4,
+    "token_overhead_s_per_sqrt_b": 1e-5,
 }
-"""Coarse grid of the fitted coefficients: physical ranges (efficiencies up to 1, idle draw 10 to 90% of board power)."""
+"""Where the fit starts (physical orders of magnitude: 0.2 nJ per HBM byte, a board at full power doing its peak)."""
+
+POWER_START = {"draw_fraction_small_batch": 0.5, "draw_half_batch": 100.0}
+
+
+def least_squares_log(residuals: Callable[[Any], Any], start: Sequence[float], iterations: int = 200) -> Any:
+    """Levenberg-Marquardt on the logarithms of positive parameters: the ``x > 0`` minimising sum(residuals(x)^2).
+
+    Deterministic (forward-difference Jacobian, a fixed damping schedule), numpy only.
+    """
+    x = np.log(np.asarray(start, dtype=float))
+    r = residuals(np.exp(x))
+    cost = float(r @ r)
+    damping = 1e-2
+    step_size = 1e-6
+    for _ in range(iterations):
+        jacobian = np.stack([(residuals(np.exp(x + step)) - r) / step_size for step in np.eye(len(x)) * step_size], axis=1)
+        normal, gradient = jacobian.T @ jacobian, jacobian.T @ r
+        improved = False
+        while damping < 1e10:
+            step = np.linalg.solve(normal + damping * np.diag(np.diag(normal) + 1e-12), -gradient)
+            trial = residuals(np.exp(x + step))
+            trial_cost = float(trial @ trial)
+            if trial_cost < cost:
+                improved = cost - trial_cost > 1e-14 * cost
+                x, r, cost = x + step, trial, trial_cost
+                damping = max(damping / 3, 1e-9)
+                break
+            damping *= 4
+        if not improved:
+            break
+    return np.exp(x)
 
 
 def case_columns(cases: list[Case], config: Config, model: EnergyModelFile) -> dict[str, Any]:
-    """The measured cases as numpy columns for :func:`serving`."""
+    """The measured cases as numpy columns for :func:`serving`, with the published and measured figures."""
     precisions = [model.precision(case.precision)[1] for case in cases]
     gpus = [config.gpu(_gpu_name(config, case.hardware))[1] for case in cases]
-    input_tokens = np.array([case.input_tokens or model.default_input_tokens for case in cases], dtype=float)
-    output_tokens = np.array([case.output_tokens for case in cases], dtype=float)
     return {
         "active_params_b": np.array([case.active_params_b for case in cases], dtype=float),
         "total_params_b": np.array([case.total_params_b or case.active_params_b for case in cases], dtype=float),
         "bytes_per_param": np.array([p.bytes_per_param for p in precisions]),
-        "compute_factor": np.array([p.compute_factor for p in precisions]),
         "batch_size": np.array([case.batch_size for case in cases], dtype=float),
+        "input_tokens": np.array([case_input_tokens(case, model)[0] for case in cases], dtype=float),
+        "output_tokens": np.array([case.output_tokens for case in cases], dtype=float),
         "n_gpu": np.array([case.n_gpu for case in cases], dtype=float),
-        "gpu_memory_gb": np.array([g.memory_gb for g in gpus]),
-        "bandwidth_tb_per_s": np.array([g.memory_bandwidth_tb_per_s for g in gpus]),
-        "bf16_tflop_per_s": np.array([g.bf16_tflop_per_s for g in gpus]),
-        "gpu_power_w": np.array([g.power_w for g in gpus]),
-        "input_tokens": input_tokens,
-        "output_tokens": output_tokens,
-        "context_tokens": input_tokens + output_tokens / 2,
-        "published_wh": np.array([case.published_wh for case in cases]),
+        "gpu_memory_gb": np.array([g.memory_gb for g in gpus], dtype=float),
+        "gpu_power_w": np.array([g.power_w for g in gpus], dtype=float),
+        "bf16_tflop_per_s": np.array([g.bf16_tflop_per_s for g in gpus], dtype=float),
+        "data_parallel": np.array([case.data_parallel for case in cases], dtype=float),
+        "published_j_per_token": np.array([case.published_wh * J_PER_WH / case.output_tokens for case in cases]),
+        "measured_power_w": np.array([np.nan if case.gpu_power_w is None else case.gpu_power_w for case in cases]),
     }
 
 
-def predicted_wh(columns: dict[str, Any], coefficient_values: dict[str, Any]) -> Any:
-    """GPU energy per request (Wh) of each case column for the given coefficients (arrays broadcast)."""
+def predicted_j_per_token(columns: dict[str, Any], coefficient_values: dict[str, Any]) -> Any:
+    """GPU energy per output token (J) of each case column for the given coefficients (arrays broadcast)."""
     c = columns
-    speeds = serving(
+    return serving(
         c["active_params_b"],
         c["total_params_b"],
         c["bytes_per_param"],
-        c["compute_factor"],
         c["batch_size"],
-        c["context_tokens"],
+        c["input_tokens"],
+        c["output_tokens"],
         c["n_gpu"],
         c["gpu_memory_gb"],
-        c["bandwidth_tb_per_s"],
+        c["gpu_power_w"],
         c["bf16_tflop_per_s"],
+        c["data_parallel"],
         **coefficient_values,
-    )
-    energy_kwh = gpu_energy_per_request_kwh(speeds, c["n_gpu"], c["gpu_power_w"], c["input_tokens"], c["output_tokens"], c["batch_size"])
-    return energy_kwh * physics.WH_PER_KWH
+    )["energy_per_output_token_j"]
 
 
-def _grid_search(columns: dict[str, Any], fixed: dict[str, float], grid: dict[str, Any]) -> dict[str, float]:
-    names = list(grid)
-    mesh = np.meshgrid(*(np.asarray(grid[name], dtype=float) for name in names), indexing="ij")
-    candidates = {name: axis.reshape(-1, 1) for name, axis in zip(names, mesh, strict=True)}
-    log_ratio = np.log(predicted_wh(columns, {**fixed, **candidates}) / columns["published_wh"])
-    best = int(np.argmin(np.sum(log_ratio**2, axis=1)))
-    return {name: float(candidates[name][best, 0]) for name in names}
+def _subset(columns: dict[str, Any], keep: Any) -> dict[str, Any]:
+    return {name: values[keep] for name, values in columns.items()}
 
 
-def fit_coefficients(columns: dict[str, Any], model: EnergyModelFile, grid: dict[str, Any] | None = None, refinements: int = 2) -> dict[str, float]:
-    """Least squares on log(predicted / published): a coarse grid, then ``refinements`` finer grids around the best point."""
-    grid = FIT_GRID if grid is None else grid
-    fixed = {key: value for key, value in coefficients(model).items() if key not in grid}
-    best = _grid_search(columns, fixed, grid)
-    steps = {name: (np.max(values) - np.min(values)) / max(len(values) - 1, 1) for name, values in grid.items()}
-    for _ in range(refinements):
-        finer = {}
-        for name, values in grid.items():
-            low, high = float(np.min(values)), float(np.max(values))
-            finer[name] = np.clip(np.linspace(best[name] - steps[name], best[name] + steps[name], 9), low, high)
-            steps[name] = steps[name] / 4
-        best = _grid_search(columns, fixed, finer)
-    return best
+def fit_energy_coefficients(columns: dict[str, Any], model: EnergyModelFile, start: dict[str, float] | None = None) -> dict[str, float]:
+    """Least squares on log(predicted / published) energy per output token: the five :data:`FITTED` coefficients."""
+    start = FIT_START if start is None else start
+    fixed = {key: value for key, value in coefficients(model).items() if key not in FITTED}
+    published = columns["published_j_per_token"]
+
+    def residuals(x: Any) -> Any:
+        return np.log(predicted_j_per_token(columns, {**fixed, **dict(zip(FITTED, x, strict=True))}) / published)
+
+    return {name: float(value) for name, value in zip(FITTED, least_squares_log(residuals, [start[name] for name in FITTED]), strict=True)}
 
 
-def leave_one_out(columns: dict[str, Any], model: EnergyModelFile, grid: dict[str, Any] | None = None) -> tuple[Any, list[dict[str, float]]]:
-    """Ratio predicted / published of each case by a fit on all the other cases, and each refit's coefficients."""
-    n = len(columns["published_wh"])
-    ratios, fits = [], []
-    for left_out in range(n):
-        keep = np.arange(n) != left_out
-        train = {name: values[keep] for name, values in columns.items()}
-        test = {name: values[~keep] for name, values in columns.items()}
-        fitted = fit_coefficients(train, model, grid)
-        fixed = {key: value for key, value in coefficients(model).items() if key not in fitted}
-        ratios.append(float(predicted_wh(test, {**fixed, **fitted})[0] / test["published_wh"][0]))
-        fits.append(fitted)
-    return np.array(ratios), fits
+def fit_power_curve(columns: dict[str, Any]) -> dict[str, float]:
+    """Least squares on log(predicted / measured) draw of the cases that give ``gpu_power_w``: the draw curve's two coefficients."""
+    known = ~np.isnan(columns["measured_power_w"])
+    if not known.any():
+        raise InvalidInputError("no case gives gpu_power_w: the draw curve cannot be fitted", code="invalid-cases-file")
+    c = _subset(columns, known)
+    measured = c["measured_power_w"] / (c["n_gpu"] * c["gpu_power_w"])
+
+    def residuals(x: Any) -> Any:
+        return np.log(power_fraction(c["batch_size"], np.minimum(x[0], 1.0), x[1]) / measured)
+
+    fraction, half = least_squares_log(residuals, [POWER_START["draw_fraction_small_batch"], POWER_START["draw_half_batch"]])
+    return {"draw_fraction_small_batch": float(min(fraction, 1.0)), "draw_half_batch": float(half)}
+
+
+def leave_one_model_out(columns: dict[str, Any], groups: Sequence[str], model: EnergyModelFile) -> tuple[Any, dict[str, dict[str, float]]]:
+    """Ratio predicted / published of each case by a fit on the other models' cases, and each refit's coefficients."""
+    labels = np.asarray(groups)
+    fixed = {key: value for key, value in coefficients(model).items() if key not in FITTED}
+    ratios = np.empty(len(labels))
+    fits = {}
+    for name in sorted(set(labels.tolist())):
+        left_out = labels == name
+        fitted = fit_energy_coefficients(_subset(columns, ~left_out), model)
+        test = _subset(columns, left_out)
+        ratios[left_out] = predicted_j_per_token(test, {**fixed, **fitted}) / test["published_j_per_token"]
+        fits[name] = fitted
+    return ratios, fits
+
+
+def cross_validation_report(cases: list[Case], config: Config, model: EnergyModelFile) -> dict[str, Any]:
+    """Leave-one-model-out ratios of the measured GPU-boundary cases, with their statistics overall and by task, board, model and batch band."""
+    measured = [case for case in cases if case.measured]
+    names = [case.model or case.id for case in measured]
+    if len(set(names)) < 2:
+        return {"n_cases": len(measured), "skipped": "needs measured gpu-boundary cases of at least two models"}
+    ratios, fits = leave_one_model_out(case_columns(measured, config, model), names, model)
+    rows = [
+        {
+            "id": case.id,
+            "ratio": float(ratio),
+            "model": case.model,
+            "task": case.task,
+            "board": _board_label(config, case.hardware),
+            "batch_size": case.batch_size,
+        }
+        for case, ratio in zip(measured, ratios, strict=True)
+    ]
+    spread = {name: [min(fit[name] for fit in fits.values()), max(fit[name] for fit in fits.values())] for name in FITTED}
+    return {**ratio_stats(ratios), **breakdown(rows), "cases": rows, "coefficient_ranges": spread}
 
 
 def gpus_needed_check(cases: list[Case], config: Config, model: EnergyModelFile) -> list[tuple[str, int, int]]:
@@ -329,4 +569,3 @@ def gpus_needed_check(cases: list[Case], config: Config, model: EnergyModelFile)
         rule = int(gpus_for_weights(case.total_params_b or case.active_params_b, bytes_per_param, gpu.memory_gb, model.memory.overhead_fraction))
         out.append((case.id, rule, case.n_gpu))
     return out
-

@@ -1,6 +1,8 @@
 """``validate``: every method of the registry that can be validated, against the published measurements of a cases file.
 
+    python interface.py validate data/validation/mlenergy_v3_cases.yaml
     python interface.py validate data/validation/published_cases.yaml --method model-aware --json
+    python interface.py validate data/validation/mlenergy_v3_cases.yaml --method model-aware --cross-validate
 """
 
 from __future__ import annotations
@@ -14,14 +16,22 @@ from traitement import methods
 from .common import Command
 from .formatting import emit, table
 
+CASES_LISTED = 30
+"""Files up to this many cases get a per-case table in the text output (``--json`` always has every case)."""
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", metavar="FILE", help="cases file, e.g. data/validation/published_cases.yaml (schema: docs/validation.md)")
+    parser.add_argument("file", metavar="FILE", help="cases file, e.g. data/validation/mlenergy_v3_cases.yaml (schema: docs/validation.md)")
     parser.add_argument(
         "--method",
         action="append",
         metavar="M",
         help=f"{methods.help_text('validate')}; repeat for several (default: all, the first is the headline)",
+    )
+    parser.add_argument(
+        "--cross-validate",
+        action="store_true",
+        help="also refit the model-aware coefficients without each model of the file in turn and predict it (leave one model out)",
     )
 
 
@@ -35,15 +45,68 @@ def run(args: argparse.Namespace) -> int:
         if method not in offered:
             raise traitement.InvalidInputError(f"--method: unknown validation method {method!r}; allowed: {', '.join(offered)}", code="unknown-method")
     config = traitement.load_config()
-    result = validate(load_cases(args.file), config, load_energy_model(config.directory), chosen)
+    result = validate(load_cases(args.file), config, load_energy_model(config.directory), chosen, cross_validate=args.cross_validate)
     return emit(args, result, lambda: format_validation(result))
 
 
+def _factor(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3g}"
+
+
+def _breakdown_table(result: dict[str, Any], key: str, label: str) -> str:
+    """One row per group (task, board, ...), one column per method: the error factor, then the headline's case count."""
+    names = list(result["methods"])
+    groups = list(dict.fromkeys(group for summary in result["methods"].values() for group in summary[key]))
+    rows = []
+    for group in groups:
+        row = {label: group, "cases": result["methods"][names[0]][key].get(group, {}).get("n_cases", 0)}
+        for method in names:
+            stats = result["methods"][method][key].get(group)
+            row[method] = _factor(stats["error_factor"]) if stats else "-"
+        rows.append(row)
+    return table(rows, [label, *names, "cases"])
+
+
+def _cross_validation(cross: dict[str, Any]) -> str:
+    if "skipped" in cross:
+        return f"leave one model out: skipped, {cross['skipped']}"
+    lines = [
+        f"Leave one model out (model-aware refitted without each model): error factor {cross['error_factor']:.3g} over {cross['n_cases']} cases, "
+        f"{cross['share_beyond_2x']:.1%} beyond 2x, {cross['n_beyond_3x']} beyond 3x, worst {cross['worst_factor']:.3g}x"
+    ]
+    for key in ("by_task", "by_board", "by_model"):
+        lines.append("  " + key.replace("_", " ") + ": " + ", ".join(f"{name} {stats['error_factor']:.3g}" for name, stats in cross[key].items()))
+    return "\n".join(lines)
+
+
 def format_validation(result: dict[str, Any]) -> str:
-    """Per method: each case's predicted and published Wh per request, the ratio, the error factor and the worst case."""
-    blocks = []
+    """The error factor of each method overall and by task, board, model and batch band; the headline's worst cases."""
+    headline = result["method"]
+    rows = []
     for method, summary in result["methods"].items():
-        rows = [
+        worst = summary["worst_case"]
+        rows.append(
+            {
+                "method": method + (" (headline)" if method == headline else ""),
+                "error factor": _factor(summary["error_factor"]),
+                "cases": summary["n_cases"],
+                "beyond 2x": "-" if summary["share_beyond_2x"] is None else f"{summary['share_beyond_2x']:.1%}",
+                "beyond 3x": summary["n_beyond_3x"],
+                "worst case": "-" if worst is None else f"{worst['id']} (ratio {worst['ratio']:.3g})",
+            }
+        )
+    blocks = [
+        "Error factor = geometric mean of max(r, 1/r), r = predicted / published, each case at its own boundary",
+        table(rows, ["method", "error factor", "cases", "beyond 2x", "beyond 3x", "worst case"]),
+    ]
+    for key, label in (("by_task", "task"), ("by_board", "board"), ("by_model", "model"), ("by_batch_band", "batch")):
+        blocks.append(f"By {label} (error factor per method)\n" + _breakdown_table(result, key, label))
+    summary = result["methods"][headline]
+    worst_rows = [{"case": row["id"], "ratio": f"{row['ratio']:.3g}", "off": f"{row['error_factor']:.3g}x"} for row in summary["worst_cases"]]
+    if worst_rows:
+        blocks.append(f"Worst cases, method '{headline}'\n" + table(worst_rows, ["case", "ratio", "off"]))
+    if len(summary["cases"]) <= CASES_LISTED:
+        case_rows = [
             {
                 "case": row["id"],
                 "boundary": row["boundary"],
@@ -53,18 +116,17 @@ def format_validation(result: dict[str, Any]) -> str:
             }
             for row in summary["cases"]
         ]
-        title = f"Method '{method}'" + (" (headline)" if method == result["method"] else "")
-        lines = [title, table(rows, ["case", "boundary", "predicted_wh", "published_wh", "ratio"])]
-        if summary["error_factor"] is not None:
-            worst = summary["worst_case"]
-            lines.append(
-                f"error factor {summary['error_factor']:.3g} over {summary['n_cases']} cases; "
-                f"worst {worst['id']} (ratio {worst['ratio']:.3g}, off {worst['error_factor']:.3g}x)"
-            )
-        lines += [f"skipped {skip['id']}: {skip['reason']}" for skip in summary["skipped"]]
-        if method == result["method"]:
-            lines += [f"  note {row['id']}: {note}" for row in summary["cases"] for note in row.get("notes", [])]
+        blocks.append(f"Cases, method '{headline}'\n" + table(case_rows, ["case", "boundary", "predicted_wh", "published_wh", "ratio"]))
+    lines = [f"skipped {skip['id']} ({method}): {skip['reason']}" for method, each in result["methods"].items() for skip in each["skipped"]]
+    notes: dict[str, int] = {}
+    for row in summary["cases"]:
+        for note in row.get("notes", []):
+            notes[note] = notes.get(note, 0) + 1
+    lines += [f"note ({count} case{'s' if count > 1 else ''}): {note}" for note, count in notes.items()]
+    if lines:
         blocks.append("\n".join(lines))
+    if result.get("leave_one_model_out") is not None:
+        blocks.append(_cross_validation(result["leave_one_model_out"]))
     blocks.append(f"fit: {result['fit']}")
     return "\n\n".join(blocks)
 

@@ -14,11 +14,11 @@ from typing import Any
 
 from ..base import OneOf
 from ..errors import InvalidInputError
-from . import hardware, measured, model_aware, parameter, seed_quadratic
+from . import ecologits, hardware, measured, model_aware, parameter, seed_quadratic
 from .base import INTERFACES, Method
 
 REGISTRY: dict[str, Method] = {
-    module.METHOD.name: module.METHOD for module in (hardware, model_aware, parameter, seed_quadratic, measured)
+    module.METHOD.name: module.METHOD for module in (hardware, model_aware, ecologits, parameter, seed_quadratic, measured)
 }
 """Every method by name, in the order they are listed and offered (the first offered is the headline)."""
 

@@ -1,10 +1,14 @@
 """Method "model-aware": the hardware method on a serving setup worked out from the model's size.
 
-GPUs from memory, then a decode step that takes the longer of reading the
-weights and KV cache at a share of the memory bandwidth and doing
-2 x active parameters x batch FLOP at a share of peak compute, and a GPU draw
-that rises with the batch and levels off (``docs/validation.md``). The physics
-is :mod:`traitement.energy_model` (:func:`~traitement.energy_model.model_aware_modele`
+The GPU energy of a decode step of B requests is the bytes it reads (the
+weights it touches, the routed experts a mixture of experts' batch touches,
+the batch's KV cache) at one energy per byte, plus 2 x active parameters x B
+FLOP at board power / peak bf16 FLOP/s (a mixture of experts' FLOP costs more,
+in proportion to its GPUs), plus a depth-bound overhead per step and per token;
+a prompt costs 2 x active parameters FLOP per token; the GPUs' draw rises with
+the batch and saturates, which gives the speeds. Five coefficients are fitted on
+397 ML.ENERGY measurements (``docs/validation.md``). The physics is
+:mod:`traitement.energy_model` (:func:`~traitement.energy_model.model_aware_modele`
 builds the ``Modele``); the footprint is then the hardware method's. In an
 estimate it is chosen by giving a model size (``model`` with ``hardware``, or
 ``active_params_b``), not by name; ``validate`` names it.
@@ -13,9 +17,16 @@ estimate it is chosen by giving a model size (``model`` with ``hardware``, or
 from __future__ import annotations
 
 from .base import Method
-from .hardware import COVERS
+from .hardware import COVERS as HARDWARE_COVERS
 
 NAME = "model-aware"
+
+COVERS = {
+    **HARDWARE_COVERS,
+    "energy_cpu_kwh": "the host's CPUs and memory and the machines held idle in reserve: 0.431 + 0.172 of the GPUs' energy (Google 2025)",
+    "energy_it_kwh": "server IT energy: GPUs + host + idle reserve (1.603 x the GPUs')",
+}
+"""The hardware family's figures, with the host and idle reserve charged as shares of the GPUs' energy (config/energy_model.yaml)."""
 
 METHOD = Method(
     name=NAME,

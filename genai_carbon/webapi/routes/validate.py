@@ -24,6 +24,7 @@ async def validate(
     request: Request,
     file: Annotated[UploadFile, File(description="cases YAML, the schema of data/validation/published_cases.yaml")],
     method: Annotated[list[ValidationMethod] | None, Query(description=f"{methods.help_text('validate')} (default: all, the first is the headline)")] = None,
+    cross_validate: Annotated[bool, Query(description="also refit the model-aware coefficients without each model in turn (leave one model out)")] = False,
 ) -> dict[str, Any]:
     """Per case: predicted and published Wh per request and their ratio; per method: error factor and worst case; same keys as `validate --json`."""
     from traitement.energy_model import load_energy_model
@@ -39,4 +40,5 @@ async def validate(
         raise InvalidInputError("file: not UTF-8 text", code="invalid-cases-file") from None
     config = state.config(request)
     cases = parse_cases_text(text, file.filename or "upload")
-    return run_validation(cases, config, load_energy_model(config.directory), tuple(method or methods.names("validate")))
+    chosen = tuple(method or methods.names("validate"))
+    return run_validation(cases, config, load_energy_model(config.directory), chosen, cross_validate=cross_validate)
