@@ -413,3 +413,8 @@ def test_api_validate_upload():
         assert response.status_code == status and response.json()["code"] == "invalid-cases-file"
     response = client.post("/validate", params={"method": "guess"}, files={"file": ("c.yaml", b"x")})
     assert response.status_code == 422
+    with open(CASES, "rb") as handle:
+        response = client.post("/validate", params={"method": "model-aware", "cross_validate": "true"}, files={"file": ("cases.yaml", handle)})
+    assert response.status_code == 200
+    cross = response.json()["leave_one_model_out"]
+    assert cross["n_cases"] == 7 and len(cross["by_model"]) == 5  # the seven measurements, five models
