@@ -82,3 +82,33 @@ def test_an_unknown_key_stops(tmp_path: Path) -> None:
     (tmp_path / "equivalences.yaml").write_text(text.replace("    per: 1\n", "    per: 1\n    colour: red\n", 1), encoding="utf-8")
     with pytest.raises(ConfigError, match="colour"):
         load_equivalences(tmp_path)
+
+
+# --- GET /equivalences ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def client():
+    from fastapi.testclient import TestClient
+
+    import api
+
+    return TestClient(api.app)
+
+
+def test_api_equivalences_pinned(client) -> None:
+    data = client.get("/equivalences", params={"energy_kwh": 0.019, "carbon_gco2eq": 21.76}).json()
+    amounts = {row["name"]: row["amount"] for row in data["equivalences"]}
+    assert amounts == pytest.approx({"car_distance": 0.1, "smartphone_charges": 1.0, "household_hours": 0.019 / 10_715 * 8_760}, rel=1e-9)
+    assert data["factors"]["household_hours"]["source"].startswith("US EIA")
+    assert client.get("/equivalences").json()["equivalences"] == []
+
+
+@pytest.mark.parametrize(
+    ("query", "start"),
+    [("energy_kwh=-1", "energy_kwh: "), ("carbon_gco2eq=abc", "carbon_gco2eq: "), ("energy_kwh=nan", "energy_kwh: "), ("energy_kwh=inf", "energy_kwh: ")],
+)
+def test_api_equivalences_refuses_bad_figures(client, query: str, start: str) -> None:
+    response = client.get(f"/equivalences?{query}")
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith(start)

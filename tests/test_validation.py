@@ -418,3 +418,23 @@ def test_api_validate_upload():
     assert response.status_code == 200
     cross = response.json()["leave_one_model_out"]
     assert cross["n_cases"] == 7 and len(cross["by_model"]) == 5  # the seven measurements, five models
+
+
+def test_api_validation_of_the_shipped_cases_equals_the_upload() -> None:
+    """GET /validation is POST /validate on data/validation/published_cases.yaml."""
+    from fastapi.testclient import TestClient
+
+    import api
+    from traitement.validation import PUBLISHED_CASES
+
+    client = TestClient(api.app)
+    shipped = client.get("/validation").json()
+    with open(PUBLISHED_CASES, "rb") as handle:
+        uploaded = client.post("/validate", files={"file": ("published_cases.yaml", handle)}).json()
+    assert shipped.pop("source") == "data/validation/published_cases.yaml"
+    assert shipped == uploaded
+    assert client.get("/validation", params={"method": "parameter"}).json()["method"] == "parameter"
+    bad = client.get("/validation", params={"method": "guess"})
+    with open(PUBLISHED_CASES, "rb") as handle:
+        same = client.post("/validate", params={"method": "guess"}, files={"file": ("published_cases.yaml", handle)})
+    assert bad.status_code == same.status_code == 422 and bad.json() == same.json()

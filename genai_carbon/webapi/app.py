@@ -19,9 +19,9 @@ from traitement.settings import Settings, load_settings
 
 from .errors import ERROR_RESPONSES, install_error_handlers
 from .limits import MULTIPART_OVERHEAD_BYTES, BodySizeLimit
-from .routes import analytics, batch, estimate, lists, page, validate
+from .routes import analytics, batch, equivalences, estimate, lists, page, validate
 
-ROUTERS = (lists, estimate, analytics, batch, validate, page)
+ROUTERS = (lists, estimate, analytics, batch, validate, equivalences, page)
 """The route modules, in the order their routes are matched and documented. To add a route group: add a module and list it here."""
 
 

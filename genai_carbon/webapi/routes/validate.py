@@ -1,4 +1,4 @@
-"""``POST /validate``: the methods of the registry against the published measurements of an uploaded cases file."""
+"""``POST /validate`` and ``GET /validation``: the methods of the registry against published measurements (an uploaded cases file, or the shipped one)."""
 
 from __future__ import annotations
 
@@ -42,3 +42,18 @@ async def validate(
     cases = parse_cases_text(text, file.filename or "upload")
     chosen = tuple(method or methods.names("validate"))
     return run_validation(cases, config, load_energy_model(config.directory), chosen, cross_validate=cross_validate)
+
+
+@router.get("/validation", summary="The methods against the published measurements shipped with the project")
+def validation(
+    request: Request,
+    method: Annotated[list[ValidationMethod] | None, Query(description=f"{methods.help_text('validate')} (default: all, the first is the headline)")] = None,
+) -> dict[str, Any]:
+    """`POST /validate` on `data/validation/published_cases.yaml` (for the method page): per case, predicted and published Wh per request; per method, the error factor."""
+    from traitement.energy_model import load_energy_model
+    from traitement.validation import PUBLISHED_CASES, load_cases
+    from traitement.validation import validate as run_validation
+
+    config = state.config(request)
+    result = run_validation(load_cases(PUBLISHED_CASES), config, load_energy_model(config.directory), tuple(method or methods.names("validate")))
+    return {"source": "data/validation/published_cases.yaml", **result}
