@@ -1,4 +1,4 @@
-"""The web page: ``static/index.html`` at ``/``, and the ``static/`` folder (only it) at ``/static``."""
+"""The web pages: ``static/index.html`` at ``/``, ``static/method.html`` at ``/method``, and the ``static/`` folder (only it) at ``/static``."""
 
 from __future__ import annotations
 
@@ -16,6 +16,12 @@ router = APIRouter()
 @router.get("/", include_in_schema=False)
 async def index() -> FileResponse:
     return FileResponse(STATIC_DIR / "index.html")
+
+
+@router.get("/method", include_in_schema=False)
+async def method_page() -> FileResponse:
+    """How the calculator works: methods, formulas, covers, validation, sources (rendered from the API by static/method.js)."""
+    return FileResponse(STATIC_DIR / "method.html")
 
 
 def static_files() -> StaticFiles:
