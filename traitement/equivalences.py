@@ -29,7 +29,7 @@ class Equivalence(BaseModel):
     """One everyday amount: ``value`` of ``quantity`` (in ``unit``) for ``per`` units of ``result_unit``."""
 
     model_config = _STRICT
-    label: str = Field(description="what one result unit is, in plain words")
+    label: str = Field(description="the words after the amount and its unit, e.g. 'of a smartphone' in '3.5 charges of a smartphone'")
     quantity: Literal["carbon_gco2eq", "energy_kwh"] = Field(description="the figure of an estimate it divides")
     value: Positive = Field(description="amount of the quantity, in `unit`, for `per` result units")
     unit: str = Field(description="unit of `value`: the quantity's unit (gCO2e or kWh) over a unit of its own, e.g. gCO2e/km")

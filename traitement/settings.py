@@ -47,7 +47,9 @@ class Settings(BaseSettings):
     batch_max_bytes: ByteCount = Field(50 << 20, description="largest request log uploaded to POST /batch in bytes, a whole number >= 1 (default 50 MiB)")
     cors_origins: str = Field("", description="origins allowed by the API's CORS, comma separated, or *; empty: CORS off (the default)")
     chromium: str | None = Field(None, description="tests only: the Chromium binary of the browser tests (default: chromium on PATH)")
-    screenshot: Path | None = Field(None, description="tests only: write a screenshot of the web page to this PNG file")
+    screenshot_dir: Path | None = Field(
+        None, description="tests only: a folder for the browser tests' screenshots at 1280 and 390 px (default: under pytest's temporary folder)"
+    )
 
     @property
     def origins(self) -> list[str]:

@@ -1,277 +1,766 @@
-// The web page of the GenAI carbon calculator: plain JavaScript calling the JSON API.
+// The calculator page: plain JavaScript (an ES module, no build step) calling the JSON API.
+//
 // Validation is the server's: a 422 answer's `detail` starts with the field name
-// ("input_tokens: ..."), and is shown next to that field. Optional endpoints
-// (/models, /analytics, /batch) are detected from /openapi.json: a panel whose
-// endpoint is absent stays hidden.
-"use strict";
+// ("input_tokens: ..."), shown next to that field; the page then asks again without
+// that field, so every invalid field is reported at once. What the server offers
+// (methods, optional routes such as /models, /analytics, /batch, /equivalences) is
+// read from /openapi.json: a part whose route is absent stays hidden. The form's
+// values live in the URL query (?region=france&input_tokens=2000), restored on load.
+import {
+  $, api, chartTheme, count, el, entriesOf, everyday, flatten, hasRoute, isNumber, kindOf, number, offerDownload,
+  openapiOf, postJSON, quantity, table, toCSV, typedNumber, unitFor, whiskerPlugin, central,
+} from "/static/format.js";
 
-const QUANTITIES = {
-  // key in the API answer: [element prefix, unit shown, factor from the API's unit]
-  energy_kwh: ["energy", "Wh", 1000],
-  carbon_gco2eq: ["carbon", "gCO2e", 1],
-  water_l: ["water", "mL", 1000],
-};
-const FORM_FIELDS = ["region", "datacenter", "hardware", "model", "profile", "input_tokens", "output_tokens", "count"];
+const FIELDS = ["method", "model", "mix", "region", "datacenter", "hardware", "profile", "input_tokens", "output_tokens", "count"];
 const NUMBER_FIELDS = new Set(["input_tokens", "output_tokens", "count"]);
-const charts = {};
-let openapi = { paths: {}, components: { schemas: {} } };
+const FIGURES = [ // row prefix in the page, key in the API's answer
+  ["energy", "energy_kwh"],
+  ["carbon", "carbon_gco2eq"],
+  ["water", "water_l"],
+  ["embodied", "carbon_embodied_gco2eq"],
+];
+const QUANTITY_NAMES = { energy_kwh: "energy", carbon_gco2eq: "carbon", water_l: "water", carbon_embodied_gco2eq: "embodied carbon" };
+const METHOD_LABELS = { // option text, and the help under the select
+  hardware: ["hardware (power x time)", "a serving setup's power over the request's time; with a model, model-aware"],
+  parameter: ["parameter (model size only)", "from the model's size alone, for models behind an API (seed 003)"],
+  "seed-quadratic": ["seed-quadratic (legacy)", "the seed's formula, wrong physics: only to reproduce its numbers"],
+};
+const MAX_COMPARED = 40;
 
-const $ = (id) => document.getElementById(id);
+const state = {
+  openapi: { paths: {}, components: { schemas: {} } },
+  defaults: { method: "hardware", mix: "implied", count: "1" },
+  lists: { region: new Map(), datacenter: new Map(), hardware: new Map(), model: new Map(), profile: new Map() },
+  charts: {},
+  redraw: {},
+  last: null,
+};
 
-/** A number with 4 significant digits, e.g. 0.3142 or 1,234 or 1.235e-7. */
-function fmt(value) {
-  if (!Number.isFinite(value)) return String(value);
-  const abs = Math.abs(value);
-  if (abs !== 0 && (abs < 1e-3 || abs >= 1e9)) return value.toExponential(3);
-  return Number(value.toPrecision(4)).toLocaleString("en-US", { maximumSignificantDigits: 4 });
-}
+// --- the form -------------------------------------------------------------------------------
 
-async function api(path, options = {}) {
-  const response = await fetch(path, options);
-  let data = null;
-  try { data = await response.json(); } catch (e) { data = { detail: `${path}: answered ${response.status} without JSON` }; }
-  if (!response.ok) {
-    const error = new Error(typeof data.detail === "string" ? data.detail : `${path}: error ${response.status}`);
-    error.status = response.status; error.code = data.code || ""; throw error;
+let pending = 0;
+/** Run `task`, marking the page busy meanwhile (body[data-busy]: tests and assistive tools can wait on it). */
+async function busy(task) {
+  pending += 1;
+  document.body.dataset.busy = "true";
+  document.body.setAttribute("aria-busy", "true");
+  try {
+    return await task();
+  } finally {
+    pending -= 1;
+    if (pending === 0) {
+      document.body.dataset.busy = "false";
+      document.body.removeAttribute("aria-busy");
+    }
   }
-  return data;
 }
 
-const postJSON = (path, body) => api(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-
-function fillSelect(select, names, defaultLabel) {
-  select.replaceChildren(new Option(defaultLabel, ""), ...names.map((name) => new Option(name, name)));
+/** Estimate, then redraw the comparison (its bars use the form's other values) when one is shown or can be drawn. */
+async function estimateAndCompare() {
+  const ok = await runEstimate();
+  if (ok && !comparedNames($("compare-by").value).error) await runCompare();
+  return ok;
 }
 
-/** Names from a listing answer: {"regions": {name: ...}}, {"models": [...]}, or a list. */
-function namesOf(data, key) {
-  const inner = data && !Array.isArray(data) && key in data ? data[key] : data;
-  if (Array.isArray(inner)) return inner.map((item) => (typeof item === "string" ? item : item.name || item.id)).filter(Boolean);
-  return inner && typeof inner === "object" ? Object.keys(inner) : [];
+const methodOf = () => $("method").value || "hardware";
+
+/** Whether a field takes part in an estimate by `method` (the parameter method knows only the model and tokens). */
+function applies(field, method, mix) {
+  if (field === "mix") return method === "parameter";
+  if (field === "region") return method !== "parameter" || mix === "grid";
+  if (field === "datacenter" || field === "hardware") return method !== "parameter";
+  return true;
 }
 
-// --- errors next to their field -----------------------------------------------------------
+function updateFields() {
+  const method = methodOf();
+  const mix = $("mix").value;
+  for (const box of document.querySelectorAll("#estimate-form .field")) box.hidden = !applies(box.dataset.field, method, mix);
+  const modelName = $("model").value.trim();
+  $("help-method").textContent = (METHOD_LABELS[method] || [])[1] || "";
+  $("help-model").textContent = method === "parameter"
+    ? "required: its size gives the energy"
+    : "optional: with a model, the GPUs and batch are sized for it (model-aware)";
+  $("model").placeholder = method === "parameter" ? "a model, e.g. mistral-large-2" : "none: the preset's own model";
+  const setup = state.lists.hardware.get($("hardware").value.trim());
+  $("help-hardware").textContent = setup && setup.description
+    ? (modelName ? `${setup.gpu || $("hardware").value} boards, sized for the model` : setup.description)
+    : "";
+  const profile = state.lists.profile.get($("profile").value);
+  const tokens = (key) => (profile ? central(profile[key]) : null);
+  $("help-profile").textContent = profile ? [profile.description, isNumber(tokens("input_tokens")) ? `${count(tokens("input_tokens"))} tokens in, ${count(tokens("output_tokens"))} out` : ""].filter(Boolean).join("; ") : "";
+  $("input_tokens").placeholder = isNumber(tokens("input_tokens")) ? `${count(tokens("input_tokens"))} (from the profile)` : "from the profile";
+  $("output_tokens").placeholder = isNumber(tokens("output_tokens")) ? `${count(tokens("output_tokens"))} (from the profile)` : "from the profile";
+}
+
+/** The request body: the fields that apply and are filled; "2,000" is sent as 2000. */
+function formBody(overrides = {}) {
+  const method = overrides.method || methodOf();
+  const mix = overrides.mix || $("mix").value;
+  const body = {};
+  for (const name of FIELDS) {
+    if (!applies(name, method, mix)) continue;
+    const raw = $(name).value.trim();
+    if (raw === "") continue;
+    body[name] = NUMBER_FIELDS.has(name) ? typedNumber(raw) : raw;
+  }
+  return Object.assign(body, overrides);
+}
+
+/** Set a field's value; a select gets an option for a value it lacks (the server then names the problem). */
+function setValue(name, value) {
+  const input = $(name);
+  if (input.tagName === "SELECT" && value !== "" && ![...input.options].some((option) => option.value === value)) {
+    input.append(new Option(value, value));
+  }
+  input.value = value;
+}
 
 function clearErrors() {
-  document.querySelectorAll("#estimate-form .error").forEach((el) => { el.textContent = ""; });
-  document.querySelectorAll("#estimate-form [aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
+  document.querySelectorAll("#estimate-form .error").forEach((node) => { node.textContent = ""; });
+  document.querySelectorAll("#estimate-form [aria-invalid]").forEach((node) => node.removeAttribute("aria-invalid"));
 }
 
 /** The form field an API error is about: the detail's leading name, or the kind of an unknown name. */
 function fieldOf(error) {
   const lead = error.message.split(":", 1)[0].trim().split(".")[0];
-  if (FORM_FIELDS.includes(lead)) return lead;
+  if (FIELDS.includes(lead)) return lead;
   const kind = (error.code || "").replace(/^unknown-/, "");
-  return FORM_FIELDS.includes(kind) ? kind : null;
+  return FIELDS.includes(kind) ? kind : null;
 }
 
-function showError(error) {
-  const field = fieldOf(error);
-  const target = field && $(`error-${field}`);
-  if (target) {
-    target.textContent = error.message;
-    $(field).setAttribute("aria-invalid", "true");
-  } else {
-    $("error-form").textContent = error.message;
-  }
+function showFieldError(field, message) {
+  $(`error-${field}`).textContent = message;
+  $(field).setAttribute("aria-invalid", "true");
 }
 
-// --- one estimate -----------------------------------------------------------------------------
-
-function formBody(overrides = {}) {
-  const body = {};
-  for (const name of FORM_FIELDS) {
-    const input = $(name);
-    if (!input || input.closest("[hidden]")) continue;
-    const raw = input.value.trim();
-    if (raw === "") continue;
-    // Numbers go as JSON numbers when they look like one; anything else goes as typed, for the server to name.
-    body[name] = NUMBER_FIELDS.has(name) && /^-?\d+(\.\d+)?(e\d+)?$/i.test(raw) ? Number(raw) : raw;
+/**
+ * POST /calculate; on a field's error, note it and ask again without that field, so that every
+ * invalid field is found in one go. Returns {result} or {errors: {field: message}, formError}.
+ */
+async function estimateAll(body) {
+  const errors = {};
+  const attempt = { ...body };
+  for (let tries = 0; tries <= FIELDS.length; tries += 1) {
+    try {
+      const result = await postJSON("/calculate", attempt);
+      return Object.keys(errors).length ? { errors } : { result };
+    } catch (error) {
+      const field = fieldOf(error);
+      if (!field || errors[field]) return { errors, formError: error.message };
+      errors[field] = error.message;
+      if (!(field in attempt) || field === "method") return { errors };
+      delete attempt[field];
+    }
   }
-  return Object.assign(body, overrides);
+  return { errors };
+}
+
+// --- the URL holds the form --------------------------------------------------------------------
+
+function writeURL(body) {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(body)) {
+    if (String(value) !== String(state.defaults[name] ?? "")) params.set(name, String(value));
+  }
+  const query = params.toString();
+  history.replaceState(null, "", query ? `${location.pathname}?${query}` : location.pathname);
+}
+
+function readURL() {
+  const params = new URLSearchParams(location.search);
+  for (const name of FIELDS) if (params.has(name)) setValue(name, params.get(name).trim());
+  if (params.has("compare")) setValue("compare-by", params.get("compare"));
+}
+
+// --- one estimate ------------------------------------------------------------------------------
+
+/** What a figure covers, in plain words, by method; else the API's own words. */
+function plainCovers(result, key) {
+  if (result.method === "parameter") {
+    const words = {
+      energy_kwh: "Electricity of one GPU writing the answer, from the model's size (EcoLogits' regression): no server, no datacentre overhead, and the prompt is not counted.",
+      carbon_gco2eq: result.mix === "grid"
+        ? "Emissions of producing that electricity on the region's grid (scope 2). Manufacturing is not included."
+        : "Life-cycle emissions (scope 3) calibrated on Mistral AI's published figure: manufacturing and datacentre overheads included, so not comparable to a grid figure.",
+    };
+    return words[key] || (result.covers || {})[key] || "";
+  }
+  if (result.method !== "hardware" && result.method !== "seed-quadratic") return (result.covers || {})[key] || "";
+  const words = {
+    energy_kwh: "Electricity drawn by the servers (GPUs and host CPUs) while serving the requests, plus the datacentre's overhead for cooling and power conversion (PUE).",
+    carbon_gco2eq: "Emissions of producing that electricity on the region's grid (location-based, scope 2). Manufacturing the hardware is not included: see embodied carbon.",
+    water_l: "Water evaporated to cool the datacentre, plus water used to generate its electricity.",
+    carbon_embodied_gco2eq: "A share of the emissions of manufacturing the GPUs and the server, for the time the requests use them (scope 3). Not included in carbon.",
+  };
+  const legacy = result.method === "seed-quadratic" && key === "energy_kwh"
+    ? "The seed's legacy formula, in which time grows with the square of the prompt (wrong physics, for reproduction only). " : "";
+  return legacy + (words[key] || (result.covers || {})[key] || "");
+}
+
+/** A sentence from parts, leaving out any part whose values are missing. */
+function sentence(...parts) {
+  return parts.filter((part) => typeof part === "string" && part !== "").join("; ");
+}
+
+/** `text` when every value is present (a finite number or a non-empty string), else "". */
+function when(values, text) {
+  return values.every((value) => isNumber(value) || (typeof value === "string" && value !== "")) ? text() : "";
+}
+
+const percent = (fraction) => `${Math.round(fraction * 100)} %`;
+
+function assumptionsText(result) {
+  const a = result.assumptions || {};
+  if (result.method === "parameter") {
+    const model = state.lists.model.get(a.model) || {};
+    const perToken = model.energy_wh_per_output_token;
+    const carbon = result.mix === "grid"
+      ? when([result.region, a.carbon_intensity_gco2eq_per_kwh], () => `carbon: grid ${result.region}, ${number(a.carbon_intensity_gco2eq_per_kwh)} gCO2e/kWh (scope 2)`)
+      : when([a.mix_gco2eq_per_wh], () => `carbon: implied mix ${number(a.mix_gco2eq_per_wh)} gCO2e per Wh (life cycle, scope 3)`);
+    return sentence(
+      when([a.model], () => `Model ${a.model}`) + when([a.active_params_b], () => ` (${number(a.active_params_b)} B active parameters)`),
+      when([perToken], () => `${number(perToken)} Wh per output token on one GPU (EcoLogits' regression)`),
+      carbon,
+    ) + ".";
+  }
+  const setup = state.lists.hardware.get(a.hardware) || {};
+  const serving = a.energy_model === "model-aware"
+    ? sentence(
+      when([a.model], () => `Model ${a.model}`) + when([a.active_params_b], () => ` (${number(a.active_params_b)} B active parameters${a.precision ? `, ${a.precision}` : ""})`),
+      when([a.n_gpu, a.gpu, a.hardware], () => `${a.n_gpu} x ${a.gpu} GPUs to hold the weights (${a.hardware} preset's board, model-aware energy model)`))
+    : when([a.hardware], () => `Serving setup ${a.hardware}`) + when([setup.description], () => `: ${setup.description}`);
+  return sentence(
+    serving,
+    when([a.n_gpu, a.gpu_power_w, a.gpu_utilisation], () => `${a.n_gpu} GPU${a.n_gpu === 1 ? "" : "s"} of ${number(a.gpu_power_w)} W at ${percent(a.gpu_utilisation)} draw`),
+    when([a.batch_size], () => `${number(a.batch_size)} requests served at once`),
+    when([a.decode_tokens_per_s], () => `answer written at ${number(a.decode_tokens_per_s)} tokens/s`),
+    when([result.duration_s, result.prefill_s, result.decode_s], () => `${quantity("duration_s", result.duration_s)} per request (prompt ${quantity("duration_s", result.prefill_s)}, answer ${quantity("duration_s", result.decode_s)})`),
+    when([a.region, a.carbon_intensity_gco2eq_per_kwh], () => `grid ${a.region}: ${number(a.carbon_intensity_gco2eq_per_kwh)} gCO2e/kWh`),
+    when([a.datacenter, a.pue], () => `datacentre ${a.datacenter}: PUE ${number(a.pue)}`),
+  ) + ".";
+}
+
+function titleText(result) {
+  const requests = result.count === 1 ? "One request" : `${count(result.count)} requests`;
+  const tokens = when([result.input_tokens, result.output_tokens], () => `${count(result.input_tokens)} tokens in, ${count(result.output_tokens)} out`);
+  const a = result.assumptions || {};
+  const how = result.method === "parameter" ? `parameter method (${[result.model, result.mix ? `${result.mix} carbon factor` : ""].filter(Boolean).join(", ")})`
+    : a.energy_model === "model-aware" ? `${result.method} method, model-aware (${a.model || "model size given"})`
+      : `${result.method} method`;
+  const where = when([result.region], () => `region ${result.region}`);
+  return [requests, tokens, how, where].filter(Boolean).join(" · ");
 }
 
 function showEstimate(result) {
-  const per = result.count === 1 ? "one request" : `${result.count.toLocaleString("en-US")} requests`;
-  $("result-title").textContent = `${per}: ${result.input_tokens.toLocaleString("en-US")} tokens in, `
-    + `${result.output_tokens.toLocaleString("en-US")} out, region ${result.region}, method ${result.method}`;
-  for (const [key, [prefix, , factor]] of Object.entries(QUANTITIES)) {
+  $("result-title").textContent = titleText(result);
+  for (const [prefix, key] of FIGURES) {
+    const present = isNumber(result[key]);
+    $(`row-${prefix}`).hidden = !present;
+    if (!present) continue;
+    const kind = kindOf(key);
+    const unit = unitFor(kind, result[key]);
     for (const [suffix, field] of [["value", key], ["min", `${key}_min`], ["max", `${key}_max`]]) {
-      const el = $(`${prefix}-${suffix}`);
-      el.dataset.value = String(result[field]); // exact value, in the API's unit
-      el.textContent = fmt(result[field] * factor);
+      const node = $(`${prefix}-${suffix}`);
+      const value = isNumber(result[field]) ? result[field] : result[key]; // no range given: the central value
+      node.dataset.value = String(value); // exact, in the API's unit
+      node.dataset.unit = unit.unit;
+      node.textContent = quantity(kind, value, unit);
     }
-    $(`${prefix}-covers`).textContent = result.covers[key] || "";
+    $(`${prefix}-covers`).textContent = plainCovers(result, key);
   }
-  const a = result.assumptions;
-  $("result-assumptions").textContent = `Hardware ${a.hardware || "custom"}: ${a.n_gpu} GPU x ${a.gpu_power_w} W at ${Math.round(a.gpu_utilisation * 100)}% draw, `
-    + `batch ${a.batch_size}; grid ${a.carbon_intensity_gco2eq_per_kwh} gCO2e/kWh, datacentre ${a.datacenter} (PUE ${a.pue}). `
-    + `Embodied (scope 3, not in carbon): ${fmt(result.carbon_embodied_gco2eq)} gCO2e.`;
-  $("result-warnings").replaceChildren(...result.warnings.map((w) => Object.assign(document.createElement("li"), { textContent: w })));
+  const per = result.per_request || {};
+  $("result-per-request").textContent = result.count > 1
+    ? "Per request: " + [["energy_kwh", per.energy_kwh], ["carbon_gco2eq", per.carbon_gco2eq], ["water_l", per.water_l]]
+      .filter(([, value]) => isNumber(value)).map(([key, value]) => quantity(kindOf(key), value)).join(", ") + "."
+    : "";
+  $("result-assumptions").textContent = assumptionsText(result);
+  $("result-warnings").replaceChildren(...(result.warnings || []).map((text) => el("li", {}, text)));
+  $("result-covers-api").replaceChildren(...Object.entries(result.covers || {}).flatMap(([key, text]) => [el("dt", {}, key), el("dd", {}, text)]));
+  offerDownload($("estimate-json"), JSON.stringify(result, null, 2) + "\n", "application/json", "genai-carbon-estimate.json");
+  offerDownload($("estimate-csv"), toCSV(flatten(result)), "text/csv", "genai-carbon-estimate.csv");
   $("result").hidden = false;
+  showEquivalences($("result-equivalences"), result.energy_kwh, result.carbon_gco2eq);
 }
 
-async function onEstimate(event) {
-  event.preventDefault();
-  clearErrors();
+/** Everyday equivalences of a footprint (GET /equivalences), labelled as illustrations with basis and source. */
+async function showEquivalences(box, energyKwh, carbonGco2eq) {
+  box.replaceChildren();
+  if (!hasRoute(state.openapi, "/equivalences")) return;
+  const params = new URLSearchParams();
+  if (isNumber(energyKwh)) params.set("energy_kwh", String(energyKwh));
+  if (isNumber(carbonGco2eq)) params.set("carbon_gco2eq", String(carbonGco2eq));
+  let data;
   try {
-    showEstimate(await postJSON("/calculate", formBody()));
+    data = await api(`/equivalences?${params}`);
   } catch (error) {
-    $("result").hidden = true;
-    showError(error);
+    box.append(el("p", { className: "small" }, `Equivalences not available: ${error.message}`));
+    return;
   }
+  const items = (data.equivalences || []).filter((row) => isNumber(row.amount)).map((row) => el(
+    "li", {},
+    el("strong", {}, `≈ ${everyday(row.amount, row.result_unit)}`), ` ${row.label}`,
+    el("span", { className: "basis" }, ` (from ${quantity(row.quantity, row.quantity_value)}; basis: ${row.basis}; `,
+      el("a", { href: row.url, rel: "noopener" }, row.source), `, ${row.year})`),
+  ));
+  if (!items.length) return;
+  box.append(el("h3", {}, "For illustration"), el("p", { className: "small" }, `Everyday equivalents: ${data.note}.`), el("ul", {}, ...items));
 }
 
-// --- comparison chart ------------------------------------------------------------------------
-
-function draw(canvasId, config) {
-  if (charts[canvasId]) charts[canvasId].destroy();
-  charts[canvasId] = new Chart($(canvasId), config);
-}
-
-async function onCompare() {
-  $("error-compare").textContent = "";
+async function runEstimate() {
   clearErrors();
+  $("error-form").textContent = "";
+  updateFields();
+  const body = formBody();
+  writeURL(body);
+  const { result, errors = {}, formError } = await estimateAll(body);
+  for (const [field, message] of Object.entries(errors)) showFieldError(field, message);
+  if (formError) $("error-form").textContent = formError;
+  if (!result) {
+    $("result").hidden = true;
+    return false;
+  }
+  state.last = result;
+  showEstimate(result);
+  return true;
+}
+
+// --- the comparison chart ------------------------------------------------------------------------
+
+function draw(canvasId, makeConfig) {
+  state.redraw[canvasId] = makeConfig;
+  if (state.charts[canvasId]) state.charts[canvasId].destroy();
+  state.charts[canvasId] = new Chart($(canvasId), makeConfig(chartTheme()));
+}
+
+/** A short label for a bar: hardware presets say what they serve (GPUs, model class). */
+function barLabel(by, name, result) {
+  if (by !== "hardware") return name;
+  const a = result.assumptions || {};
+  const gpus = isNumber(a.n_gpu) ? `${a.n_gpu} GPU${a.n_gpu === 1 ? "" : "s"}` : "";
+  const serves = a.energy_model === "model-aware" ? a.model || "" : modelClassOf(name);
+  return [name, gpus, serves].filter(Boolean).join(" · ");
+}
+
+function modelClassOf(hardwareName) {
+  const description = (state.lists.hardware.get(hardwareName) || {}).description || "";
+  const match = description.match(/(\d+(?:\.\d+)?B)-class/i);
+  return match ? `${match[1]}-class` : "";
+}
+
+/** Why every bar has the same height, in words. */
+function whyEqual(by, key, method) {
+  if (by === "region" && key === "energy_kwh") return "Every region has the same energy: the electricity used does not depend on the grid it comes from. Compare by carbon or water to see the grids differ.";
+  if (by === "model" && method !== "parameter" && !$("model").value.trim()) return "Every model has the same figure here.";
+  return `Every bar is equal: the ${QUANTITY_NAMES[key]} of the ${method} method does not depend on the ${by}.`;
+}
+
+/** The names to compare: the "Only" list, else every known name (at most MAX_COMPARED). */
+function comparedNames(by) {
+  const typed = $("compare-names").value.split(",").map((name) => name.trim()).filter(Boolean);
+  if (typed.length) return { names: typed };
+  const names = [...state.lists[by].keys()];
+  if (names.length > MAX_COMPARED) return { error: `only: the list has ${count(names.length)} ${by === "hardware" ? "hardware presets" : `${by}s`}; type up to ${MAX_COMPARED} names, separated by commas` };
+  return { names };
+}
+
+async function runCompare() {
+  $("error-compare").textContent = "";
+  const note = [];
   const by = $("compare-by").value;
   const key = $("compare-quantity").value;
-  const [, unit, factor] = QUANTITIES[key];
-  const names = [...$(by).options].map((o) => o.value).filter(Boolean);
-  try {
-    const results = await Promise.all(names.map((name) => postJSON("/calculate", formBody({ [by]: name }))));
-    draw("compare-chart", {
-      type: "bar",
-      data: {
-        labels: names,
-        datasets: [
-          { label: `${key.split("_")[0]} (${unit})`, data: results.map((r) => r[key] * factor), backgroundColor: "#1f6f5c", order: 1 },
-          { label: "range (low to high)", data: results.map((r) => [r[`${key}_min`] * factor, r[`${key}_max`] * factor]),
-            backgroundColor: "rgba(31,111,92,0.22)", grouped: false, order: 2 },
-        ],
-      },
-      options: { maintainAspectRatio: false, animation: false, scales: { y: { beginAtZero: true, title: { display: true, text: unit } } } },
-    });
-  } catch (error) {
-    $("error-compare").textContent = error.message;
-    showError(error);
+  const method = methodOf();
+  const fail = (message) => {
+    $("error-compare").textContent = message;
+    $("compare-note").textContent = "";
+    $("compare-box").hidden = true;
+    $("compare-table-box").hidden = true;
+  };
+  if (method === "parameter" && by === "hardware") return fail("compare: the parameter method knows no hardware (it estimates from the model's size alone); choose the hardware method to compare serving setups");
+  if (method === "parameter" && key === "water_l") return fail("compare: the parameter method gives no water figure; compare by carbon or energy");
+  const { names, error } = comparedNames(by);
+  if (error) return fail(error);
+  if (!names.length) return fail(`compare: no ${by} to compare`);
+  const overrides = {};
+  if (method === "parameter" && by === "region" && $("mix").value !== "grid") {
+    overrides.mix = "grid";
+    note.push("Regions are compared on their grids (carbon factor 'grid', scope 2): the implied life-cycle factor is one figure for every region.");
   }
+  if (by === "hardware" && !$("model").value.trim()) {
+    const classes = new Map();
+    for (const name of names) {
+      const modelClass = modelClassOf(name) || "another";
+      classes.set(modelClass, [...(classes.get(modelClass) || []), name]);
+    }
+    if (classes.size > 1) {
+      note.push(`These presets serve different model sizes (${[...classes].map(([modelClass, members]) => `${modelClass}: ${members.join(", ")}`).join("; ")}), so they are not compared on the same work: pick a model to size every board for it.`);
+    }
+  }
+  const base = formBody(overrides);
+  const settled = await Promise.allSettled(names.map((name) => postJSON("/calculate", { ...base, [by]: name })));
+  const rows = [];
+  const failed = [];
+  settled.forEach((outcome, i) => {
+    if (outcome.status === "rejected") failed.push(`${names[i]} (${outcome.reason.message})`);
+    else if (isNumber(outcome.value[key])) rows.push({ name: names[i], result: outcome.value });
+    else failed.push(`${names[i]} (no ${QUANTITY_NAMES[key]} figure)`);
+  });
+  if (failed.length) $("error-compare").textContent = `not compared: ${failed.join("; ")}`;
+  if (!rows.length) return fail($("error-compare").textContent || "compare: nothing to draw");
+  rows.sort((a, b) => a.result[key] - b.result[key]);
+  const values = rows.map((row) => row.result[key]);
+  if (rows.length > 1 && values.every((value) => value === values[0])) note.push(whyEqual(by, key, method));
+  $("compare-note").textContent = note.join(" ");
+  drawComparison(by, key, rows);
 }
 
-// --- upload panels (shown only when their endpoint exists) -----------------------------------
+function drawComparison(by, key, rows) {
+  const kind = kindOf(key);
+  const unit = unitFor(kind, Math.max(...rows.map((row) => row.result[key])));
+  const scaled = (value) => (isNumber(value) ? value / unit.factor : null);
+  const labels = rows.map((row) => barLabel(by, row.name, row.result));
+  const centralValues = rows.map((row) => scaled(row.result[key]));
+  const ranges = rows.map((row) => [scaled(row.result[`${key}_min`]), scaled(row.result[`${key}_max`])]);
+  const requests = rows[0].result.count;
+  const axis = `${QUANTITY_NAMES[key]} ${requests === 1 ? "per request" : `of ${count(requests)} requests`} (${unit.unit})`;
+  const log = $("compare-log").checked;
+  const highs = ranges.map((range) => range[1]).filter(isNumber);
+  const lows = ranges.map((range) => range[0]).filter((value) => isNumber(value) && value > 0);
+  $("compare-box").hidden = false;
+  $("compare-box").style.height = `${Math.max(180, 70 + 30 * rows.length)}px`;
+  const lowest = rows[0];
+  const highest = rows[rows.length - 1];
+  $("compare-chart").setAttribute("aria-label", `Bar chart of ${axis} by ${by}, sorted from lowest (${lowest.name}, ${quantity(kind, lowest.result[key])}) to highest (${highest.name}, ${quantity(kind, highest.result[key])}); the table below holds every value.`);
+  draw("compare-chart", (c) => ({
+    type: "bar",
+    data: {
+      labels,
+      datasets: [{
+        label: axis, data: centralValues, backgroundColor: c.accent, whiskers: ranges, whiskerColor: c.whisker, barPercentage: 0.7, categoryPercentage: 0.9,
+      }],
+    },
+    options: {
+      indexAxis: "y",
+      maintainAspectRatio: false,
+      animation: false,
+      scales: {
+        x: {
+          type: log ? "logarithmic" : "linear",
+          beginAtZero: !log,
+          suggestedMax: highs.length ? Math.max(...highs) : undefined,
+          suggestedMin: log && lows.length ? Math.min(...lows) : undefined,
+          title: { display: true, text: axis },
+          ticks: { callback: (value) => number(Number(value), 3) },
+        },
+        y: { title: { display: true, text: by } },
+      },
+      plugins: {
+        legend: { display: false },
+        tooltip: { callbacks: { label: (item) => { const r = ranges[item.dataIndex]; return `${number(item.raw)} ${unit.unit}${isNumber(r[0]) ? ` (range ${number(r[0])} to ${number(r[1])})` : ""}`; } } },
+      },
+    },
+    plugins: [whiskerPlugin],
+  }));
+  $("compare-table").replaceChildren(table(
+    [by, "what it is", `central (${unit.unit})`, `low (${unit.unit})`, `high (${unit.unit})`],
+    rows.map((row, i) => [row.name, describe(by, row), number(centralValues[i]), number(ranges[i][0]), number(ranges[i][1])]),
+    `${axis}, by ${by}, sorted`,
+  ));
+  $("compare-table-box").hidden = false;
+}
+
+function describe(by, row) {
+  const a = row.result.assumptions || {};
+  if (by === "hardware") return a.energy_model === "model-aware" ? `${a.n_gpu} x ${a.gpu} for ${a.model}` : (state.lists.hardware.get(row.name) || {}).description || "";
+  if (by === "region") return when([a.carbon_intensity_gco2eq_per_kwh], () => `${number(a.carbon_intensity_gco2eq_per_kwh)} gCO2e/kWh`);
+  if (by === "model") return when([a.active_params_b], () => `${number(a.active_params_b)} B active parameters`);
+  return "";
+}
+
+// --- uploads (shown only when their route exists) ------------------------------------------------
 
 function resolve(schema) {
   const ref = schema && schema.$ref;
-  return ref ? openapi.components.schemas[ref.split("/").pop()] || {} : schema || {};
+  return ref ? state.openapi.components.schemas[ref.split("/").pop()] || {} : schema || {};
 }
 
-/** How an endpoint takes a file: multipart with its binary field's name, or the raw body. */
+/** How a route takes a file: multipart with its binary field's name, or the raw body. */
 function uploadRequest(path, file) {
-  const content = ((openapi.paths[path].post || {}).requestBody || {}).content || {};
+  const content = ((state.openapi.paths[path].post || {}).requestBody || {}).content || {};
   if (content["multipart/form-data"]) {
     const props = resolve(content["multipart/form-data"].schema).properties || {};
-    const field = Object.keys(props).find((k) => props[k].format === "binary" || props[k].contentMediaType) || "file";
+    const field = Object.keys(props).find((name) => props[name].format === "binary" || props[name].contentMediaType) || "file";
     const form = new FormData();
     form.append(field, file);
     return { method: "POST", body: form };
   }
-  const type = Object.keys(content)[0] || file.type || "application/octet-stream";
-  return { method: "POST", headers: { "content-type": type }, body: file };
+  return { method: "POST", headers: { "content-type": Object.keys(content)[0] || "application/octet-stream" }, body: file };
 }
 
-/** The daily series in an answer: an array of {date|day, ...numbers}, or columns {date: [...], x: [...]}. */
-function findDaily(data, depth = 0) {
-  if (!data || typeof data !== "object" || depth > 4) return null;
-  if (Array.isArray(data)) {
-    const first = data[0];
-    if (first && typeof first === "object" && ("date" in first || "day" in first)) {
-      // Rows may repeat a date (one per profile or group): sum their numbers per date.
-      const dateKey = "date" in first ? "date" : "day";
-      const keys = Object.keys(first).filter((k) => typeof first[k] === "number");
-      const byDate = new Map();
-      for (const row of data) {
-        const sums = byDate.get(row[dateKey]) || Object.fromEntries(keys.map((k) => [k, 0]));
-        for (const k of keys) sums[k] += row[k];
-        byDate.set(row[dateKey], sums);
-      }
-      const dates = [...byDate.keys()];
-      const columns = Object.fromEntries(keys.map((k) => [k, dates.map((d) => byDate.get(d)[k])]));
-      return { dates, columns };
-    }
-    return null;
-  }
-  for (const dateKey of ["date", "day"]) {
-    if (Array.isArray(data[dateKey])) {
-      const columns = {};
-      for (const [k, v] of Object.entries(data)) if (Array.isArray(v) && typeof v[0] === "number") columns[k] = v;
-      return { dates: data[dateKey], columns };
-    }
-  }
-  for (const value of Object.values(data)) {
-    const found = findDaily(value, depth + 1);
-    if (found) return found;
-  }
-  return null;
+/** The query parameters a route documents (its own, and those of a query model). */
+function queryParameters(path) {
+  return new Set(((state.openapi.paths[path] || {}).post || {}).parameters?.map((parameter) => parameter.name) || []);
 }
 
-function totalsText(data) {
-  const totals = data.totals || data.total; // a request log's "totals", an analytics file's "total"
-  const source = totals && typeof totals === "object" ? totals : data;
-  return Object.entries(source).filter(([, v]) => typeof v === "number").map(([k, v]) => `${k} ${fmt(v)}`).join(", ");
+/** The daily series of an answer: rows with a date (summed per date: one row per profile or group). */
+function dailyRows(data) {
+  const rows = Array.isArray(data.daily) ? data.daily : Array.isArray(data.groups) ? data.groups : [];
+  const dateKey = rows.length && ("date" in rows[0] ? "date" : "day" in rows[0] ? "day" : null);
+  if (!dateKey) return [];
+  const byDate = new Map();
+  for (const row of rows) {
+    const sums = byDate.get(row[dateKey]) || { date: row[dateKey] };
+    for (const [key, value] of Object.entries(row)) if (isNumber(value)) sums[key] = (sums[key] || 0) + value;
+    byDate.set(row[dateKey], sums);
+  }
+  return [...byDate.values()].sort((a, b) => (a.date < b.date ? -1 : 1));
+}
+
+const TOTAL_ROWS = [
+  ["requests", "requests", "count"], ["input_tokens", "input tokens", "count"], ["output_tokens", "output tokens", "count"],
+  ["energy_kwh", "energy", "energy_kwh"], ["carbon_gco2eq", "carbon", "carbon_gco2eq"], ["water_l", "water", "water_l"],
+  ["carbon_embodied_gco2eq", "embodied carbon (scope 3, not in carbon)", "carbon_gco2eq"],
+];
+
+function totalsTable(data) {
+  const totals = data.totals || data.total || {};
+  const perYear = data.per_year && typeof data.per_year === "object" ? data.per_year : null;
+  const show = (kind, value) => (kind === "count" ? count(value) : quantity(kind, value));
+  const rows = TOTAL_ROWS.filter(([key]) => isNumber(totals[key])).map(([key, label, kind]) => {
+    const range = isNumber(totals[`${key}_min`]) ? `${show(kind, totals[`${key}_min`])} to ${show(kind, totals[`${key}_max`])}` : "exact";
+    const cells = [label, show(kind, totals[key]), range];
+    if (perYear) cells.push(isNumber(perYear[key]) ? show(kind, perYear[key]) : "");
+    return cells;
+  });
+  const head = ["quantity", "total", "range (low to high)", ...(perYear ? [`per year (${perYear.method || "annualised"})`] : [])];
+  return table(head, rows, "Totals");
+}
+
+function siteSettings() {
+  const site = {};
+  for (const name of ["region", "datacenter", "hardware"]) {
+    const value = $(name).value.trim();
+    if (value) site[name] = value;
+  }
+  return site;
+}
+
+async function runUpload(name) {
+  const panel = $(`${name}-panel`);
+  const path = panel.dataset.path;
+  const errorBox = $(`error-${name}`);
+  errorBox.textContent = "";
+  const file = $(`${name}-file`).files[0];
+  if (!file) {
+    errorBox.textContent = "file: choose a file first";
+    return;
+  }
+  const accepted = queryParameters(path);
+  const site = Object.fromEntries(Object.entries(siteSettings()).filter(([key]) => accepted.has(key)));
+  const params = new URLSearchParams(site);
+  if (accepted.has("group_by")) params.set("group_by", "day");
+  $(`${name}-button`).disabled = true;
+  try {
+    let data;
+    try {
+      data = await api(`${path}?${params}`, uploadRequest(path, file));
+    } catch (error) {
+      if (!(params.has("group_by") && /timestamp/i.test(error.message))) throw error;
+      params.delete("group_by"); // a log without timestamps: totals only
+      data = await api(`${path}?${params}`, uploadRequest(path, file));
+    }
+    renderUpload(name, data, site);
+  } catch (error) {
+    errorBox.textContent = error.message;
+    $(`${name}-result`).hidden = true;
+  } finally {
+    $(`${name}-button`).disabled = false;
+  }
+}
+
+function renderUpload(name, data, site) {
+  const box = $(`${name}-result`);
+  const period = data.period || {};
+  const first = period.start || period.first || "";
+  const last = period.end || period.last || "";
+  const siteWords = Object.entries(site).map(([key, value]) => `${key} ${value}`).join(", ");
+  const used = data.defaults_used && Object.keys(data.defaults_used).length
+    ? ` Rows that took them: ${Object.entries(data.defaults_used).map(([key, rows]) => `${key} ${count(rows)}`).join(", ")}.` : "";
+  const summary = [
+    data.source ? `File ${data.source}` : "",
+    first && last ? `from ${first.slice(0, 10)} to ${last.slice(0, 10)}${isNumber(period.days) ? ` (${count(period.days)} days)` : ""}` : "",
+    isNumber(data.rows) ? `${count(data.rows)} rows` : "",
+  ].filter(Boolean).join(", ");
+  const settings = siteWords
+    ? `Estimated with the form's ${siteWords}${name === "batch" ? " for rows without their own" : ""}.${used}`
+    : "Estimated with the default site settings.";
+  const daily = dailyRows(data);
+  const quantitySelect = el("select", { id: `${name}-quantity` },
+    ...["carbon_gco2eq", "energy_kwh", "water_l"].filter((key) => daily.some((row) => isNumber(row[key]))).map((key) => new Option(QUANTITY_NAMES[key], key)));
+  const equivalences = el("div", { className: "equivalences" });
+  const totals = totalsTable(data);
+  totals.id = `${name}-totals`;
+  const csvLink = el("a", { id: `${name}-csv` }, "CSV");
+  const jsonLink = el("a", { id: `${name}-json` }, "JSON");
+  const parts = [
+    el("p", { className: "small" }, `${summary}. ${settings}`),
+    totals,
+    equivalences,
+  ];
+  if (daily.length) {
+    parts.push(
+      el("div", { className: "row" }, el("label", { htmlFor: `${name}-quantity` }, "Daily"), quantitySelect),
+      el("div", { className: "chart", id: `${name}-box` }, el("canvas", { id: `${name}-chart`, role: "img" })),
+      el("details", {}, el("summary", {}, "The chart as a table"), el("div", { id: `${name}-daily-table` })),
+    );
+  } else {
+    parts.push(el("p", { className: "small" }, "No dates in this answer: no daily chart."));
+  }
+  const notes = [...(data.warnings || []), ...(data.notes || [])];
+  if (notes.length) parts.push(el("ul", { className: "small warnings" }, ...notes.map((text) => el("li", {}, text))));
+  parts.push(el("p", { className: "downloads small" }, "Download: ", csvLink, " (one row per day) ", jsonLink, " (the whole answer)"));
+  box.replaceChildren(...parts);
+  box.hidden = false;
+  offerDownload(jsonLink, JSON.stringify(data, null, 2) + "\n", "application/json", `genai-carbon-${name}.json`);
+  offerDownload(csvLink, toCSV(daily.length ? daily : [data.totals || data.total || {}]), "text/csv", `genai-carbon-${name}-daily.csv`);
+  const totalsData = data.totals || data.total || {};
+  showEquivalences(equivalences, totalsData.energy_kwh, totalsData.carbon_gco2eq);
+  if (daily.length) {
+    const redrawDaily = () => drawDaily(name, daily, quantitySelect.value);
+    quantitySelect.addEventListener("change", redrawDaily);
+    redrawDaily();
+  }
+}
+
+/** Whether the dates follow each other day by day (a line then reads right; with gaps, bars do). */
+function consecutiveDays(daily) {
+  const DAY_MS = 86400000;
+  return daily.every((row, i) => i === 0 || Date.parse(row.date) - Date.parse(daily[i - 1].date) === DAY_MS);
+}
+
+function drawDaily(name, daily, key) {
+  const kind = kindOf(key);
+  const unit = unitFor(kind, Math.max(...daily.map((row) => row[key])));
+  const scaled = (value) => (isNumber(value) ? value / unit.factor : null);
+  const points = (field) => daily.map((row) => ({ x: row.date, y: scaled(row[field]) }));
+  const hasRange = daily.every((row) => isNumber(row[`${key}_min`]) && isNumber(row[`${key}_max`]));
+  const asLine = daily.length > 1 && consecutiveDays(daily);
+  const axis = `${QUANTITY_NAMES[key]} per day (${unit.unit})`;
+  const shape = asLine ? `Line chart${hasRange ? " with the range as a band" : ""}` : `Bar chart${hasRange ? " with the range as whiskers" : ""}`;
+  $(`${name}-chart`).setAttribute("aria-label", `${shape} of ${axis}, ${daily.length} days from ${daily[0].date} to ${daily[daily.length - 1].date}; the table below holds every value.`);
+  const rangeLabel = "range (low to high)";
+  draw(`${name}-chart`, (c) => ({
+    type: asLine ? "line" : "bar",
+    data: {
+      datasets: asLine
+        ? [
+          ...(hasRange ? [
+            { label: "high", data: points(`${key}_max`), borderWidth: 0, pointRadius: 0, fill: false, backgroundColor: c.band },
+            { label: rangeLabel, data: points(`${key}_min`), borderWidth: 0, pointRadius: 0, fill: "-1", backgroundColor: c.band },
+          ] : []),
+          { label: axis, data: points(key), borderColor: c.accent, backgroundColor: c.accent, borderWidth: 2, pointRadius: daily.length > 40 ? 0 : 2, tension: 0 },
+        ]
+        : [{
+          label: axis, data: points(key), backgroundColor: c.accent, maxBarThickness: 28,
+          whiskers: hasRange ? daily.map((row) => [scaled(row[`${key}_min`]), scaled(row[`${key}_max`])]) : null, whiskerColor: c.whisker,
+        }],
+    },
+    options: {
+      maintainAspectRatio: false,
+      animation: false,
+      interaction: { mode: "index", intersect: false },
+      scales: {
+        x: { type: "time", offset: !asLine, time: { tooltipFormat: "yyyy-MM-dd", minUnit: "day" }, ticks: { maxTicksLimit: 8 }, title: { display: true, text: "date" } },
+        y: {
+          beginAtZero: true,
+          suggestedMax: hasRange ? Math.max(...daily.map((row) => scaled(row[`${key}_max`]))) : undefined,
+          title: { display: true, text: axis },
+          ticks: { callback: (value) => number(Number(value), 3) },
+        },
+      },
+      plugins: {
+        legend: { labels: { filter: (item) => item.text !== "high" } },
+        tooltip: { callbacks: { label: (item) => `${{ high: "high", [rangeLabel]: "low" }[item.dataset.label] || "central"}: ${number(item.raw.y)} ${unit.unit}` } },
+      },
+    },
+    plugins: asLine ? [] : [whiskerPlugin],
+  }));
+  const head = ["date", `central (${unit.unit})`, ...(hasRange ? [`low (${unit.unit})`, `high (${unit.unit})`] : [])];
+  const rows = daily.map((row) => [row.date, number(scaled(row[key])), ...(hasRange ? [number(scaled(row[`${key}_min`])), number(scaled(row[`${key}_max`]))] : [])]);
+  $(`${name}-daily-table`).replaceChildren(table(head, rows, axis));
 }
 
 function setupUpload(name) {
   const panel = $(`${name}-panel`);
-  const path = panel.dataset.path;
-  if (!(openapi.paths[path] && openapi.paths[path].post)) return; // endpoint absent: the panel stays hidden
+  if (!hasRoute(state.openapi, panel.dataset.path, "post")) return; // route absent: the panel stays hidden
   panel.hidden = false;
-  $(`${name}-button`).addEventListener("click", async () => {
-    const errorEl = $(`error-${name}`);
-    errorEl.textContent = "";
-    const file = $(`${name}-file`).files[0];
-    if (!file) { errorEl.textContent = "file: choose a file first"; return; }
-    try {
-      // A log estimate sums per group: ask for one group per day where the endpoint can.
-      const params = (openapi.paths[path].post.parameters || []).map((p) => p.name);
-      const query = params.includes("group_by") ? "?group_by=day" : "";
-      const data = await api(path + query, uploadRequest(path, file));
-      $(`${name}-totals`).textContent = totalsText(data);
-      const daily = findDaily(data);
-      if (!daily) { errorEl.textContent = "the answer holds no daily series to draw"; return; }
-      const key = ["carbon_gco2eq", "energy_kwh", "water_l"].find((k) => k in daily.columns) || Object.keys(daily.columns)[0];
-      const datasets = [{ label: key, data: daily.columns[key], backgroundColor: "#1f6f5c" }];
-      if (`${key}_min` in daily.columns && `${key}_max` in daily.columns) {
-        datasets.push({ label: "range (low to high)", data: daily.columns[`${key}_min`].map((lo, i) => [lo, daily.columns[`${key}_max`][i]]),
-          backgroundColor: "rgba(31,111,92,0.22)", grouped: false });
-      }
-      draw(`${name}-chart`, { type: "bar", data: { labels: daily.dates, datasets },
-        options: { maintainAspectRatio: false, animation: false, scales: { y: { beginAtZero: true, title: { display: true, text: key } } } } });
-    } catch (error) {
-      errorEl.textContent = error.message;
-    }
-  });
+  $(`${name}-button`).addEventListener("click", () => busy(() => runUpload(name)));
 }
 
-// --- start -------------------------------------------------------------------------------------
+// --- start ------------------------------------------------------------------------------------------
+
+function fillDatalist(list, entries, describeEntry) {
+  list.replaceChildren(...entries.map(([name, data]) => el("option", { value: name, label: describeEntry(name, data) })));
+}
+
+function fillSelect(select, entries, describeEntry) {
+  select.replaceChildren(...entries.map(([name, data]) => new Option(describeEntry(name, data), name)));
+}
+
+/** The methods the API offers (its enum), each with words. */
+function methodNames() {
+  const schema = resolve((((state.openapi.paths["/calculate"] || {}).post || {}).requestBody || { content: {} }).content["application/json"]?.schema);
+  const property = (schema.properties || {}).method || {};
+  const options = [property, ...(property.anyOf || [])].flatMap((item) => item.enum || []);
+  return options.length ? options : ["hardware"];
+}
+
+async function loadLists() {
+  const [regions, hardware, profiles, models, defaults] = await Promise.all([
+    api("/regions"), api("/hardware"), api("/profiles"),
+    hasRoute(state.openapi, "/models") ? api("/models") : Promise.resolve({}),
+    postJSON("/calculate", {}).catch(() => ({ assumptions: {} })), // the server's defaults, as names
+  ]);
+  const a = defaults.assumptions || {};
+  for (const name of ["region", "datacenter", "hardware", "profile"]) if (typeof a[name] === "string") state.defaults[name] = a[name];
+  const keep = (kind, entries) => { state.lists[kind] = new Map(entries); return entries; };
+  fillDatalist($("region-list"), keep("region", entriesOf(regions, "regions")), (name, r) => [r.iso, isNumber(r.carbon_intensity_gco2eq_per_kwh) ? `${number(r.carbon_intensity_gco2eq_per_kwh)} gCO2e/kWh` : ""].filter(Boolean).join(" · "));
+  fillSelect($("datacenter"), keep("datacenter", entriesOf(regions, "datacenters")), (name, d) => (isNumber(central(d.pue)) ? `${name} (PUE ${number(central(d.pue))})` : name));
+  fillDatalist($("hardware-list"), keep("hardware", entriesOf(hardware, "hardware")), (name, h) => h.description || "");
+  fillSelect($("profile"), keep("profile", entriesOf(profiles, "profiles")), (name) => name);
+  fillDatalist($("model-list"), keep("model", entriesOf(models, "models")), (name, m) => [m.provider, isNumber(central(m.active_params_b)) ? `${number(central(m.active_params_b))} B active` : ""].filter(Boolean).join(" · "));
+  fillSelect($("method"), methodNames().map((name) => [name, {}]), (name) => (METHOD_LABELS[name] || [name])[0]);
+  if (!state.lists.model.size) $("compare-by").querySelector('option[value="model"]').remove();
+  for (const [name, value] of Object.entries(state.defaults)) setValue(name, value);
+}
 
 async function start() {
-  $("estimate-form").addEventListener("submit", onEstimate);
-  $("compare-button").addEventListener("click", onCompare);
-  try {
-    openapi = await api("/openapi.json");
-    const [regions, hardware, profiles] = await Promise.all([api("/regions"), api("/hardware"), api("/profiles")]);
-    fillSelect($("region"), namesOf(regions, "regions"), "default region");
-    fillSelect($("datacenter"), namesOf(regions, "datacenters"), "default datacentre");
-    fillSelect($("hardware"), namesOf(hardware, "hardware"), "default hardware");
-    fillSelect($("profile"), namesOf(profiles, "profiles"), "default profile");
-    const named = resolve((((openapi.paths["/calculate"] || {}).post || {}).requestBody || { content: {} }).content["application/json"]?.schema);
-    if (openapi.paths["/models"] && named.properties && named.properties.model) {
-      fillSelect($("model"), namesOf(await api("/models"), "models"), "no model (use the hardware)");
-      $("model-field").hidden = false;
+  $("estimate-form").addEventListener("submit", (event) => { event.preventDefault(); busy(estimateAndCompare); });
+  $("compare-button").addEventListener("click", () => busy(runCompare));
+  for (const name of ["method", "mix", "model", "hardware", "profile"]) $(name).addEventListener("change", updateFields);
+  $("share-button").addEventListener("click", async () => {
+    writeURL(formBody());
+    try {
+      await navigator.clipboard.writeText(location.href);
+      $("share-status").textContent = "Link copied.";
+    } catch (error) {
+      $("share-status").textContent = `Link: ${location.href}`;
     }
-    ["analytics", "batch"].forEach(setupUpload);
-    document.body.dataset.ready = "true";
+  });
+  window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
+    for (const [id, makeConfig] of Object.entries(state.redraw)) draw(id, makeConfig);
+  });
+  try {
+    state.openapi = await openapiOf();
+    await loadLists();
   } catch (error) {
     $("error-form").textContent = `could not load the lists: ${error.message}`;
   }
+  readURL();
+  updateFields();
+  ["analytics", "batch"].forEach(setupUpload);
+  await busy(estimateAndCompare); // a result on arrival
+  document.body.dataset.ready = "true";
 }
 
 document.addEventListener("DOMContentLoaded", start);

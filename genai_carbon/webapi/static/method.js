@@ -1,0 +1,189 @@
+// The method page: renders what the API offers (covers, validation, equivalences, the data and
+// its sources, the data version); a route the server lacks is said to be "not available".
+import { $, api, el, entriesOf, hasRoute, isNumber, number, openapiOf, postJSON, table } from "/static/format.js";
+
+const notAvailable = (what, route) => el("p", { className: "small" }, `${what}: not available from this server${route ? ` (no ${route} route)` : ""}.`);
+
+/** A cell for any JSON value: numbers with grouped digits, lists joined, objects as key: value. */
+function cell(value) {
+  if (value === null || value === undefined) return "";
+  if (isNumber(value)) return number(value);
+  if (Array.isArray(value)) return value.map(cell).join("; ");
+  if (typeof value === "object") {
+    if ("value" in value) return cell(value.value) + (isNumber(value.min) ? ` (${cell(value.min)} to ${cell(value.max)})` : "");
+    return Object.entries(value).map(([key, inner]) => `${key}: ${cell(inner)}`).join(", ");
+  }
+  return String(value);
+}
+
+/** Any list of records (or a name -> record mapping) as a table with one column per key met. */
+function genericTable(entries, caption) {
+  const columns = [];
+  for (const [, record] of entries) for (const key of Object.keys(record || {})) if (!columns.includes(key)) columns.push(key);
+  return table(["name", ...columns], entries.map(([name, record]) => [name, ...columns.map((key) => cell((record || {})[key]))]), caption);
+}
+
+/** The data version in an answer: a key such as data_version, pack_version or version (two levels deep). */
+function findVersion(data, depth = 0) {
+  if (!data || typeof data !== "object" || depth > 2) return null;
+  for (const [key, value] of Object.entries(data)) {
+    if (/^(data_?pack_?version|pack_?version|data_?version|version)$/i.test(key) && (typeof value === "string" || isNumber(value))) return String(value);
+  }
+  for (const value of Object.values(data)) {
+    const found = findVersion(value, depth + 1);
+    if (found) return found;
+  }
+  return null;
+}
+
+async function coversTables(models) {
+  const firstModel = models.length ? models[0][0] : null;
+  const cases = [
+    ["hardware (a serving preset)", { method: "hardware" }],
+    ...(firstModel ? [
+      [`model-aware (hardware method with ${firstModel})`, { method: "hardware", model: firstModel }],
+      [`parameter (${firstModel}, implied mix)`, { method: "parameter", model: firstModel }],
+      [`parameter (${firstModel}, grid mix)`, { method: "parameter", model: firstModel, mix: "grid" }],
+    ] : []),
+    ["seed-quadratic (legacy)", { method: "seed-quadratic" }],
+  ];
+  const answers = await Promise.allSettled(cases.map(([, body]) => postJSON("/calculate", body)));
+  const parts = [];
+  answers.forEach((answer, i) => {
+    if (answer.status !== "fulfilled") return;
+    const covers = answer.value.covers || {};
+    parts.push(el("h3", {}, cases[i][0]), table(["figure", "covers"], Object.entries(covers).map(([key, text]) => [key, text]), `covers of ${cases[i][0]}`));
+  });
+  $("covers-tables").replaceChildren(...(parts.length ? parts : [notAvailable("What each figure covers", "POST /calculate")]));
+  return answers.map((answer) => (answer.status === "fulfilled" ? answer.value : null)).filter(Boolean);
+}
+
+async function validationTables(openapi) {
+  if (!hasRoute(openapi, "/validation")) {
+    $("validation-tables").replaceChildren(notAvailable("The validation table", "GET /validation"));
+    return;
+  }
+  let data;
+  try {
+    data = await api("/validation");
+  } catch (error) {
+    $("validation-tables").replaceChildren(el("p", { className: "error" }, `validation: ${error.message}`));
+    return;
+  }
+  const methods = Object.entries(data.methods || {});
+  const summary = table(
+    ["method", "error factor", "worst case", "worst ratio r", "cases"],
+    methods.map(([name, result]) => [
+      name, number(result.error_factor, 3), (result.worst_case || {}).id || "", number((result.worst_case || {}).ratio, 3),
+      `${number(result.n_cases)}${result.skipped && result.skipped.length ? ` (${result.skipped.length} skipped)` : ""}`,
+    ]),
+    `the methods against ${data.source || "the published cases"}`,
+  );
+  const caseIds = [];
+  const byCase = new Map();
+  for (const [name, result] of methods) {
+    for (const row of result.cases || []) {
+      if (!byCase.has(row.id)) { caseIds.push(row.id); byCase.set(row.id, { boundary: row.boundary, published: row.published_wh_per_request }); }
+      byCase.get(row.id)[name] = row;
+    }
+  }
+  const perCase = table(
+    ["case", "boundary", "published (Wh per request)", ...methods.flatMap(([name]) => [`${name}: predicted (Wh)`, `${name}: r`])],
+    caseIds.map((id) => {
+      const row = byCase.get(id);
+      return [id, row.boundary || "", number(row.published), ...methods.flatMap(([name]) => {
+        const entry = row[name] || {};
+        return entry.status && entry.status !== "ok" ? [entry.status, ""] : [number(entry.predicted_wh_per_request), number(entry.ratio, 3)];
+      })];
+    }),
+    "each case, predicted and published",
+  );
+  $("validation-tables").replaceChildren(summary, el("h3", {}, "Each case"), perCase,
+    el("p", { className: "small" }, `Cases: ${data.source || "the published cases"}; per-case notes in GET /validation.`));
+}
+
+async function equivalenceFactors(openapi) {
+  if (!hasRoute(openapi, "/equivalences")) {
+    $("equivalence-factors").replaceChildren(notAvailable("Equivalences", "GET /equivalences"));
+    return;
+  }
+  const data = await api("/equivalences");
+  $("equivalence-factors").replaceChildren(
+    el("p", { className: "small" }, `${data.note}.`),
+    table(["equivalence", "divides", "factor", "basis", "source", "year"], Object.entries(data.factors || {}).map(([name, factor]) => [
+      name, factor.quantity, `${number(factor.value)} ${factor.unit}${factor.per !== 1 ? ` for ${number(factor.per)} ${factor.result_unit}` : ""}`,
+      factor.basis, el("a", { href: factor.url, rel: "noopener" }, factor.source), String(factor.year),
+    ]), "everyday equivalences"),
+  );
+}
+
+async function dataTables(openapi, lists) {
+  const [regions, hardware, profiles, models] = lists;
+  const parts = [];
+  const block = (title, node) => parts.push(el("details", {}, el("summary", {}, title), node));
+  const regionEntries = entriesOf(regions, "regions");
+  if (regionEntries.length) block(`Grids (${regionEntries.length})`, genericTable(regionEntries, "grids: carbon intensity and off-site water"));
+  const centres = entriesOf(regions, "datacenters");
+  if (centres.length) block(`Datacentres (${centres.length})`, genericTable(centres, "datacentre presets: PUE and on-site water"));
+  const setups = entriesOf(hardware, "hardware");
+  if (setups.length) {
+    block(`Serving setups (${setups.length})`, table(["name", "what it serves", "GPUs", "batch", "decode (tokens/s)", "source"], setups.map(([name, s]) => [
+      name, s.description || "", `${cell(s.n_gpu)} x ${s.gpu || ""}`, cell(s.batch_size), cell(s.decode_tokens_per_s), s.source || "",
+    ]), "hardware presets"));
+  }
+  const gpus = entriesOf(hardware, "gpus");
+  if (gpus.length) block(`GPU boards (${gpus.length})`, genericTable(gpus, "GPU boards"));
+  const profileEntries = entriesOf(profiles, "profiles");
+  if (profileEntries.length) block(`Usage profiles (${profileEntries.length})`, genericTable(profileEntries, "usage profiles"));
+  const modelEntries = entriesOf(models, "models");
+  if (modelEntries.length) {
+    block(`Models (${modelEntries.length})`, table(["name", "provider", "active parameters (B)", "total parameters (B)", "source"], modelEntries.map(([name, m]) => [
+      name, m.provider || "", cell(m.active_params_b), cell(m.total_params_b), m.source || "",
+    ]), "models"));
+  }
+  $("data-tables").replaceChildren(...(parts.length ? parts : [notAvailable("The data lists")]));
+  const method = models && models.parameter_method;
+  if (method) {
+    $("parameter-constants").replaceChildren(el("p", { className: "small" },
+      `alpha = ${number(method.alpha_wh_per_token_per_b_params)} Wh per token per billion parameters, beta = ${number(method.beta_wh_per_token)} Wh per token (${method.source}); `
+      + `implied mix = ${number(method.implied_mix_gco2eq_per_wh)} gCO2e per Wh, calibrated on ${cell((method.calibration || {}).model)}: ${cell((method.calibration || {}).source)}.`));
+  }
+}
+
+async function sourcesList(openapi, answers) {
+  let sources = null;
+  if (hasRoute(openapi, "/sources")) {
+    try {
+      sources = await api("/sources");
+    } catch (error) {
+      $("sources-list").replaceChildren(el("p", { className: "error" }, `sources: ${error.message}`));
+    }
+  } else {
+    $("sources-list").replaceChildren(notAvailable("The list of sources", "GET /sources"),
+      el("p", { className: "small" }, "Each entry of the data above names its source; the configuration files in config/ give them in full."));
+  }
+  if (sources) {
+    const listed = Array.isArray(sources) ? sources : Array.isArray(sources.sources) ? sources.sources : null;
+    const entries = listed ? listed.map((item, i) => [item.id || item.name || item.key || String(i + 1), item]) : entriesOf(sources, "sources");
+    $("sources-list").replaceChildren(entries.length ? genericTable(entries, "sources") : el("pre", {}, JSON.stringify(sources, null, 2)));
+  }
+  const version = findVersion(sources) || answers.map((answer) => findVersion(answer)).find(Boolean) || null;
+  $("data-version").textContent = version ? `Data version: ${version}.` : "Data version: not available from this server.";
+}
+
+async function start() {
+  const openapi = await openapiOf();
+  const get = (path) => (hasRoute(openapi, path) ? api(path).catch(() => ({})) : Promise.resolve({}));
+  const lists = await Promise.all([get("/regions"), get("/hardware"), get("/profiles"), get("/models")]);
+  const results = await Promise.allSettled([
+    coversTables(entriesOf(lists[3], "models")),
+    validationTables(openapi),
+    equivalenceFactors(openapi),
+    dataTables(openapi, lists),
+  ]);
+  const answers = results[0].status === "fulfilled" ? results[0].value : [];
+  await sourcesList(openapi, answers);
+  document.body.dataset.ready = "true";
+}
+
+document.addEventListener("DOMContentLoaded", start);
