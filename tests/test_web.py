@@ -421,6 +421,11 @@ def test_region_comparison_sorted_with_whiskers_and_units(open_page, capsys) -> 
     assert chart["scales"]["x"]["title"] == "carbon per request (gCO2e)"
     table_rows = page.locator("#compare-table tbody tr")
     assert table_rows.count() == len(regions)
+    colours = page.evaluate("() => Chart.getChart('compare-chart').data.datasets[0].backgroundColor")
+    usa = chart["labels"].index("usa")
+    assert [i for i, colour in enumerate(colours) if colour != colours[(usa + 1) % len(colours)]] == [usa], "the form's region stands out"
+    assert "The form's region (usa) is the highlighted bar." in page.inner_text("#compare-note")
+    assert "usa (the form's)" in page.text_content("#compare-table")
     assert page.locator("#compare-chart").get_attribute("aria-label").startswith("Bar chart of carbon per request")
 
 
@@ -457,15 +462,15 @@ def test_hardware_presets_described_by_what_they_serve(open_page, shots) -> None
     page.click("#compare-button")
     settle(page)
     labels = _chart(page, "compare-chart")["labels"]
-    assert "l4 · 1 GPU · 8B-class" in labels and "h100 · 4 GPUs · 70B-class" in labels
+    assert ["l4", "1 GPU · 8B-class"] in labels and ["h100", "4 GPUs · 70B-class"] in labels
     assert "serve different model sizes" in page.inner_text("#compare-note")
     screenshot(page, shots, "compare-hardware")
     estimate(page, model="llama-3.1-8b")
     page.click("#compare-button")
     settle(page)
     labels = _chart(page, "compare-chart")["labels"]
-    assert all(label.endswith("llama-3.1-8b") for label in labels), labels
-    assert page.inner_text("#compare-note") == ""
+    assert all(label[1].endswith("llama-3.1-8b") for label in labels), labels
+    assert "different model sizes" not in page.inner_text("#compare-note")
     assert_clean(page)
 
 
@@ -538,8 +543,14 @@ def test_form_values_live_in_the_url(open_page, capsys) -> None:
     query = page.evaluate("location.search")
     assert "region=france" in query and "count=5" in query and "profile=translation" in query and "input_tokens=2000" in query
     assert "datacenter=" not in query, "default values stay out of the link"
+    page.select_option("#compare-by", "hardware")
+    page.click("#compare-button")
+    settle(page)
+    query = page.evaluate("location.search")
+    assert "compare=hardware" in query and "quantity=" not in query
     page.click("#share-button")
     again = open_page(f"/{query}")
+    assert again.input_value("#compare-by") == "hardware"
     assert again.input_value("#count") == "5" and again.input_value("#profile") == "translation"
     assert again.inner_text("#result-title").startswith("5 requests")
     model = open_page("/?method=parameter&model=mistral-large-2")

@@ -158,11 +158,15 @@ async function estimateAll(body) {
 
 // --- the URL holds the form --------------------------------------------------------------------
 
-function writeURL(body) {
+const COMPARE_DEFAULTS = { compare: "region", quantity: "carbon_gco2eq" };
+
+function writeURL(body = formBody()) {
   const params = new URLSearchParams();
   for (const [name, value] of Object.entries(body)) {
     if (String(value) !== String(state.defaults[name] ?? "")) params.set(name, String(value));
   }
+  const compare = { compare: $("compare-by").value, quantity: $("compare-quantity").value };
+  for (const [name, value] of Object.entries(compare)) if (value && value !== COMPARE_DEFAULTS[name]) params.set(name, value);
   const query = params.toString();
   history.replaceState(null, "", query ? `${location.pathname}?${query}` : location.pathname);
 }
@@ -170,7 +174,8 @@ function writeURL(body) {
 function readURL() {
   const params = new URLSearchParams(location.search);
   for (const name of FIELDS) if (params.has(name)) setValue(name, params.get(name).trim());
-  if (params.has("compare")) setValue("compare-by", params.get("compare"));
+  if (params.has("compare") && [...$("compare-by").options].some((option) => option.value === params.get("compare"))) $("compare-by").value = params.get("compare");
+  if (params.has("quantity") && [...$("compare-quantity").options].some((option) => option.value === params.get("quantity"))) $("compare-quantity").value = params.get("quantity");
 }
 
 // --- one estimate ------------------------------------------------------------------------------
@@ -339,7 +344,7 @@ function barLabel(by, name, result) {
   const a = result.assumptions || {};
   const gpus = isNumber(a.n_gpu) ? `${a.n_gpu} GPU${a.n_gpu === 1 ? "" : "s"}` : "";
   const serves = a.energy_model === "model-aware" ? a.model || "" : modelClassOf(name);
-  return [name, gpus, serves].filter(Boolean).join(" · ");
+  return [name, [gpus, serves].filter(Boolean).join(" · ")]; // two lines: the name, then what it serves
 }
 
 function modelClassOf(hardwareName) {
@@ -376,6 +381,7 @@ async function runCompare() {
     $("compare-box").hidden = true;
     $("compare-table-box").hidden = true;
   };
+  writeURL();
   if (method === "parameter" && by === "hardware") return fail("compare: the parameter method knows no hardware (it estimates from the model's size alone); choose the hardware method to compare serving setups");
   if (method === "parameter" && key === "water_l") return fail("compare: the parameter method gives no water figure; compare by carbon or energy");
   const { names, error } = comparedNames(by);
@@ -410,6 +416,7 @@ async function runCompare() {
   rows.sort((a, b) => a.result[key] - b.result[key]);
   const values = rows.map((row) => row.result[key]);
   if (rows.length > 1 && values.every((value) => value === values[0])) note.push(whyEqual(by, key, method));
+  if (rows.some((row) => row.name === $(by).value.trim())) note.push(`The form's ${by} (${$(by).value.trim()}) is the highlighted bar.`);
   $("compare-note").textContent = note.join(" ");
   drawComparison(by, key, rows);
 }
@@ -419,6 +426,7 @@ function drawComparison(by, key, rows) {
   const unit = unitFor(kind, Math.max(...rows.map((row) => row.result[key])));
   const scaled = (value) => (isNumber(value) ? value / unit.factor : null);
   const labels = rows.map((row) => barLabel(by, row.name, row.result));
+  const chosen = $(by).value.trim(); // the form's own choice, highlighted
   const centralValues = rows.map((row) => scaled(row.result[key]));
   const ranges = rows.map((row) => [scaled(row.result[`${key}_min`]), scaled(row.result[`${key}_max`])]);
   const requests = rows[0].result.count;
@@ -427,7 +435,7 @@ function drawComparison(by, key, rows) {
   const highs = ranges.map((range) => range[1]).filter(isNumber);
   const lows = ranges.map((range) => range[0]).filter((value) => isNumber(value) && value > 0);
   $("compare-box").hidden = false;
-  $("compare-box").style.height = `${Math.max(180, 70 + 30 * rows.length)}px`;
+  $("compare-box").style.height = `${Math.max(180, 70 + (Array.isArray(labels[0]) ? 40 : 30) * rows.length)}px`;
   const lowest = rows[0];
   const highest = rows[rows.length - 1];
   $("compare-chart").setAttribute("aria-label", `Bar chart of ${axis} by ${by}, sorted from lowest (${lowest.name}, ${quantity(kind, lowest.result[key])}) to highest (${highest.name}, ${quantity(kind, highest.result[key])}); the table below holds every value.`);
@@ -436,7 +444,7 @@ function drawComparison(by, key, rows) {
     data: {
       labels,
       datasets: [{
-        label: axis, data: centralValues, backgroundColor: c.accent, whiskers: ranges, whiskerColor: c.whisker, barPercentage: 0.7, categoryPercentage: 0.9,
+        label: axis, data: centralValues, backgroundColor: rows.map((row) => (row.name === chosen ? c.highlight : c.accent)), whiskers: ranges, whiskerColor: c.whisker, barPercentage: 0.7, categoryPercentage: 0.9,
       }],
     },
     options: {
@@ -452,7 +460,7 @@ function drawComparison(by, key, rows) {
           title: { display: true, text: axis },
           ticks: { callback: (value) => number(Number(value), 3) },
         },
-        y: { title: { display: true, text: by } },
+        y: { ticks: { autoSkip: false } },
       },
       plugins: {
         legend: { display: false },
@@ -463,7 +471,7 @@ function drawComparison(by, key, rows) {
   }));
   $("compare-table").replaceChildren(table(
     [by, "what it is", `central (${unit.unit})`, `low (${unit.unit})`, `high (${unit.unit})`],
-    rows.map((row, i) => [row.name, describe(by, row), number(centralValues[i]), number(ranges[i][0]), number(ranges[i][1])]),
+    rows.map((row, i) => [row.name === chosen ? `${row.name} (the form's)` : row.name, describe(by, row), number(centralValues[i]), number(ranges[i][0]), number(ranges[i][1])]),
     `${axis}, by ${by}, sorted`,
   ));
   $("compare-table-box").hidden = false;

@@ -151,10 +151,16 @@ export function el(tag, props = {}, ...children) {
   return node;
 }
 
-/** A table in a scroll box: `head` is a list of column titles, `rows` a list of lists of cells (text or nodes). */
+/** A table in a scroll box (its rows stack on a narrow screen): `head` is a list of column titles, `rows` a list of lists of cells (text or nodes). */
 export function table(head, rows, caption = "") {
   const thead = el("thead", {}, el("tr", {}, ...head.map((title) => el("th", { scope: "col" }, title))));
-  const tbody = el("tbody", {}, ...rows.map((cells) => el("tr", {}, ...cells.map((cell, i) => (i === 0 ? el("th", { scope: "row" }, cell) : el("td", {}, cell))))));
+  const cellOf = (cell, i) => {
+    if (i === 0) return el("th", { scope: "row" }, cell);
+    const td = el("td", {}, cell);
+    td.dataset.label = head[i]; // shown before the value when rows stack on a narrow screen
+    return td;
+  };
+  const tbody = el("tbody", {}, ...rows.map((cells) => el("tr", {}, ...cells.map(cellOf))));
   const node = el("table", { className: "data" }, caption ? el("caption", {}, caption) : "", thead, tbody);
   return el("div", { className: "table-wrap", tabIndex: 0, role: "region", ariaLabel: caption || head.join(", ") }, node);
 }
@@ -178,7 +184,10 @@ export const central = (value) => (value && typeof value === "object" ? value.va
 export function colours() {
   const style = getComputedStyle(document.documentElement);
   const read = (name) => style.getPropertyValue(name).trim();
-  return { ink: read("--ink"), muted: read("--muted"), grid: read("--grid"), accent: read("--accent"), band: read("--band"), whisker: read("--whisker") };
+  return {
+    ink: read("--ink"), muted: read("--muted"), grid: read("--grid"), accent: read("--accent"),
+    highlight: read("--highlight"), band: read("--band"), whisker: read("--whisker"),
+  };
 }
 
 /** Chart.js defaults from the page's colours (called before each draw: the colour scheme may change). */

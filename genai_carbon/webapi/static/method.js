@@ -52,7 +52,7 @@ async function coversTables(models) {
   answers.forEach((answer, i) => {
     if (answer.status !== "fulfilled") return;
     const covers = answer.value.covers || {};
-    parts.push(el("h3", {}, cases[i][0]), table(["figure", "covers"], Object.entries(covers).map(([key, text]) => [key, text]), `covers of ${cases[i][0]}`));
+    parts.push(el("h3", {}, cases[i][0]), table(["figure", "covers"], Object.entries(covers).map(([key, text]) => [key, text])));
   });
   $("covers-tables").replaceChildren(...(parts.length ? parts : [notAvailable("What each figure covers", "POST /calculate")]));
   return answers.map((answer) => (answer.status === "fulfilled" ? answer.value : null)).filter(Boolean);
