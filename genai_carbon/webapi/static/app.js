@@ -33,7 +33,6 @@ const state = {
   lists: { region: new Map(), datacenter: new Map(), hardware: new Map(), model: new Map(), profile: new Map() },
   charts: {},
   redraw: {},
-  last: null,
 };
 
 // --- the form -------------------------------------------------------------------------------
@@ -325,7 +324,6 @@ async function runEstimate() {
     $("result").hidden = true;
     return false;
   }
-  state.last = result;
   showEstimate(result);
   return true;
 }
