@@ -31,6 +31,7 @@ const state = {
   openapi: { paths: {}, components: { schemas: {} } },
   defaults: { method: "hardware", mix: "implied", count: "1" },
   lists: { region: new Map(), datacenter: new Map(), hardware: new Map(), model: new Map(), profile: new Map() },
+  methods: {}, // GET /methods: each method's description, where the server has the route
   charts: {},
   redraw: {},
 };
@@ -76,7 +77,7 @@ function updateFields() {
   const mix = $("mix").value;
   for (const box of document.querySelectorAll("#estimate-form .field")) box.hidden = !applies(box.dataset.field, method, mix);
   const modelName = $("model").value.trim();
-  $("help-method").textContent = (METHOD_LABELS[method] || [])[1] || "";
+  $("help-method").textContent = (state.methods[method] || {}).description || (METHOD_LABELS[method] || [])[1] || "";
   $("help-model").textContent = method === "parameter"
     ? "required: its size gives the energy"
     : "optional: with a model, the GPUs and batch are sized for it (model-aware)";
@@ -727,6 +728,7 @@ async function loadLists() {
     hasRoute(state.openapi, "/models") ? api("/models") : Promise.resolve({}),
     postJSON("/calculate", {}).catch(() => ({ assumptions: {} })), // the server's defaults, as names
   ]);
+  if (hasRoute(state.openapi, "/methods")) state.methods = await api("/methods").catch(() => ({}));
   const a = defaults.assumptions || {};
   for (const name of ["region", "datacenter", "hardware", "profile"]) if (typeof a[name] === "string") state.defaults[name] = a[name];
   const keep = (kind, entries) => { state.lists[kind] = new Map(entries); return entries; };

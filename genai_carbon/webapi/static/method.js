@@ -36,7 +36,28 @@ function findVersion(data, depth = 0) {
   return null;
 }
 
-async function coversTables(models) {
+/** The registry of methods (GET /methods): each method's description, where it is offered and what its figures cover. */
+function registryTables(registry) {
+  const parts = [el("p", { className: "small" }, "The methods this server knows (GET /methods), with where each can be chosen and what its figures cover, in the API's words.")];
+  for (const [name, method] of entriesOf(registry, "methods")) {
+    parts.push(
+      el("h3", {}, name),
+      el("p", {}, `${method.description || ""}${method.interfaces ? ` Offered by: ${cell(method.interfaces)}.` : ""}`),
+      table(["figure", "covers"], Object.entries(method.covers || {}).map(([key, text]) => [key, text])),
+    );
+  }
+  return parts;
+}
+
+async function coversTables(models, openapi) {
+  if (hasRoute(openapi, "/methods")) {
+    try {
+      $("covers-tables").replaceChildren(...registryTables(await api("/methods")));
+      return [];
+    } catch (error) {
+      // fall back to one estimate by each method, below
+    }
+  }
   const firstModel = models.length ? models[0][0] : null;
   const cases = [
     ["hardware (a serving preset)", { method: "hardware" }],
@@ -176,7 +197,7 @@ async function start() {
   const get = (path) => (hasRoute(openapi, path) ? api(path).catch(() => ({})) : Promise.resolve({}));
   const lists = await Promise.all([get("/regions"), get("/hardware"), get("/profiles"), get("/models")]);
   const results = await Promise.allSettled([
-    coversTables(entriesOf(lists[3], "models")),
+    coversTables(entriesOf(lists[3], "models"), openapi),
     validationTables(openapi),
     equivalenceFactors(openapi),
     dataTables(openapi, lists),
