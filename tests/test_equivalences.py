@@ -106,7 +106,14 @@ def test_api_equivalences_pinned(client) -> None:
 
 @pytest.mark.parametrize(
     ("query", "start"),
-    [("energy_kwh=-1", "energy_kwh: "), ("carbon_gco2eq=abc", "carbon_gco2eq: "), ("energy_kwh=nan", "energy_kwh: "), ("energy_kwh=inf", "energy_kwh: ")],
+    [
+        ("energy_kwh=-1", "energy_kwh: must be >= 0 (got -1); allowed: energy in kWh"),
+        ("carbon_gco2eq=abc", "carbon_gco2eq: must be a number (got 'abc')"),
+        ("energy_kwh=nan", "energy_kwh: must be a number (got 'nan')"),
+        ("energy_kwh=inf", "energy_kwh: must be a number (got 'inf')"),
+        ("energy_kwh=1_000", "energy_kwh: must be a number (got '1_000')"),
+        ("carbon_gco2eq=2e18", "carbon_gco2eq: must be <= 1e+18"),
+    ],
 )
 def test_api_equivalences_refuses_bad_figures(client, query: str, start: str) -> None:
     response = client.get(f"/equivalences?{query}")

@@ -572,7 +572,10 @@ def test_method_page(open_page, shots, client: TestClient) -> None:
         assert f"{rounded:,g}" in summary  # 3 significant digits, grouped: 1.09, 30.2, 35,500
     assert page.locator("#validation-tables tbody").nth(1).locator("tr").count() == len(validation["cases"])
     assert "prefill_s" in page.inner_text("#methods") and "alpha" in page.inner_text("#methods")
-    assert "facility: server IT energy x PUE" in page.inner_text("#covers-tables")
+    covers = page.inner_text("#covers-tables")
+    for name, method in client.get("/methods").json().items():
+        assert name in covers and method["description"] in covers
+    assert "facility: server IT energy x PUE" in covers
     assert "ADEME" in page.inner_text("#equivalence-factors")
     paths = client.get("/openapi.json").json()["paths"]
     sources = page.inner_text("#sources")

@@ -12,8 +12,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from .base import INTEGER, NUMBER, Frozen
 from .config import config_dir, read_yaml, validate_file
 
 EQUIVALENCES_FILE = "equivalences.yaml"
@@ -21,14 +22,12 @@ QUANTITY_UNITS = {"carbon_gco2eq": "gCO2e", "energy_kwh": "kWh"}
 """The figures an equivalence can divide, with the unit each is in."""
 NOTE = "illustrations, not measures: everyday amounts with the same carbon or electricity, each with its basis and source"
 
-_STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, defer_build=True)
-Positive = Annotated[float, Field(gt=0)]
+Positive = Annotated[float, Field(gt=0), NUMBER]
 
 
-class Equivalence(BaseModel):
+class Equivalence(Frozen):
     """One everyday amount: ``value`` of ``quantity`` (in ``unit``) for ``per`` units of ``result_unit``."""
 
-    model_config = _STRICT
     label: str = Field(description="the words after the amount and its unit, e.g. 'of a smartphone' in '3.5 charges of a smartphone'")
     quantity: Literal["carbon_gco2eq", "energy_kwh"] = Field(description="the figure of an estimate it divides")
     value: Positive = Field(description="amount of the quantity, in `unit`, for `per` result units")
@@ -38,7 +37,7 @@ class Equivalence(BaseModel):
     basis: str = Field(description="the factor in plain words")
     source: str = Field(description="who publishes the factor")
     url: str = Field(description="where to read it")
-    year: Annotated[int, Field(ge=1990, le=2100)] = Field(description="year of the figure")
+    year: Annotated[int, Field(ge=1990, le=2100), INTEGER] = Field(description="year of the figure, from 1990 to 2100")
 
     @model_validator(mode="after")
     def _unit_matches_quantity(self) -> Equivalence:
@@ -48,10 +47,9 @@ class Equivalence(BaseModel):
         return self
 
 
-class EquivalencesFile(BaseModel):
+class EquivalencesFile(Frozen):
     """``config/equivalences.yaml``."""
 
-    model_config = _STRICT
     equivalences: dict[str, Equivalence]
 
 

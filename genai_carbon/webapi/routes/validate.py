@@ -49,7 +49,7 @@ def validation(
     request: Request,
     method: Annotated[list[ValidationMethod] | None, Query(description=f"{methods.help_text('validate')} (default: all, the first is the headline)")] = None,
 ) -> dict[str, Any]:
-    """`POST /validate` on `data/validation/published_cases.yaml` (for the method page): per case, predicted and published Wh per request; per method, the error factor."""
+    """`POST /validate` on `data/validation/published_cases.yaml`, for the method page: the same keys, and `source`."""
     from traitement.energy_model import load_energy_model
     from traitement.validation import PUBLISHED_CASES, load_cases
     from traitement.validation import validate as run_validation

@@ -49,34 +49,16 @@ function registryTables(registry) {
   return parts;
 }
 
-async function coversTables(models, openapi) {
-  if (hasRoute(openapi, "/methods")) {
-    try {
-      $("covers-tables").replaceChildren(...registryTables(await api("/methods")));
-      return [];
-    } catch (error) {
-      // fall back to one estimate by each method, below
-    }
+async function coversTables(openapi) {
+  if (!hasRoute(openapi, "/methods")) {
+    $("covers-tables").replaceChildren(notAvailable("What each method's figures cover", "GET /methods"));
+    return;
   }
-  const firstModel = models.length ? models[0][0] : null;
-  const cases = [
-    ["hardware (a serving preset)", { method: "hardware" }],
-    ...(firstModel ? [
-      [`model-aware (hardware method with ${firstModel})`, { method: "hardware", model: firstModel }],
-      [`parameter (${firstModel}, implied mix)`, { method: "parameter", model: firstModel }],
-      [`parameter (${firstModel}, grid mix)`, { method: "parameter", model: firstModel, mix: "grid" }],
-    ] : []),
-    ["seed-quadratic (legacy)", { method: "seed-quadratic" }],
-  ];
-  const answers = await Promise.allSettled(cases.map(([, body]) => postJSON("/calculate", body)));
-  const parts = [];
-  answers.forEach((answer, i) => {
-    if (answer.status !== "fulfilled") return;
-    const covers = answer.value.covers || {};
-    parts.push(el("h3", {}, cases[i][0]), table(["figure", "covers"], Object.entries(covers).map(([key, text]) => [key, text])));
-  });
-  $("covers-tables").replaceChildren(...(parts.length ? parts : [notAvailable("What each figure covers", "POST /calculate")]));
-  return answers.map((answer) => (answer.status === "fulfilled" ? answer.value : null)).filter(Boolean);
+  try {
+    $("covers-tables").replaceChildren(...registryTables(await api("/methods")));
+  } catch (error) {
+    $("covers-tables").replaceChildren(el("p", { className: "error" }, `methods: ${error.message}`));
+  }
 }
 
 async function validationTables(openapi) {
@@ -171,7 +153,7 @@ async function dataTables(openapi, lists) {
   }
 }
 
-async function sourcesList(openapi, answers) {
+async function sourcesList(openapi, estimate) {
   let sources = null;
   if (hasRoute(openapi, "/sources")) {
     try {
@@ -188,7 +170,7 @@ async function sourcesList(openapi, answers) {
     const entries = listed ? listed.map((item, i) => [item.id || item.name || item.key || String(i + 1), item]) : entriesOf(sources, "sources");
     $("sources-list").replaceChildren(entries.length ? genericTable(entries, "sources") : el("pre", {}, JSON.stringify(sources, null, 2)));
   }
-  const version = findVersion(sources) || answers.map((answer) => findVersion(answer)).find(Boolean) || null;
+  const version = findVersion(sources) || findVersion(estimate) || null;
   $("data-version").textContent = version ? `Data version: ${version}.` : "Data version: not available from this server.";
 }
 
@@ -196,14 +178,13 @@ async function start() {
   const openapi = await openapiOf();
   const get = (path) => (hasRoute(openapi, path) ? api(path).catch(() => ({})) : Promise.resolve({}));
   const lists = await Promise.all([get("/regions"), get("/hardware"), get("/profiles"), get("/models")]);
-  const results = await Promise.allSettled([
-    coversTables(entriesOf(lists[3], "models"), openapi),
+  await Promise.allSettled([
+    coversTables(openapi),
     validationTables(openapi),
     equivalenceFactors(openapi),
     dataTables(openapi, lists),
   ]);
-  const answers = results[0].status === "fulfilled" ? results[0].value : [];
-  await sourcesList(openapi, answers);
+  await sourcesList(openapi, await postJSON("/calculate", {}).catch(() => null)); // an estimate may carry the data version
   document.body.dataset.ready = "true";
 }
 
