@@ -420,21 +420,27 @@ def test_api_validate_upload():
     assert cross["n_cases"] == 7 and len(cross["by_model"]) == 5  # the seven measurements, five models
 
 
-def test_api_validation_of_the_shipped_cases_equals_the_upload() -> None:
-    """GET /validation is POST /validate on data/validation/published_cases.yaml."""
-    from fastapi.testclient import TestClient
-
-    import api
-    from traitement.validation import PUBLISHED_CASES
+@pytest.mark.parametrize(
+    ("name", "query"),
+    [("mlenergy-v3", {}), ("published", {"cases": "published"}), ("mlenergy-v3", {"cross_validate": "true", "method": "model-aware"})],
+)
+def test_api_validation_of_a_shipped_file_equals_its_upload(name, query) -> None:
+    """GET /validation?cases=NAME is POST /validate on that shipped file (mlenergy-v3 by default), with its `source`."""
+    from traitement.paths import SHIPPED_CASES
 
     client = TestClient(api.app)
-    shipped = client.get("/validation").json()
-    with open(PUBLISHED_CASES, "rb") as handle:
-        uploaded = client.post("/validate", files={"file": ("published_cases.yaml", handle)}).json()
-    assert shipped.pop("source") == "data/validation/published_cases.yaml"
+    shipped = client.get("/validation", params=query).json()
+    with open(SHIPPED_CASES[name], "rb") as handle:
+        params = {key: value for key, value in query.items() if key != "cases"}
+        uploaded = client.post("/validate", params=params, files={"file": (SHIPPED_CASES[name].name, handle)}).json()
+    assert shipped.pop("source") == f"data/validation/{SHIPPED_CASES[name].name}"
     assert shipped == uploaded
-    assert client.get("/validation", params={"method": "parameter"}).json()["method"] == "parameter"
+
+
+def test_api_validation_refuses_what_validate_refuses() -> None:
+    client = TestClient(api.app)
     bad = client.get("/validation", params={"method": "guess"})
-    with open(PUBLISHED_CASES, "rb") as handle:
-        same = client.post("/validate", params={"method": "guess"}, files={"file": ("published_cases.yaml", handle)})
+    same = client.post("/validate", params={"method": "guess"}, files={"file": ("c.yaml", b"x")})
     assert bad.status_code == same.status_code == 422 and bad.json() == same.json()
+    unknown = client.get("/validation", params={"cases": "mine"})
+    assert unknown.status_code == 422 and unknown.json()["detail"].startswith("cases: must be one of 'mlenergy-v3' or 'published' (got 'mine')")

@@ -564,13 +564,16 @@ def test_method_page(open_page, shots, client: TestClient) -> None:
     index = open_page("/")
     assert index.get_attribute("#method-link", "href") == "/method"
     page = open_page("/method")
-    validation = client.get("/validation").json()
+    headline = client.get("/validation", params={"cross_validate": "true"}).json()
+    published = client.get("/validation", params={"cases": "published"}).json()
     summary = page.inner_text("#validation-tables")
-    for method, result in validation["methods"].items():
-        assert method in summary
-        rounded = float(f"{result['error_factor']:.3g}")
-        assert f"{rounded:,g}" in summary  # 3 significant digits, grouped: 1.09, 30.2, 35,500
-    assert page.locator("#validation-tables tbody").nth(1).locator("tr").count() == len(validation["cases"])
+    three = lambda factor: f"{float(f'{factor:.3g}'):,g}"  # noqa: E731 - 3 significant digits, grouped: 1.21, 30.2, 10,100
+    assert f"model-aware, each model left out of the fit\t{headline['n_cases']}\t{three(headline['leave_one_model_out']['error_factor'])}" in summary
+    for data in (headline, published):
+        for method, result in data["methods"].items():
+            assert method in summary and three(result["error_factor"]) in summary
+    page.click("#validation-tables summary")
+    assert page.locator("#validation-tables details tbody tr").count() == len(published["cases"])
     assert "prefill_s" in page.inner_text("#methods") and "alpha" in page.inner_text("#methods")
     covers = page.inner_text("#covers-tables")
     for name, method in client.get("/methods").json().items():

@@ -15,3 +15,10 @@ CONFIG_DIR = PROJECT_DIR / "config"
 """The shipped YAML configuration (regions, hardware, models, energy model), each value with its source."""
 DATA_DIR = PROJECT_DIR / "data"
 """Sample files, validation cases and measurements."""
+SHIPPED_CASES = {
+    "mlenergy-v3": DATA_DIR / "validation" / "mlenergy_v3_cases.yaml",
+    "published": DATA_DIR / "validation" / "published_cases.yaml",
+}
+"""The validation cases files shipped with the project, by name (``GET /validation?cases=``, the method page): the 397
+ML.ENERGY Leaderboard v3 configurations the model-aware mode is fitted on (the headline), and the seven ML.ENERGY
+measurements with Epoch AI's GPT-4o figure."""

@@ -38,7 +38,7 @@ from .energy_model import (
     serving,
 )
 from .errors import CalculatorError, ConfigError, InvalidInputError
-from .paths import DATA_DIR
+from .paths import SHIPPED_CASES
 from .presets import modele_from_config, site_from_config
 
 MODEL_AWARE = methods.model_aware.NAME
@@ -46,8 +46,8 @@ ECOLOGITS = methods.ecologits.NAME
 PARAMETER = methods.parameter.NAME
 SEED_QUADRATIC_METHOD = methods.seed_quadratic.NAME
 VALIDATION_METHODS = methods.names("validate")
-PUBLISHED_CASES = DATA_DIR / "validation" / "published_cases.yaml"
-"""The public cases shipped with the project (ML.ENERGY Leaderboard v3, Epoch AI): ``GET /validation`` and the method page."""
+PUBLISHED_CASES = SHIPPED_CASES["published"]
+"""The seven ML.ENERGY measurements and Epoch AI's GPT-4o figure."""
 
 # What each boundary compares: the part of the estimate that holds the same energy.
 BOUNDARY_FIELD = {"gpu": "energy_gpu_kwh", "server": "energy_it_kwh", "facility": "energy_kwh"}

@@ -7,7 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Query, Request, UploadFile
 
 from traitement import methods
+from traitement.base import OneOf
 from traitement.errors import InvalidInputError, UploadTooLargeError
+from traitement.paths import SHIPPED_CASES
 
 from .. import state
 
@@ -17,6 +19,10 @@ MAX_FILE_BYTES = 1_000_000
 
 router = APIRouter()
 ValidationMethod = Annotated[str, methods.offered("validate")]
+_CASES_HELP = (
+    "a cases file shipped with the project: 'mlenergy-v3' (the 397 ML.ENERGY Leaderboard v3 configurations the model-aware mode is fitted on, "
+    "the default) or 'published' (seven ML.ENERGY measurements and Epoch AI's GPT-4o figure)"
+)
 
 
 @router.post(PATH, summary="Compare the methods with published measurements (a cases YAML upload)")
@@ -44,16 +50,20 @@ async def validate(
     return run_validation(cases, config, load_energy_model(config.directory), chosen, cross_validate=cross_validate)
 
 
+
 @router.get("/validation", summary="The methods against the published measurements shipped with the project")
 def validation(
     request: Request,
+    cases: Annotated[str, OneOf(tuple(SHIPPED_CASES)), Query(description=_CASES_HELP)] = "mlenergy-v3",
     method: Annotated[list[ValidationMethod] | None, Query(description=f"{methods.help_text('validate')} (default: all, the first is the headline)")] = None,
+    cross_validate: Annotated[bool, Query(description="also refit the model-aware coefficients without each model in turn (leave one model out)")] = False,
 ) -> dict[str, Any]:
-    """`POST /validate` on `data/validation/published_cases.yaml`, for the method page: the same keys, and `source`."""
+    """`POST /validate` on a shipped cases file (for the method page): the same keys, and `source`, the file."""
     from traitement.energy_model import load_energy_model
-    from traitement.validation import PUBLISHED_CASES, load_cases
+    from traitement.validation import load_cases
     from traitement.validation import validate as run_validation
 
     config = state.config(request)
-    result = run_validation(load_cases(PUBLISHED_CASES), config, load_energy_model(config.directory), tuple(method or methods.names("validate")))
-    return {"source": "data/validation/published_cases.yaml", **result}
+    chosen = tuple(method or methods.names("validate"))
+    result = run_validation(load_cases(SHIPPED_CASES[cases]), config, load_energy_model(config.directory), chosen, cross_validate=cross_validate)
+    return {"source": f"data/validation/{SHIPPED_CASES[cases].name}", **result}

@@ -42,7 +42,7 @@ function registryTables(registry) {
   for (const [name, method] of entriesOf(registry, "methods")) {
     parts.push(
       el("h3", {}, name),
-      el("p", {}, `${method.description || ""}${method.interfaces ? ` Offered by: ${cell(method.interfaces)}.` : ""}`),
+      el("p", {}, [method.description ? `${method.description.replace(/\.?$/, ".")}` : "", method.interfaces ? `Where it can be chosen: ${method.interfaces.join(", ")}.` : ""].filter(Boolean).join(" ")),
       table(["figure", "covers"], Object.entries(method.covers || {}).map(([key, text]) => [key, text])),
     );
   }
@@ -61,27 +61,28 @@ async function coversTables(openapi) {
   }
 }
 
-async function validationTables(openapi) {
-  if (!hasRoute(openapi, "/validation")) {
-    $("validation-tables").replaceChildren(notAvailable("The validation table", "GET /validation"));
-    return;
-  }
-  let data;
-  try {
-    data = await api("/validation");
-  } catch (error) {
-    $("validation-tables").replaceChildren(el("p", { className: "error" }, `validation: ${error.message}`));
-    return;
-  }
-  const methods = Object.entries(data.methods || {});
-  const summary = table(
-    ["method", "error factor", "worst case", "worst ratio r", "cases"],
-    methods.map(([name, result]) => [
-      name, number(result.error_factor, 3), (result.worst_case || {}).id || "", number((result.worst_case || {}).ratio, 3),
-      `${number(result.n_cases)}${result.skipped && result.skipped.length ? ` (${result.skipped.length} skipped)` : ""}`,
+/** One row per method: the error factor overall, by task and by board, the share beyond 2x, the count beyond 3x, the worst. */
+function summaryTable(rows, caption) {
+  const tasks = [...new Set(rows.flatMap(([, result]) => Object.keys(result.by_task || {})))];
+  const boards = [...new Set(rows.flatMap(([, result]) => Object.keys(result.by_board || {})))];
+  const worst = (result) => {
+    const factor = result.worst_case ? result.worst_case.error_factor : result.worst_factor;
+    return `${number(factor, 3)}x${result.worst_case ? ` (${result.worst_case.id})` : ""}`;
+  };
+  const pick = (group, key) => (group && group[key] ? number(group[key].error_factor, 3) : "");
+  return table(
+    ["method", "cases", "all", ...tasks, ...boards.map((board) => board.toUpperCase()), "beyond 2x", "beyond 3x", "worst"],
+    rows.map(([name, result]) => [
+      name, number(result.n_cases), number(result.error_factor, 3),
+      ...tasks.map((task) => pick(result.by_task, task)), ...boards.map((board) => pick(result.by_board, board)),
+      isNumber(result.share_beyond_2x) ? `${number(result.share_beyond_2x * 100, 2)} %` : "", number(result.n_beyond_3x), worst(result),
     ]),
-    `the methods against ${data.source || "the published cases"}`,
+    caption,
   );
+}
+
+function perCaseTable(data) {
+  const methods = Object.entries(data.methods || {});
   const caseIds = [];
   const byCase = new Map();
   for (const [name, result] of methods) {
@@ -90,7 +91,7 @@ async function validationTables(openapi) {
       byCase.get(row.id)[name] = row;
     }
   }
-  const perCase = table(
+  return table(
     ["case", "boundary", "published (Wh per request)", ...methods.flatMap(([name]) => [`${name}: predicted (Wh)`, `${name}: r`])],
     caseIds.map((id) => {
       const row = byCase.get(id);
@@ -101,8 +102,38 @@ async function validationTables(openapi) {
     }),
     "each case, predicted and published",
   );
-  $("validation-tables").replaceChildren(summary, el("h3", {}, "Each case"), perCase,
-    el("p", { className: "small" }, `Cases: ${data.source || "the published cases"}; per-case notes in GET /validation.`));
+}
+
+async function validationTables(openapi) {
+  if (!hasRoute(openapi, "/validation")) {
+    $("validation-tables").replaceChildren(notAvailable("The validation tables", "GET /validation"));
+    return;
+  }
+  const [headline, published] = await Promise.allSettled([api("/validation?cases=mlenergy-v3&cross_validate=true"), api("/validation?cases=published")]);
+  const parts = [];
+  if (headline.status === "fulfilled") {
+    const data = headline.value;
+    const rows = [
+      ...(data.leave_one_model_out ? [["model-aware, each model left out of the fit", data.leave_one_model_out]] : []),
+      ...Object.entries(data.methods || {}).map(([name, result]) => [name === "model-aware" ? "model-aware, in sample" : name, result]),
+    ];
+    parts.push(
+      el("h3", {}, `ML.ENERGY Leaderboard v3: ${number(data.n_cases)} configurations (the headline)`),
+      summaryTable(rows, `the methods against ${data.source}`),
+      el("p", { className: "small" }, `Fit: ${data.fit || "not given"}. Cases: ${data.source}.`),
+    );
+  } else {
+    parts.push(el("p", { className: "error" }, `validation: ${headline.reason.message}`));
+  }
+  if (published.status === "fulfilled") {
+    const data = published.value;
+    parts.push(
+      el("h3", {}, "Published cases: seven ML.ENERGY measurements and Epoch AI's GPT-4o figure"),
+      summaryTable(Object.entries(data.methods || {}), `the methods against ${data.source}`),
+      el("details", {}, el("summary", {}, "Each case"), perCaseTable(data)),
+    );
+  }
+  $("validation-tables").replaceChildren(...parts);
 }
 
 async function equivalenceFactors(openapi) {
