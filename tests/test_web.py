@@ -385,6 +385,9 @@ def test_what_each_figure_covers_in_plain_words(open_page) -> None:
     assert "Electricity drawn by the servers" in page.inner_text("#energy-covers")
     assert "scope 2" in page.inner_text("#carbon-covers") and "Manufacturing" in page.inner_text("#carbon-covers")
     assert "Not included in carbon" in page.inner_text("#embodied-covers")
+    estimate(page, model="llama-3.1-70b")  # model-aware: the server's energy includes the host and the idle reserve
+    if "idle reserve" in page.text_content("#result-covers-api"):
+        assert "held idle in reserve" in page.inner_text("#energy-covers")
     page.select_option("#method", "parameter")
     estimate(page, model="mistral-large-2")
     assert "one GPU" in page.inner_text("#energy-covers") and "scope 3" in page.inner_text("#carbon-covers")

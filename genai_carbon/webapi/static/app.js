@@ -198,6 +198,10 @@ function plainCovers(result, key) {
     water_l: "Water evaporated to cool the datacentre, plus water used to generate its electricity.",
     carbon_embodied_gco2eq: "A share of the emissions of manufacturing the GPUs and the server, for the time the requests use them (scope 3). Not included in carbon.",
   };
+  const modelAware = (result.assumptions || {}).energy_model === "model-aware";
+  if (modelAware && key === "energy_kwh" && /idle reserve/.test((result.covers || {}).energy_it_kwh || "")) {
+    words.energy_kwh = "Electricity of the GPUs serving the requests, of their host (CPUs, memory) and of the machines held idle in reserve, plus the datacentre's overhead for cooling and power conversion (PUE).";
+  }
   const legacy = result.method === "seed-quadratic" && key === "energy_kwh"
     ? "The seed's legacy formula, in which time grows with the square of the prompt (wrong physics, for reproduction only). " : "";
   return legacy + (words[key] || (result.covers || {})[key] || "");
