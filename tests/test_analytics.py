@@ -182,7 +182,8 @@ def test_more_topics_more_carbon():
 
 def test_context_sessions_and_content(sample_result):
     context = sample_result.context
-    assert context["portals_total"] == 213 and context["portals_genai"] == 70
+    assert context["portals_total"] is None and context["portals_genai"] is None  # the sample says nothing of portals, nor does config
+    assert "portals" in context["note"] and "213" not in context["note"]
     carbon = sample_result.total()["carbon_gco2eq"]
     assert context["carbon_gco2eq_per_1000_sessions"] == pytest.approx(carbon / context["sessions"] * 1000, rel=1e-9)
     assert context["carbon_gco2eq_per_1000_sessions_min"] < context["carbon_gco2eq_per_1000_sessions"] < context["carbon_gco2eq_per_1000_sessions_max"]
@@ -190,6 +191,21 @@ def test_context_sessions_and_content(sample_result):
     _, data = traitement.read_analytics(SAMPLE)
     topics = {entry.date.isoformat(): entry.count for entry in data.content.topics}
     assert context["content_stock_at_end"]["topics"] == topics["2025-05-04"]
+
+
+def test_portal_counts_come_from_the_file_or_the_options():
+    """The context's portal counts are the file's (a ``portals`` section) or the options', never a constant of config."""
+    data = one_day(chatbots=5)
+    assert traitement.analyse_analytics(CONFIG, data).context["portals_total"] is None
+    with_file = data.model_copy(update={"portals": analytics.PortalsSection(total=40, genai=12)})
+    context = traitement.analyse_analytics(CONFIG, with_file).context
+    assert (context["portals_total"], context["portals_genai"]) == (40, 12)
+    assert "cover 40 portals; 12 of them have the GenAI features" in context["note"]
+    options = traitement.parse_options({"portals_total": "213", "portals_genai": "70"})
+    context = traitement.analyse_analytics(CONFIG, with_file, options).context
+    assert (context["portals_total"], context["portals_genai"]) == (213, 70)
+    with pytest.raises(traitement.InvalidInputError, match=r"portals_genai: cannot exceed portals_total \(70 > 40\)"):
+        traitement.analyse_analytics(CONFIG, with_file, traitement.parse_options({"portals_genai": "70"}))
 
 
 def test_sensitivity_brackets_the_central_total(sample_result):
@@ -332,7 +348,8 @@ def test_config_analytics_section_is_validated(tmp_path):
     )
     with pytest.raises(ConfigError, match=r"analytics.topic_chars: min must be > 0 \(got -1\)"):
         traitement.load_config(tmp_path)
-    (tmp_path / "config_model.yaml").write_text(text.replace("  portals_genai: 70\n", "  portals_genai: 70\n  colour: blue\n"))
+    last = "  translation_output_chars_per_token: 3.5\n"
+    (tmp_path / "config_model.yaml").write_text(text.replace(last, last + "  colour: blue\n"))
     with pytest.raises(ConfigError, match="analytics.colour: unknown field"):
         traitement.load_config(tmp_path)
 
@@ -354,7 +371,7 @@ def test_cli_text_csv_and_plot(capsys, tmp_path):
     csv, png = tmp_path / "daily.csv", tmp_path / "chart.png"
     assert interface.main(["analytics", str(SAMPLE), "--region", "FRA", "--topic-chars", "3000", "--csv", str(csv), "--plot", str(png)]) == 0
     out = capsys.readouterr().out
-    assert "region france (44.2 gCO2e/kWh)" in out and "translation 6" in out and "topic_chars 3000," in out
+    assert "region france (44.2 gCO2e/kWh)" in out and "translation 6" in out and "topic_chars 3,000," in out
     assert "Per year (total x 365 / 91 days)" in out and "per 1,000 sessions" in out
     import pandas as pd
 

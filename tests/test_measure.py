@@ -26,6 +26,10 @@ def busy(seconds: float = BUSY_S) -> None:
         pass
 
 
+FRANCE_GCO2EQ_PER_KWH = 44.2
+"""The project's grid figure for France (config/config.yaml: Ember 2024), the one every command uses."""
+
+
 def codecarbon_fra_intensity() -> float:
     """The intensity CodeCarbon applies to France, read from its own data file (not typed in here)."""
     from codecarbon.input import DataSource
@@ -47,7 +51,7 @@ def measured():
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(EmissionsTracker, "__init__", online)
-        with traitement.measure(country_iso_code="FRA", input_tokens=50, output_tokens=300) as meter:
+        with traitement.measure(region="FRA", input_tokens=50, output_tokens=300) as meter:
             busy()
     return meter.result
 
@@ -65,11 +69,28 @@ def test_measured_run_has_energy_and_duration(measured):
     assert measured.energy_kwh == pytest.approx(measured.energy_cpu_kwh + measured.energy_gpu_kwh + measured.energy_ram_kwh, rel=1e-9)
 
 
-def test_carbon_is_energy_times_codecarbon_intensity(measured):
-    intensity = codecarbon_fra_intensity()
-    assert measured.intensity_gco2eq_per_kwh == pytest.approx(intensity, rel=1e-12)
-    assert measured.carbon_gco2eq == pytest.approx(measured.energy_kwh * intensity, rel=1e-9)
-    assert measured.country_iso_code == "FRA" and measured.country_name == "France"
+def test_carbon_is_energy_times_the_projects_intensity(measured):
+    """Issue 18, item 7: CodeCarbon measures the energy; the carbon uses the project's figure for France (44.2), not CodeCarbon's."""
+    assert codecarbon_fra_intensity() != pytest.approx(FRANCE_GCO2EQ_PER_KWH, rel=0.01)  # the two sources differ, so the test can fail
+    assert traitement.load_config().region("FRA")[1].carbon_intensity_gco2eq_per_kwh == FRANCE_GCO2EQ_PER_KWH
+    assert measured.intensity_gco2eq_per_kwh == FRANCE_GCO2EQ_PER_KWH
+    assert measured.carbon_gco2eq == pytest.approx(measured.energy_kwh * FRANCE_GCO2EQ_PER_KWH, rel=1e-12)
+    assert measured.region == "france" and measured.country_iso_code == "FRA" and measured.country_name == "France"
+    assert "the project's grid figure for france" in measured.intensity_source
+
+
+def test_measure_text_names_the_intensity_and_its_source(capsys):
+    code = interface.main(["measure", "--region", "france", "--", sys.executable, "-c", "pass"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "at 44.2 gCO2e/kWh, the project's grid figure for france" in out
+
+
+def test_a_region_codecarbon_lacks_still_measures():
+    """'world' has a project figure but no CodeCarbon country: the tracker runs with another country, which changes no figure kept."""
+    region, tracker_country, intensity, _ = measuring.resolve_region("world")
+    assert (region, tracker_country) == ("world", measuring.TRACKER_FALLBACK_COUNTRY)
+    assert intensity == traitement.load_config().region("world")[1].carbon_intensity_gco2eq_per_kwh
 
 
 def test_sensors_match_this_machine(measured):
@@ -132,7 +153,8 @@ def test_cli_measure_passes_on_the_exit_code(capsys):
     captured = capsys.readouterr()
     assert code == 3
     result = json.loads(captured.out)
-    assert result["method"] == "measured" and result["region"] == "FRA"
+    assert result["method"] == "measured" and result["region"] == "france" and result["country_iso_code"] == "FRA"
+    assert result["intensity_gco2eq_per_kwh"] == FRANCE_GCO2EQ_PER_KWH
     assert result["energy_kwh"] > 0
     assert any("exited with code 3" in w for w in result["warnings"])
     assert "exited with code 3" in captured.err
@@ -162,6 +184,9 @@ def test_compare_from_a_saved_measurement(measured, tmp_path, capsys):
     assert common["api_carbon_gco2eq"] == pytest.approx(api_wh / 1000 * intensity, rel=1e-9)
     assert data["api"]["carbon_gco2eq"] == pytest.approx(api_wh * 1.14 / 4.95572, rel=1e-9)
     assert data["local"]["carbon_gco2eq"] == pytest.approx(measured.carbon_gco2eq, rel=1e-12)
+    # one intensity per country: the local run and the common perimeter use the same figure
+    assert data["local"]["intensity_gco2eq_per_kwh"] == common["intensity_gco2eq_per_kwh"] == FRANCE_GCO2EQ_PER_KWH
+    assert data["local"]["carbon_gco2eq"] == pytest.approx(common["local_carbon_gco2eq"], rel=1e-12)
     assert common["api_over_local"] == pytest.approx(common["api_carbon_gco2eq"] / common["local_carbon_gco2eq"], rel=1e-12)
     assert interface.main(["compare", "--model", "mistral-small", "--from-json", str(path)]) == 0
     assert "common perimeter" in capsys.readouterr().out
@@ -170,7 +195,7 @@ def test_compare_from_a_saved_measurement(measured, tmp_path, capsys):
 @pytest.mark.parametrize(
     ("argv", "needle"),
     [
-        (["measure", "--region", "FRX", "--", "true"], "unknown country 'FRX'"),
+        (["measure", "--region", "FRX", "--", "true"], "unknown region 'FRX'"),
         (["measure", "--", "true"], "--region is required"),
         (["measure", "--region", "FRA"], "no command to measure"),
         (["measure", "--region", "FRA", "--", "no-such-command-here"], "command not found"),
@@ -194,7 +219,7 @@ def test_bad_inputs(capsys, argv, needle):
 def test_context_manager_rejects_bad_tokens():
     with pytest.raises(traitement.InvalidInputError, match="output_tokens"):
         traitement.measure("FRA", output_tokens=-1)
-    with pytest.raises(traitement.UnknownNameError, match="unknown country"):
+    with pytest.raises(traitement.UnknownNameError, match="unknown region 'Narnia'"):
         traitement.measure("Narnia")
 
 

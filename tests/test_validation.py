@@ -386,12 +386,19 @@ def test_cli_validate_cross_validate(capsys, mlenergy_cases, tmp_path):
     assert code == 0 and "Leave one model out" in out
 
 
+def test_cli_validate_defaults_to_the_shipped_cases(capsys):
+    """With no file, validate checks the cases shipped in data/validation/ (no other folder needed)."""
+    code, out, _ = run_cli(capsys, "validate", "--json")
+    code_file, out_file, _ = run_cli(capsys, "validate", str(ROOT / "data" / "validation" / "published_cases.yaml"), "--json")
+    assert code == code_file == 0
+    assert json.loads(out) == json.loads(out_file)
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
         (["validate", "missing.yaml"], "missing.yaml: file not found"),
         (["validate", str(CASES), "--method", "guess"], "--method: unknown validation method 'guess'"),
-        (["validate"], "the following arguments are required: FILE"),
     ],
 )
 def test_cli_validate_bad_calls(capsys, argv, message):

@@ -1,10 +1,10 @@
 """Fluid Topics daily analytics: daily counts of GenAI features -> tokens -> energy and carbon.
 
-The file (``../shared/DESIGN.md`` section 7) gives, per day, how many chatbot
+A Fluid Topics daily analytics export gives, per day, how many chatbot
 conversations, completions and translations ran on the portals that have the
 GenAI features, with the portals' sessions and content stocks for context. It
-says nothing about request sizes: the data owner's explanations turn a count
-into characters, and characters into tokens::
+says nothing about request sizes: the assumptions of ``config_model.yaml`` turn
+a count into characters, and characters into tokens::
 
     input_chars   translation = topic_chars
                   completion  = completion_topics x topic_chars + prompt_chars
@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
-from .base import NUMBER, Frozen, parse
+from .base import INTEGER, NUMBER, Frozen, parse
 from .config import Config, Uncertain, parse_yaml
 from .core import Modele, Site, footprint
 from .errors import ConfigError, InvalidInputError
@@ -54,7 +54,7 @@ SERIES = {"chatbot": "chatbots", "completion": "completions", "translation": "tr
 CONTENT_SERIES = ("articles", "books", "topics", "unstructured_documents", "attachments")
 
 REAL_FILE = DATA_DIR / "2025-FluidTopics-daily-analytics.yaml"
-"""The partner's file, used by default when present (never committed: see .gitignore)."""
+"""A real export placed in ``data/`` for local use: the default when present (never committed, never packaged)."""
 SAMPLE_FILE = DATA_DIR / "sample-daily-analytics.yaml"
 """The project's synthetic sample of the same schema (``scripts/make_sample_analytics.py``)."""
 
@@ -144,12 +144,23 @@ class ContentSection(Frozen):
     attachments: Series = []
 
 
+PortalCount = Annotated[int, Field(ge=1, le=1_000_000), INTEGER]
+
+
+class PortalsSection(Frozen):
+    """How many portals the session and content series count, and how many of them have the GenAI features."""
+
+    total: PortalCount = Field(description="portals counted by the session and content series, an integer from 1 to 1,000,000")
+    genai: PortalCount = Field(description="portals with the GenAI features, an integer from 1 to 1,000,000, at most total")
+
+
 class AnalyticsFile(Frozen):
-    """The whole file: ``genai`` (required), ``session`` and ``content`` (context, optional)."""
+    """The whole file: ``genai`` (required), ``session``, ``content`` and ``portals`` (context, optional)."""
 
     genai: GenaiSection
     session: SessionSection | None = None
     content: ContentSection | None = None
+    portals: PortalsSection | None = None
 
 
 def _check_dates(data: AnalyticsFile, source: str) -> None:
@@ -223,6 +234,12 @@ class AnalyticsOptions(SetupOptions):
     )
     translation_output_chars_per_token: _CharsPerToken | None = Field(
         None, description="characters per token of translated text, from 1 to 10; default from config (3.5: French, German, Spanish)"
+    )
+    portals_total: PortalCount | None = Field(
+        None, description="portals counted by the file's session and content series, an integer from 1 to 1,000,000; default: the file's portals.total"
+    )
+    portals_genai: PortalCount | None = Field(
+        None, description="portals with the GenAI features, an integer from 1 to 1,000,000, at most portals_total; default: the file's portals.genai"
     )
 
 
@@ -449,16 +466,29 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{key: (value.item() if hasattr(value, "item") else value) for key, value in row.items()} for row in rows]
 
 
-def _context(data: AnalyticsFile, counts: pd.DataFrame, carbon: Mapping[str, float], requests: float, settings: Any) -> dict[str, Any]:
-    """Sessions and content over the GenAI period: carbon per 1,000 sessions, portals, content stocks."""
-    context: dict[str, Any] = {
-        "portals_total": settings.portals_total,
-        "portals_genai": settings.portals_genai,
-        "note": (
-            f"sessions and content cover all {settings.portals_total} portals; only {settings.portals_genai} have the GenAI features, "
+def _portals(data: AnalyticsFile, options: AnalyticsOptions | None) -> tuple[int | None, int | None]:
+    """The portal counts: the options', else the file's ``portals`` section, else unknown (None)."""
+    total = options.portals_total if options is not None and options.portals_total is not None else (data.portals.total if data.portals else None)
+    genai = options.portals_genai if options is not None and options.portals_genai is not None else (data.portals.genai if data.portals else None)
+    if total is not None and genai is not None and genai > total:
+        raise InvalidInputError(f"portals_genai: cannot exceed portals_total ({genai:,} > {total:,}); allowed: at most the portals counted")
+    return total, genai
+
+
+def _context(data: AnalyticsFile, counts: pd.DataFrame, carbon: Mapping[str, float], requests: float, portals: tuple[int | None, int | None]) -> dict[str, Any]:
+    """Sessions and content over the GenAI period: carbon per 1,000 sessions, portals (from the file or the options), content stocks."""
+    total, genai = portals
+    if total is not None and genai is not None:
+        note = (
+            f"sessions and content cover {total:,} portals; {genai:,} of them have the GenAI features, "
             "so per-session figures average the GenAI footprint over every portal's sessions"
-        ),
-    }
+        )
+    else:
+        note = (
+            "per-session figures divide the GenAI footprint by every session of the file, including those of portals without the GenAI "
+            "features (how many portals: the file's portals section, or the options portals_total and portals_genai)"
+        )
+    context: dict[str, Any] = {"portals_total": total, "portals_genai": genai, "note": note}
     if data.session is not None and data.session.sessions:
         sessions = _series_frame(data.session.sessions).reindex(counts.index)
         total_sessions = float(sessions.sum())
@@ -495,7 +525,7 @@ def analyse_analytics(config: Config, data: AnalyticsFile, options: AnalyticsOpt
 
     per_request = _per_request(setup)
     carbon = {suffix: float(long[f"carbon_gco2eq{suffix}"].sum()) for suffix in ("", "_min", "_max")}
-    context = _context(data, counts, carbon, float(long["requests"].sum()), config.model.analytics)
+    context = _context(data, counts, carbon, float(long["requests"].sum()), _portals(data, options))
     warnings = [f"{SERIES[profile]}: {n} of {len(counts)} days absent from the file, counted as zero requests" for profile, n in missing.items() if n]
     assumptions = {
         "hardware": setup.hardware,

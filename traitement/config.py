@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, get_args
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, ValidationInfo, model_validator
 from pydantic.fields import FieldInfo
 
 from .base import INTEGER, NUMBER, Frozen, check_against, parse
@@ -179,17 +179,7 @@ class AnalyticsConfig(Frozen):
     translation_output_chars_per_token: Annotated[Uncertain, within(Positive)] = Field(
         description="characters per token of a translation's output (French, German, Spanish), > 0"
     )
-    portals_total: Annotated[int, Field(ge=1), INTEGER] = Field(description="portals counted by the session and content series, >= 1")
-    portals_genai: Annotated[int, Field(ge=1), INTEGER] = Field(description="portals with the GenAI features, >= 1 and <= portals_total")
     source: Source
-
-    @field_validator("portals_genai")
-    @classmethod
-    def _genai_portals_are_some_of_all(cls, value: int, info: ValidationInfo) -> int:
-        total = info.data.get("portals_total")
-        if total is not None and value > total:
-            raise ValueError(f"cannot exceed portals_total ({total})")
-        return value
 
 
 class ModelDefaults(Frozen):

@@ -1,13 +1,15 @@
-"""Method "measured": energy of a local run, measured by CodeCarbon (seed 003, DESIGN.md section 4).
+"""Method "measured": energy of a local run, measured by CodeCarbon.
 
-    with traitement.measure(country_iso_code="FRA", output_tokens=400) as meter:
+    with traitement.measure(region="FRA", output_tokens=400) as meter:
         run_my_model()
     meter.result.to_dict()
 
 Always CodeCarbon's *offline* tracker with an explicit country: the online one
 calls the network and silently falls back to Quebec when it cannot reach it.
 The figure is scope 2: the machine's electricity only (CPU, GPU, RAM), times
-the country's grid intensity from CodeCarbon's own data. CodeCarbon reads RAPL
+the region's grid intensity from the project's own data, the same figure
+every other command uses for that region (``config.yaml``): CodeCarbon
+measures the energy, the project gives the carbon. CodeCarbon reads RAPL
 counters for the CPU and NVML for NVIDIA GPUs where they exist; elsewhere it
 estimates the CPU from its TDP and load, and the RAM from its size. The
 result says which (``sensors``).
@@ -28,8 +30,9 @@ from pydantic import Field
 
 from . import physics
 from .base import Frozen
+from .config import Config, load_config
 from .core import MAX_TOKENS, Label, TokenCount
-from .errors import CalculatorError, InvalidInputError, UnknownNameError
+from .errors import CalculatorError, InvalidInputError
 from .methods.measured import COVERS, NAME
 
 MEASURED_METHOD = NAME
@@ -48,7 +51,7 @@ MEASURING_CPU_MODES = frozenset({"intel_rapl", "intel_power_gadget", "windows_em
 class MeasureOptions(Frozen):
     """Options of the CLI's ``measure`` and ``compare``, validated like the API's requests."""
 
-    region: Label = Field(description="country of the electricity: an ISO 3166-1 alpha-3 code (FRA, DEU, USA) or a region name of config.yaml")
+    region: Label = Field(description="region of the electricity: a region name or ISO code of the project's data (france, FRA, usa); see 'regions'")
     input_tokens: TokenCount | None = Field(None, description=f"prompt length of the measured run in tokens, an integer from 1 to {MAX_TOKENS:,}")
     output_tokens: TokenCount | None = Field(None, description=f"tokens written by the measured run, an integer from 1 to {MAX_TOKENS:,}")
     save_profile: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,47}$")] | None = Field(
@@ -67,6 +70,7 @@ class MeasureError(CalculatorError):
 class Measurement:
     """What CodeCarbon measured over one run, in project units."""
 
+    region: str
     country_iso_code: str
     country_name: str
     duration_s: float
@@ -76,6 +80,7 @@ class Measurement:
     energy_ram_kwh: float
     carbon_gco2eq: float
     intensity_gco2eq_per_kwh: float
+    intensity_source: str
     sensors: Mapping[str, str]
     hardware: Mapping[str, Any]
     input_tokens: int | None = None
@@ -94,7 +99,8 @@ class Measurement:
         out: dict[str, Any] = {
             "method": self.method,
             "scope": "scope 2, electricity only",
-            "region": self.country_iso_code,
+            "region": self.region,
+            "country_iso_code": self.country_iso_code,
             "country_name": self.country_name,
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
@@ -106,6 +112,7 @@ class Measurement:
             "mean_power_w": self.mean_power_w,
             "carbon_gco2eq": self.carbon_gco2eq,
             "intensity_gco2eq_per_kwh": self.intensity_gco2eq_per_kwh,
+            "intensity_source": self.intensity_source,
             "sensors": dict(self.sensors),
             "hardware": dict(self.hardware),
         }
@@ -142,30 +149,22 @@ def codecarbon_countries() -> dict[str, Any]:
     return DataSource().get_global_energy_mix_data()
 
 
-def codecarbon_intensity_gco2eq_per_kwh(country_iso_code: str) -> float:
-    """The grid intensity CodeCarbon applies to a country without a region, in gCO2e/kWh (its own data and formula)."""
-    _quiet_codecarbon()
-    from codecarbon.core.emissions import Emissions
-
-    mix = codecarbon_countries()[country_iso_code]
-    return Emissions._global_energy_mix_to_emissions_rate(mix).kgs_per_kWh * physics.G_PER_KG
+TRACKER_FALLBACK_COUNTRY = "USA"
+"""The country given to CodeCarbon's tracker for a region it has no data for (``world``): its country changes none of
+the figures kept here (the energy is measured; the intensity is the project's)."""
 
 
-def resolve_country(name: str, regions: Mapping[str, str] | None = None) -> str:
-    """An ISO alpha-3 code CodeCarbon knows: the code itself, or a region name of the config (``regions``: name -> code)."""
-    key = str(name).strip()
-    countries = codecarbon_countries()
-    code = (regions or {}).get(key.lower(), key.upper())
-    if code in countries:
-        return code
-    import difflib
+def resolve_region(name: str, config: Config | None = None) -> tuple[str, str, float, str]:
+    """The project's region for ``name`` (a name or ISO code, as every command takes it), the ISO code given to
+    CodeCarbon's tracker, the project's grid intensity in gCO2e/kWh and where that figure comes from.
 
-    close = difflib.get_close_matches(key.upper(), sorted(countries), n=3, cutoff=0.6)
-    hint = f" (did you mean {', '.join(close)}?)" if close else ""
-    raise UnknownNameError(
-        f"unknown country {name!r} for CodeCarbon{hint}; allowed: an ISO 3166-1 alpha-3 code of CodeCarbon's data, e.g. FRA, DEU, USA",
-        code="unknown-region",
-    )
+    An unknown name is the one-line ``unknown-region`` error of every other command, listing the known regions.
+    """
+    if isinstance(name, str) and not name.strip():
+        raise InvalidInputError("region: must not be empty; allowed: a region name or ISO code, see 'regions'")
+    key, region = (config or load_config()).region(str(name).strip())
+    tracker_country = region.iso if region.iso in codecarbon_countries() else TRACKER_FALLBACK_COUNTRY
+    return key, tracker_country, region.carbon_intensity_gco2eq_per_kwh, f"the project's grid figure for {key} ({region.source})"
 
 
 # --- the tracker -----------------------------------------------------------------
@@ -217,11 +216,18 @@ class measure:
     The whole machine is measured (CodeCarbon's ``machine`` mode).
     """
 
-    def __init__(self, country_iso_code: str = "FRA", input_tokens: int | None = None, output_tokens: int | None = None, measure_power_s: float = 1.0) -> None:
+    def __init__(
+        self,
+        region: str = "france",
+        input_tokens: int | None = None,
+        output_tokens: int | None = None,
+        measure_power_s: float = 1.0,
+        config: Config | None = None,
+    ) -> None:
         for name, value in (("input_tokens", input_tokens), ("output_tokens", output_tokens)):
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise InvalidInputError(f"{name}: must be a positive integer (got {value!r}); allowed: an integer >= 1, or None")
-        self.country_iso_code = resolve_country(country_iso_code)
+        self.region, self.country_iso_code, self.intensity_gco2eq_per_kwh, self.intensity_source = resolve_region(region, config)
         self.input_tokens = input_tokens
         self.output_tokens = output_tokens
         self.measure_power_s = measure_power_s
@@ -247,6 +253,7 @@ class measure:
         if data is None:
             raise MeasureError("CodeCarbon produced no measurement (its tracker failed to start or stop)")
         self.result = Measurement(
+            region=self.region,
             country_iso_code=self.country_iso_code,
             country_name=data.country_name,
             duration_s=data.duration,
@@ -254,8 +261,9 @@ class measure:
             energy_cpu_kwh=data.cpu_energy,
             energy_gpu_kwh=data.gpu_energy,
             energy_ram_kwh=data.ram_energy,
-            carbon_gco2eq=data.emissions * physics.G_PER_KG,
-            intensity_gco2eq_per_kwh=codecarbon_intensity_gco2eq_per_kwh(self.country_iso_code),
+            carbon_gco2eq=physics.carbon_gco2eq(data.energy_consumed, self.intensity_gco2eq_per_kwh),
+            intensity_gco2eq_per_kwh=self.intensity_gco2eq_per_kwh,
+            intensity_source=self.intensity_source,
             sensors=sensors_used(self._tracker),
             hardware={
                 "cpu_model": data.cpu_model,
@@ -348,7 +356,7 @@ def save_profile(path: Path, name: str, result: Measurement, prefill_to_decode_r
     data.setdefault("gpus", {})[board] = gpu
     data.setdefault("hardware", {})[name] = setup
     path.parent.mkdir(parents=True, exist_ok=True)
-    header = "# Hardware profiles saved by 'python interface.py measure --save-profile NAME'; merged into the shipped presets.\n"
+    header = "# Hardware profiles saved by 'genai-carbon measure --save-profile NAME'; merged into the shipped presets.\n"
     path.write_text(header + yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return {"profile": name, "path": str(path), **fitted}
 

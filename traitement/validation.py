@@ -48,6 +48,8 @@ SEED_QUADRATIC_METHOD = methods.seed_quadratic.NAME
 VALIDATION_METHODS = methods.names("validate")
 PUBLISHED_CASES = SHIPPED_CASES["published"]
 """The seven ML.ENERGY measurements and Epoch AI's GPT-4o figure."""
+DEFAULT_CASES = SHIPPED_CASES["mlenergy-v3"]
+"""The shipped public cases (ML.ENERGY Leaderboard v3's measured configurations): what ``validate`` checks when given no file."""
 
 # What each boundary compares: the part of the estimate that holds the same energy.
 BOUNDARY_FIELD = {"gpu": "energy_gpu_kwh", "server": "energy_it_kwh", "facility": "energy_kwh"}

@@ -1,4 +1,4 @@
-"""``analytics``: the footprint of a Fluid Topics daily analytics file, per day, month and profile.
+"""``analytics``: the footprint of a Fluid Topics daily analytics export, per day, month and profile.
 
     python interface.py analytics data/sample-daily-analytics.yaml --region france --json
 """
@@ -13,7 +13,7 @@ import traitement
 from traitement.errors import InvalidInputError
 
 from .common import SETUP_FLAGS, Command, add_setup_arguments, parse_options
-from .formatting import CARBON_UNITS_G, ENERGY_UNITS_KWH, emit, scaled, table
+from .formatting import CARBON_UNITS_G, ENERGY_UNITS_KWH, carbon, emit, energy, exact, number, scaled, table
 
 FLAGS = {
     **SETUP_FLAGS,
@@ -23,6 +23,8 @@ FLAGS = {
     "output_chars": "--output-chars",
     "chars_per_token": "--chars-per-token",
     "translation_output_chars_per_token": "--translation-chars-per-token",
+    "portals_total": "--portals-total",
+    "portals_genai": "--portals-genai",
 }
 """The CLI flag of each analytics option, so an error names what the user typed."""
 
@@ -30,7 +32,7 @@ FLAGS = {
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``analytics``: the file, the site and hardware (as for an estimate), the size assumptions."""
     parser.add_argument(
-        "file", nargs="?", metavar="FILE", help="analytics YAML (default: data/2025-FluidTopics-daily-analytics.yaml if present, else the sample)"
+        "file", nargs="?", metavar="FILE", help="a Fluid Topics daily analytics export, YAML (default: the shipped synthetic sample)"
     )
     add_setup_arguments(parser)
     parser.add_argument("--topic-chars", metavar="N", help="characters per documentation topic (default 2500, range 2000-3000)")
@@ -44,6 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="X",
         help="characters per token of translated text (default 3.5: French, German, Spanish)",
     )
+    parser.add_argument("--portals-total", metavar="N", help="portals counted by the file's sessions and content (default: the file's portals.total)")
+    parser.add_argument("--portals-genai", metavar="N", help="of those, portals with the GenAI features (default: the file's portals.genai)")
     parser.add_argument("--csv", metavar="OUT", help="write one row per day and profile to this CSV file")
     parser.add_argument("--plot", metavar="OUT.png", help="write a chart of daily and monthly carbon to this PNG file")
 
@@ -77,26 +81,29 @@ def format_analytics(result: dict[str, Any]) -> str:
         return f"{scaled(row[name], units)} ({scaled(row[name + '_min'], units)} to {scaled(row[name + '_max'], units)})"
 
     sizes = a["sizes"]
-    size_text = ", ".join(f"{name} {s['value']:g}" + (f" ({s['min']:g}-{s['max']:g})" if s["min"] != s["max"] else "") for name, s in sizes.items())
+    size_text = ", ".join(
+        f"{name} {exact(s['value'])}" + (f" ({exact(s['min'])}-{exact(s['max'])})" if s["min"] != s["max"] else "") for name, s in sizes.items()
+    )
     missing = ", ".join(f"{name} {n}" for name, n in result["missing_days"].items())
     lines = [
-        f"GenAI footprint of Fluid Topics analytics: {result['source']}",
-        f"  period     {period['start']} to {period['end']} ({period['days']} days); days absent from the file, counted as zero: {missing}",
-        f"  setup      hardware {a['hardware']}, region {a['region']} ({a['carbon_intensity_gco2eq_per_kwh']:g} gCO2e/kWh),"
-        f" datacentre {a['datacenter']} (PUE {a['pue']:g})",
+        f"GenAI footprint of a Fluid Topics daily analytics export: {result['source']}",
+        f"  period     {period['start']} to {period['end']} ({number(period['days'])} days); days absent from the file, counted as zero: {missing}",
+        f"  setup      hardware {a['hardware']}, region {a['region']} ({exact(a['carbon_intensity_gco2eq_per_kwh'])} gCO2e/kWh),"
+        f" datacentre {a['datacenter']} (PUE {exact(a['pue'])})",
         f"  sizes      {size_text}",
     ]
     for profile, row in result["per_request"].items():
         lines.append(
-            f"  one {profile:<11} {row['input_tokens']:,.0f} tokens in, {row['output_tokens']:,.0f} out: {row['energy_wh']:.3g} Wh"
-            f" ({row['energy_wh_min']:.3g} to {row['energy_wh_max']:.3g}), {row['carbon_gco2eq']:.3g} gCO2e"
+            f"  one {profile:<11} {number(round(row['input_tokens']))} tokens in, {number(round(row['output_tokens']))} out: "
+            f"{energy(row['energy_wh'] / 1000)} ({energy(row['energy_wh_min'] / 1000)} to {energy(row['energy_wh_max'] / 1000)}),"
+            f" {carbon(row['carbon_gco2eq'])}"
         )
     rows = [
         {
             "profile": name,
-            "requests": f"{row['requests']:,.0f}",
-            "input_tokens": f"{row['input_tokens']:.3g}",
-            "output_tokens": f"{row['output_tokens']:.3g}",
+            "requests": number(round(row["requests"])),
+            "input_tokens": number(round(row["input_tokens"])),
+            "output_tokens": number(round(row["output_tokens"])),
             "energy (low to high)": ranged(row, "energy_kwh", ENERGY_UNITS_KWH),
             "carbon (low to high)": ranged(row, "carbon_gco2eq", CARBON_UNITS_G),
         }
@@ -107,7 +114,7 @@ def format_analytics(result: dict[str, Any]) -> str:
         {
             "month": row["month"],
             "days": row["days"],
-            "requests": f"{row['requests']:,.0f}",
+            "requests": number(round(row["requests"])),
             "energy (low to high)": ranged(row, "energy_kwh", ENERGY_UNITS_KWH),
             "carbon (low to high)": ranged(row, "carbon_gco2eq", CARBON_UNITS_G),
         }
@@ -117,20 +124,33 @@ def format_analytics(result: dict[str, Any]) -> str:
     year = result["per_year"]
     lines += [
         "",
-        f"Per year ({year['method']}): {year['requests']:,.0f} requests, energy {ranged(year, 'energy_kwh', ENERGY_UNITS_KWH)},"
+        f"Per year ({year['method']}): {number(round(year['requests']))} requests, energy {ranged(year, 'energy_kwh', ENERGY_UNITS_KWH)},"
         f" carbon {ranged(year, 'carbon_gco2eq', CARBON_UNITS_G)}  [scope 2, location-based]",
     ]
     if "carbon_gco2eq_per_1000_sessions" in context:
         lines.append(
-            f"Context: {context['sessions']:,.0f} sessions in the period; {ranged(context, 'carbon_gco2eq_per_1000_sessions', CARBON_UNITS_G)}"
-            f" per 1,000 sessions; {context['requests_per_1000_sessions']:.3g} GenAI requests per 1,000 sessions"
+            f"Context: {number(round(context['sessions']))} sessions in the period; {ranged(context, 'carbon_gco2eq_per_1000_sessions', CARBON_UNITS_G)}"
+            f" per 1,000 sessions; {number(context['requests_per_1000_sessions'])} GenAI requests per 1,000 sessions"
         )
     lines.append(f"  note: {context['note']}")
     if context.get("content_stock_at_end"):
-        stocks = ", ".join(f"{name} {count:,}" for name, count in context["content_stock_at_end"].items())
+        stocks = ", ".join(f"{name} {number(count)}" for name, count in context["content_stock_at_end"].items())
         lines.append(f"  content at {period['end']}: {stocks} ({context['content_note']})")
     lines += [f"  warning: {w}" for w in result["warnings"]]
     return "\n".join(lines)
 
 
-COMMANDS = [Command("analytics", "footprint of a Fluid Topics daily analytics file, per day, month and profile", add_arguments, run)]
+COMMANDS = [
+    Command(
+        "analytics",
+        "footprint of a Fluid Topics daily analytics export, per day, month and profile",
+        add_arguments,
+        run,
+        examples=(
+            "analytics",
+            "analytics data/sample-daily-analytics.yaml --region france --topic-chars 3000",
+            "analytics data/sample-daily-analytics.yaml --portals-total 213 --portals-genai 70 --json",
+            "analytics data/sample-daily-analytics.yaml --csv /tmp/daily.csv --plot /tmp/daily.png",
+        ),
+    )
+]

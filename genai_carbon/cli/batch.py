@@ -20,7 +20,7 @@ from traitement import methods
 from traitement.errors import InvalidInputError
 
 from .common import Command
-from .formatting import CARBON_UNITS_G, ENERGY_UNITS_KWH, WATER_UNITS_L, ranged, scaled, table
+from .formatting import CARBON_UNITS_G, ENERGY_UNITS_KWH, WATER_UNITS_L, carbon, energy, number, ranged, table, water
 
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
 """Dask's own variable naming a scheduler (read by Dask, not a setting of the calculator)."""
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
             write_groups_csv(result, args.csv_out)
         except OSError as error:
             raise InvalidInputError(f"--csv {args.csv_out}: cannot write: {error.strerror}") from None
-    print(json.dumps(result, indent=2) if args.json else format_batch(result))
+    sys.stdout.write((json.dumps(result, indent=2) if args.json else format_batch(result)) + "\n")
     return 0
 
 
@@ -105,34 +105,46 @@ def format_batch(result: dict[str, Any]) -> str:
     d = result["defaults"]
     lines = [
         f"GenAI footprint of {result['source']} ({result['format']}, method '{result['method']}', engine {result['engine']})",
-        f"  requests   {t['requests']:,} in {result['rows']:,} rows: {t['input_tokens']:,} tokens in, {t['output_tokens']:,} out",
+        f"  requests   {number(t['requests'])} in {number(result['rows'])} rows: {number(t['input_tokens'])} tokens in, {number(t['output_tokens'])} out",
         f"  defaults   hardware {d['hardware']}, region {d['region']}, datacentre {d['datacenter']}"
-        + (f"  (used for {', '.join(f'{k}: {v:,} rows' for k, v in result['defaults_used'].items())})" if result["defaults_used"] else ""),
+        + (f"  (used for {', '.join(f'{k}: {number(v)} rows' for k, v in result['defaults_used'].items())})" if result["defaults_used"] else ""),
     ]
     if result["period"]:
         lines.append(f"  period     {result['period']['first']} to {result['period']['last']}")
     lines += [
         f"  energy     {ranged(t, 'energy_kwh', ENERGY_UNITS_KWH)}",
-        f"             GPU {scaled(t['energy_gpu_kwh'], ENERGY_UNITS_KWH)}, IT {scaled(t['energy_it_kwh'], ENERGY_UNITS_KWH)}, facility x PUE",
+        f"             GPU {energy(t['energy_gpu_kwh'])}, IT {energy(t['energy_it_kwh'])}, facility x PUE",
         f"  carbon     {ranged(t, 'carbon_gco2eq', CARBON_UNITS_G)}  [scope 2, location-based]",
         f"  embodied   {ranged(t, 'carbon_embodied_gco2eq', CARBON_UNITS_G)}  [scope 3 hardware share, not in carbon]",
         f"  water      {ranged(t, 'water_l', WATER_UNITS_L)}",
-        f"  per request: {result['per_request']['energy_wh']:.4g} Wh, {result['per_request']['carbon_gco2eq']:.4g} gCO2e",
+        f"  per request: {energy(result['per_request']['energy_wh'] / 1000, 4)}, {carbon(result['per_request']['carbon_gco2eq'], 4)}",
     ]
     if result["groups"]:
         keys = result["group_by"]
         rows = [
             {
                 **{key: "(none)" if group[key] is None else group[key] for key in keys},
-                "requests": f"{group['requests']:,}",
-                "energy_kwh": f"{group['energy_kwh']:.4g}",
-                "carbon_gco2eq": f"{group['carbon_gco2eq']:.4g}",
-                "water_l": f"{group['water_l']:.4g}",
+                "requests": number(group["requests"]),
+                "energy": energy(group["energy_kwh"], 4),
+                "carbon": carbon(group["carbon_gco2eq"], 4),
+                "water": water(group["water_l"], 4),
             }
             for group in result["groups"]
         ]
-        lines += ["", table(rows, [*keys, "requests", "energy_kwh", "carbon_gco2eq", "water_l"])]
+        lines += ["", table(rows, [*keys, "requests", "energy", "carbon", "water"])]
     return "\n".join(lines)
 
 
-COMMANDS = [Command("batch", "estimate a log of requests (CSV, JSON Lines, Parquet): totals and per group", add_arguments, run)]
+COMMANDS = [
+    Command(
+        "batch",
+        "estimate a log of requests (CSV, JSON Lines, Parquet): totals and per group",
+        add_arguments,
+        run,
+        examples=(
+            "batch data/sample_requests.csv",
+            "batch data/sample_requests.csv --group-by region month --json",
+            "batch data/sample_requests.csv --group-by day --csv /tmp/footprint_by_day.csv --quiet",
+        ),
+    )
+]

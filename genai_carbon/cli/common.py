@@ -8,8 +8,8 @@ A command parses its arguments, validates them with the core's schemas
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, NoReturn, TypeVar
 
 from pydantic import BaseModel
@@ -17,19 +17,48 @@ from pydantic import BaseModel
 import traitement
 from traitement.errors import CalculatorError, InvalidInputError
 
-PROG = "interface.py"
+SCRIPT = "interface.py"
+"""The program's name when run as ``python interface.py`` from a clone."""
+COMMAND = "genai-carbon"
+"""The program's name when run as the installed console command."""
+_program = [SCRIPT]
 
 M = TypeVar("M", bound=BaseModel)
 
 
+def set_program(name: str) -> None:
+    """The name the messages and examples use for the program (``interface.py`` or ``genai-carbon``)."""
+    _program[0] = name
+
+
+def program() -> str:
+    """The program's name, as messages print it."""
+    return _program[0]
+
+
+def invocation() -> str:
+    """How a user types the program: ``python interface.py`` or ``genai-carbon``."""
+    name = program()
+    return f"python {name}" if name.endswith(".py") else name
+
+
 @dataclass(frozen=True)
 class Command:
-    """One subcommand: its name, a one-line help, how to add its arguments, how to run it (returns the exit code)."""
+    """One subcommand: its name, a one-line help, how to add its arguments, how to run it (returns the exit code), examples for ``--help``."""
 
     name: str
     help: str
     add_arguments: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace], int]
+    examples: Sequence[str] = field(default=())
+    """Arguments after the program's name, each a whole example that runs from a clone (``--help`` shows them)."""
+
+
+def example_lines(examples: Sequence[str]) -> str | None:
+    """The ``Examples:`` block of a ``--help``, with the program written as the user runs it."""
+    if not examples:
+        return None
+    return "examples:\n" + "\n".join(f"  {invocation()} {example}" for example in examples)
 
 
 def no_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,10 +72,37 @@ class UsageError(CalculatorError):
 
 
 class Parser(argparse.ArgumentParser):
-    """An argparse parser whose errors are one line, raised instead of printed."""
+    """An argparse parser whose errors are one line, raised instead of printed; its help keeps the examples' line breaks."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def unrecognized(extras: Sequence[str], parser: argparse.ArgumentParser) -> str:
+    """One line for arguments no option takes, naming the closest option of ``parser`` when one is close:
+    ``--in-toks`` -> "unrecognized arguments: --in-toks; did you mean --in_tok?"."""
+    message = f"unrecognized arguments: {' '.join(extras)}"
+    unknown = next((word.split("=", 1)[0] for word in extras if word.startswith("--")), None)
+    if unknown is not None:
+        import difflib
+
+        def key(option: str) -> str:
+            return option.lstrip("-").replace("_", "-").lower()
+
+        best: tuple[float, str] | None = None
+        for action in parser._actions:  # argparse keeps no public list of options
+            options = [option for option in action.option_strings if option.startswith("--")]
+            for option in options:
+                score = difflib.SequenceMatcher(None, key(unknown), key(option)).ratio()
+                if score >= 0.6 and (best is None or score > best[0]):
+                    best = (score, options[0])  # suggest the option's main spelling
+        if best is not None:
+            message += f"; did you mean {best[1]}?"
+    return f"{message} (see '{parser.prog} --help')"
 
 
 SETUP_FLAGS = {

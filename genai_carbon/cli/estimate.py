@@ -13,7 +13,7 @@ import traitement
 from traitement import methods
 
 from .common import SETUP_FLAGS, Command, add_setup_arguments, flagged, parse_options
-from .formatting import CARBON_UNITS_G, ENERGY_UNITS_KWH, WATER_UNITS_L, emit, ranged, scaled
+from .formatting import CARBON_UNITS_G, ENERGY_UNITS_KWH, WATER_UNITS_L, carbon, emit, energy, exact, number, percent, ranged
 
 FLAGS = {
     **SETUP_FLAGS,
@@ -32,8 +32,8 @@ FLAGS = {
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of one estimate (also accepted with no subcommand)."""
-    parser.add_argument("--in_tok", "--input-tokens", dest="input_tokens", metavar="N", help="prompt length in tokens (default: the profile's)")
-    parser.add_argument("--out_tok", "--output-tokens", dest="output_tokens", metavar="N", help="answer length in tokens (default: the profile's)")
+    parser.add_argument("--in_tok", "--in-tok", "--input-tokens", dest="input_tokens", metavar="N", help="prompt length in tokens (default: the profile's)")
+    parser.add_argument("--out_tok", "--out-tok", "--output-tokens", dest="output_tokens", metavar="N", help="answer length in tokens (default: the profile's)")
     parser.add_argument("--count", default="1", metavar="N", help="number of such requests (default: 1)")
     add_setup_arguments(parser)
     parser.add_argument("--profile", help="usage profile giving default token counts: chatbot, completion, translation (default: chatbot)")
@@ -62,29 +62,30 @@ def format_estimate(result: dict[str, Any]) -> str:
     """A readable summary of one estimate's JSON dict."""
     a = result["assumptions"]
     count = result["count"]
-    per = " per request" if count == 1 else f" for {count:,} requests"
+    per = " per request" if count == 1 else f" for {number(count)} requests"
     lines = [f"GenAI footprint, method '{result['method']}'"]
     lines += [f"  warning    {w}" for w in result["warnings"]]
     if a.get("energy_model"):
         lines.append(
-            f"  model      {a['active_params_b']:g}B active / {a['total_params_b']:g}B total, {a['precision']}: decode step {a['decode_step_s'] * 1000:.3g} ms"
-            f" reading {a['weight_read_gb']:.3g} GB of weights + {a['kv_cache_read_gb']:.3g} GB of KV cache (model-aware energy model)"
+            f"  model      {exact(a['active_params_b'])}B active / {exact(a['total_params_b'])}B total, {a['precision']}: "
+            f"decode step {number(a['decode_step_s'] * 1000)} ms reading {number(a['weight_read_gb'])} GB of weights"
+            f" + {number(a['kv_cache_read_gb'])} GB of KV cache (model-aware energy model)"
         )
     lines += [
-        f"  request    {result['input_tokens']:,} tokens in, {result['output_tokens']:,} out, x{count:,}"
+        f"  request    {number(result['input_tokens'])} tokens in, {number(result['output_tokens'])} out, x{number(count)}"
         + (f"  (profile {a['profile']})" if a.get("profile") else ""),
-        f"  hardware   {a.get('hardware', 'custom')}: {a['n_gpu']} GPU x {a['gpu_power_w']:g} W at {a['gpu_utilisation']:.0%} draw, "
-        f"CPU {a['cpu_power_w']:g} W at {a['cpu_utilisation']:.0%}, batch {a['batch_size']:g}",
-        f"  site       {a['region']} grid {a['carbon_intensity_gco2eq_per_kwh']:g} gCO2e/kWh, datacentre {a['datacenter']} (PUE {a['pue']:g})",
-        f"  time       prefill {result['prefill_s']:.3g} s + decode {result['decode_s']:.3g} s = {result['duration_s']:.3g} s per request"
-        f" ({a['prefill_tokens_per_s']:g} and {a['decode_tokens_per_s']:g} tokens/s)",
+        f"  hardware   {a.get('hardware', 'custom')}: {a['n_gpu']} GPU x {exact(a['gpu_power_w'])} W at {percent(a['gpu_utilisation'])} draw, "
+        f"CPU {exact(a['cpu_power_w'])} W at {percent(a['cpu_utilisation'])}, batch {number(a['batch_size'])}",
+        f"  site       {a['region']} grid {exact(a['carbon_intensity_gco2eq_per_kwh'])} gCO2e/kWh, datacentre {a['datacenter']} (PUE {exact(a['pue'])})",
+        f"  time       prefill {number(result['prefill_s'])} s + decode {number(result['decode_s'])} s = {number(result['duration_s'])} s per request"
+        f" ({number(a['prefill_tokens_per_s'])} and {number(a['decode_tokens_per_s'])} tokens/s)",
         f"  energy     {ranged(result, 'energy_kwh', ENERGY_UNITS_KWH, per)}",
-        f"             GPU {scaled(result['energy_gpu_kwh'], ENERGY_UNITS_KWH)} + CPU {scaled(result['energy_cpu_kwh'], ENERGY_UNITS_KWH)}"
-        f" = IT {scaled(result['energy_it_kwh'], ENERGY_UNITS_KWH)}, x PUE {a['pue']:g} = facility",
+        f"             GPU {energy(result['energy_gpu_kwh'])} + CPU {energy(result['energy_cpu_kwh'])}"
+        f" = IT {energy(result['energy_it_kwh'])}, x PUE {exact(a['pue'])} = facility",
         f"  carbon     {ranged(result, 'carbon_gco2eq', CARBON_UNITS_G, per)}  [scope 2, location-based]",
         f"  embodied   {ranged(result, 'carbon_embodied_gco2eq', CARBON_UNITS_G, per)}  [scope 3 hardware share, not in carbon]",
         f"  water      {ranged(result, 'water_l', WATER_UNITS_L, per)}",
-        f"  per request: {result['per_request']['energy_wh']:.4g} Wh, {result['per_request']['carbon_gco2eq']:.4g} gCO2e",
+        f"  per request: {energy(result['per_request']['energy_kwh'], 4)}, {carbon(result['per_request']['carbon_gco2eq'], 4)}",
     ]
     return "\n".join(lines)
 
@@ -93,17 +94,19 @@ def format_parameter(result: dict[str, Any]) -> str:
     """A readable summary of a parameter-method estimate."""
     a = result["assumptions"]
     count = result["count"]
-    per = " per request" if count == 1 else f" for {count:,} requests"
+    per = " per request" if count == 1 else f" for {number(count)} requests"
     if result["mix"] == methods.parameter.IMPLIED_MIX:
-        factor = f"implied mix {a['mix_gco2eq_per_wh']:.4f} gCO2e/Wh  [SCOPE 3, life cycle: calibrated on Mistral AI's 1.14 g for 400 tokens of Large 2]"
+        factor = (
+            f"implied mix {number(a['mix_gco2eq_per_wh'], 4)} gCO2e/Wh  [SCOPE 3, life cycle: calibrated on Mistral AI's 1.14 g for 400 tokens of Large 2]"
+        )
     else:
-        factor = f"{result['region']} grid {a['carbon_intensity_gco2eq_per_kwh']:g} gCO2e/kWh  [SCOPE 2, electricity only]"
+        factor = f"{result['region']} grid {exact(a['carbon_intensity_gco2eq_per_kwh'])} gCO2e/kWh  [SCOPE 2, electricity only]"
     lines = [f"GenAI footprint, method '{methods.parameter.NAME}' ({result['scope']})"]
     lines += [f"  warning    {w}" for w in result["warnings"]]
     lines += [
-        f"  model      {result['model']} ({a['provider']}): {a['active_params_b']:g} B active of {a['total_params_b']:g} B",
-        f"  request    {result['output_tokens']:,} tokens out (input tokens not counted), x{count:,}",
-        f"  formula    tokens x ({a['alpha_wh_per_token_per_b_params']:g} Wh x {a['active_params_b']:g} B + {a['beta_wh_per_token']:g} Wh)",
+        f"  model      {result['model']} ({a['provider']}): {exact(a['active_params_b'])} B active of {exact(a['total_params_b'])} B",
+        f"  request    {number(result['output_tokens'])} tokens out (input tokens not counted), x{number(count)}",
+        f"  formula    tokens x ({exact(a['alpha_wh_per_token_per_b_params'])} Wh x {exact(a['active_params_b'])} B + {exact(a['beta_wh_per_token'])} Wh)",
         f"  energy     {ranged(result, 'energy_kwh', ENERGY_UNITS_KWH, per)}",
         f"  carbon     {ranged(result, 'carbon_gco2eq', CARBON_UNITS_G, per)}",
         f"  factor     {factor}",
@@ -111,4 +114,17 @@ def format_parameter(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-COMMANDS = [Command("estimate", "estimate one kind of request (the default command)", add_arguments, run)]
+COMMANDS = [
+    Command(
+        "estimate",
+        "estimate one kind of request (the default command)",
+        add_arguments,
+        run,
+        examples=(
+            "--in_tok 2000 --out_tok 500 --region usa",
+            "--profile chatbot --count 100000 --region germany --json",
+            "--model mistral-large-2 --out_tok 400",
+            "--model llama-3.1-70b --hardware h100 --batch-size 64 --in_tok 2000 --out_tok 400",
+        ),
+    )
+]

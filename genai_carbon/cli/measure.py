@@ -13,26 +13,30 @@ from typing import Any
 
 import traitement
 from traitement.config import user_config_path
-from traitement.measurement import MeasureOptions, compare, resolve_country, save_profile
+from traitement.measurement import MeasureOptions, compare, save_profile
 
-from .common import PROG, Command, UsageError, parse_options
-from .formatting import CARBON_UNITS_G, ENERGY_UNITS_KWH, emit, scaled, table
+from .common import Command, UsageError, parse_options, program
+from .formatting import carbon, emit, energy, exact, number, table
 
 FLAGS = {"region": "--region", "input_tokens": "--in_tok", "output_tokens": "--out_tok", "save_profile": "--save-profile"}
 """The CLI flag of each option, so an error names what the user typed."""
 
 
 def add_measure_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--region", help="country of the electricity (required): ISO alpha-3 code such as FRA, DEU, USA, or a region name")
-    parser.add_argument("--in_tok", "--input-tokens", dest="input_tokens", metavar="N", help="prompt tokens of the run (optional)")
-    parser.add_argument("--out_tok", "--output-tokens", dest="output_tokens", metavar="N", help="tokens the run wrote: gives Wh per token and tokens/s")
+    parser.add_argument(
+        "--region", help="where the machine's electricity comes from (required): a region name or ISO code, e.g. france, FRA; its grid figure gives the carbon"
+    )
+    parser.add_argument("--in_tok", "--in-tok", "--input-tokens", dest="input_tokens", metavar="N", help="prompt tokens of the run (optional)")
+    parser.add_argument(
+        "--out_tok", "--out-tok", "--output-tokens", dest="output_tokens", metavar="N", help="tokens the run wrote: gives Wh per token and tokens/s"
+    )
     parser.add_argument("--save-profile", dest="save_profile", metavar="NAME", help="save a hardware profile calibrated on this run (needs --out_tok)")
     parser.add_argument("measured_command", nargs=argparse.REMAINDER, metavar="-- COMMAND ARGS", help="the command to run and measure, after '--'")
 
 
 def _measure_options(args: argparse.Namespace) -> MeasureOptions:
     if args.region is None:
-        raise UsageError(f"--region is required: the country whose grid powers this machine, e.g. FRA (see '{PROG} {args.command_name} --help')")
+        raise UsageError(f"--region is required: the country whose grid powers this machine, e.g. FRA (see '{program()} {args.command_name} --help')")
     return parse_options(MeasureOptions, args, FLAGS)
 
 
@@ -45,37 +49,38 @@ def _run_measured(args: argparse.Namespace, options: Any, config: Any) -> tuple[
     if command and command[0] == "--":
         command = command[1:]
     if not command:
-        raise UsageError(f"no command to measure: put it after '--', e.g. '{PROG} measure --region FRA -- python my_model.py'")
+        raise UsageError(f"no command to measure: put it after '--', e.g. '{program()} measure --region FRA -- python my_model.py'")
     if shutil.which(command[0]) is None:
         raise UsageError(f"command not found: {command[0]!r}")
-    regions = {name: region.iso for name, region in config.site.regions.items()}
-    country = resolve_country(options.region, regions)
+    meter = traitement.measure(options.region, options.input_tokens, options.output_tokens, config=config)  # an unknown region fails before the run
     # With --json the command's own output goes to stderr (file descriptor 2), so stdout holds one JSON object.
-    with traitement.measure(country, options.input_tokens, options.output_tokens) as meter:
+    with meter:
         completed = subprocess.run(command, stdout=2 if args.json else None, check=False)  # noqa: S603 - the user's own command
     code = completed.returncode if completed.returncode >= 0 else 128 - completed.returncode
     return meter.result, code
 
 
 def format_measurement(result: dict[str, Any]) -> str:
-    lines = [f"Measured run (CodeCarbon offline tracker, {result['country_name']}; {result['scope']})"]
+    lines = [f"Measured run (energy: CodeCarbon offline tracker; carbon: the project's grid figure for {result['region']}; {result['scope']})"]
     lines += [f"  warning    {w}" for w in result["warnings"]]
     lines += [
         f"  sensors    CPU: {result['sensors']['cpu']}; GPU: {result['sensors']['gpu']}; RAM: {result['sensors']['ram']}",
-        f"  duration   {result['duration_s']:.3f} s",
-        f"  energy     {scaled(result['energy_kwh'], ENERGY_UNITS_KWH, 4)} (CPU {scaled(result['energy_cpu_kwh'], ENERGY_UNITS_KWH)}, "
-        f"GPU {scaled(result['energy_gpu_kwh'], ENERGY_UNITS_KWH)}, RAM {scaled(result['energy_ram_kwh'], ENERGY_UNITS_KWH)}); "
-        f"mean {result['mean_power_w']:.3g} W",
-        f"  carbon     {scaled(result['carbon_gco2eq'], CARBON_UNITS_G, 4)} at {result['intensity_gco2eq_per_kwh']:.4g} gCO2e/kWh "
-        f"(CodeCarbon's data for {result['region']})  [scope 2]",
+        f"  duration   {number(result['duration_s'], 4)} s",
+        f"  energy     {energy(result['energy_kwh'], 4)} (CPU {energy(result['energy_cpu_kwh'])}, "
+        f"GPU {energy(result['energy_gpu_kwh'])}, RAM {energy(result['energy_ram_kwh'])}); "
+        f"mean {number(result['mean_power_w'])} W",
+        f"  carbon     {carbon(result['carbon_gco2eq'], 4)} at {exact(result['intensity_gco2eq_per_kwh'])} gCO2e/kWh, "
+        f"{result['intensity_source']}  [scope 2]",
     ]
     if result.get("energy_wh_per_output_token") is not None:
-        lines.append(f"  per token  {result['energy_wh_per_output_token']:.4g} Wh per output token, {result['output_tokens_per_s']:.4g} output tokens/s")
+        lines.append(
+            f"  per token  {number(result['energy_wh_per_output_token'], 4)} Wh per output token, {number(result['output_tokens_per_s'], 4)} output tokens/s"
+        )
     if result.get("saved_profile"):
         saved = result["saved_profile"]
         lines.append(
-            f"  saved      hardware profile '{saved['profile']}' in {saved['path']}: {saved['power_w']:.3g} W, "
-            f"decode {saved['decode_tokens_per_s']:.4g} tokens/s; use it with --hardware {saved['profile']} --pue 1"
+            f"  saved      hardware profile '{saved['profile']}' in {saved['path']}: {number(saved['power_w'])} W, "
+            f"decode {number(saved['decode_tokens_per_s'], 4)} tokens/s; use it with --hardware {saved['profile']} --pue 1"
         )
     return "\n".join(lines)
 
@@ -102,7 +107,7 @@ def run_measure(args: argparse.Namespace) -> int:
         result["saved_profile"]["prefill_to_decode_ratio_from"] = shipped_name
     emit(args, result, lambda: format_measurement(result))
     if code != 0:
-        print(f"{PROG}: the measured command exited with code {code}", file=sys.stderr)
+        print(f"{program()}: the measured command exited with code {code}", file=sys.stderr)
     return code
 
 
@@ -118,28 +123,28 @@ def format_comparison(data: dict[str, Any]) -> str:
         {
             "": "local (measured)",
             "scope": local["scope"],
-            "energy": scaled(local["energy_kwh"], ENERGY_UNITS_KWH),
-            "carbon": scaled(local["carbon_gco2eq"], CARBON_UNITS_G),
-            "common perimeter": scaled(common["local_carbon_gco2eq"], CARBON_UNITS_G),
+            "energy": energy(local["energy_kwh"]),
+            "carbon": carbon(local["carbon_gco2eq"]),
+            "common perimeter": carbon(common["local_carbon_gco2eq"]),
         },
         {
             "": f"API {api['model']} (parameter)",
             "scope": api["scope"],
-            "energy": scaled(api["energy_kwh"], ENERGY_UNITS_KWH),
-            "carbon": scaled(api["carbon_gco2eq"], CARBON_UNITS_G),
-            "common perimeter": scaled(common["api_carbon_gco2eq"], CARBON_UNITS_G),
+            "energy": energy(api["energy_kwh"]),
+            "carbon": carbon(api["carbon_gco2eq"]),
+            "common perimeter": carbon(common["api_carbon_gco2eq"]),
         },
     ]
     ratio = common["api_over_local"]
     lines = [
-        f"Local run vs API model, same tokens ({data['input_tokens'] or 0} in, {data['output_tokens']} out)",
+        f"Local run vs API model, same tokens ({number(data['input_tokens'] or 0)} in, {number(data['output_tokens'])} out)",
         f"  WARNING    {data['warning']}",
         *[f"  note       {w}" for w in data.get("warnings", [])],
         "",
         table(rows, ["", "scope", "energy", "carbon", "common perimeter"]),
         "",
         f"common perimeter: {common['perimeter']}",
-        f"on it, API / local = {ratio:.3g}" if ratio is not None else "on it, the local run used no energy: no ratio",
+        f"on it, API / local = {number(ratio)}" if ratio is not None else "on it, the local run used no energy: no ratio",
     ]
     return "\n".join(lines)
 
@@ -147,7 +152,7 @@ def format_comparison(data: dict[str, Any]) -> str:
 def run_compare(args: argparse.Namespace) -> int:
     args.command_name = "compare"
     if args.model is None:
-        raise UsageError(f"--model is required: the API model to compare with (see '{PROG} models')")
+        raise UsageError(f"--model is required: the API model to compare with (see '{program()} models')")
     config = traitement.load_config()
     config.llm(args.model)  # an unknown model fails before the run
     code = 0

@@ -1,5 +1,6 @@
 """``validate``: every method of the registry that can be validated, against the published measurements of a cases file.
 
+    python interface.py validate                     # the shipped cases (DEFAULT_CASES)
     python interface.py validate data/validation/mlenergy_v3_cases.yaml
     python interface.py validate data/validation/published_cases.yaml --method model-aware --json
     python interface.py validate data/validation/mlenergy_v3_cases.yaml --method model-aware --cross-validate
@@ -14,14 +15,21 @@ import traitement
 from traitement import methods
 
 from .common import Command
-from .formatting import emit, table
+from .formatting import emit, number, percent, table
 
 CASES_LISTED = 30
 """Files up to this many cases get a per-case table in the text output (``--json`` always has every case)."""
 
 
+def _default_name() -> str:
+    from traitement.paths import DATA_DIR
+    from traitement.validation import DEFAULT_CASES
+
+    return f"data/{DEFAULT_CASES.relative_to(DATA_DIR).as_posix()}"
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", metavar="FILE", help="cases file, e.g. data/validation/mlenergy_v3_cases.yaml (schema: docs/validation.md)")
+    parser.add_argument("file", nargs="?", metavar="FILE", help="cases file (schema: docs/validation.md); default: the shipped cases, " + _default_name())
     parser.add_argument(
         "--method",
         action="append",
@@ -37,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from traitement.energy_model import load_energy_model
-    from traitement.validation import load_cases, validate
+    from traitement.validation import DEFAULT_CASES, load_cases, validate
 
     offered = methods.names("validate")
     chosen = tuple(args.method or offered)
@@ -45,12 +53,12 @@ def run(args: argparse.Namespace) -> int:
         if method not in offered:
             raise traitement.InvalidInputError(f"--method: unknown validation method {method!r}; allowed: {', '.join(offered)}", code="unknown-method")
     config = traitement.load_config()
-    result = validate(load_cases(args.file), config, load_energy_model(config.directory), chosen, cross_validate=args.cross_validate)
+    result = validate(load_cases(args.file or DEFAULT_CASES), config, load_energy_model(config.directory), chosen, cross_validate=args.cross_validate)
     return emit(args, result, lambda: format_validation(result))
 
 
 def _factor(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3g}"
+    return "-" if value is None else number(value)
 
 
 def _breakdown_table(result: dict[str, Any], key: str, label: str) -> str:
@@ -71,11 +79,11 @@ def _cross_validation(cross: dict[str, Any]) -> str:
     if "skipped" in cross:
         return f"leave one model out: skipped, {cross['skipped']}"
     lines = [
-        f"Leave one model out (model-aware refitted without each model): error factor {cross['error_factor']:.3g} over {cross['n_cases']} cases, "
-        f"{cross['share_beyond_2x']:.1%} beyond 2x, {cross['n_beyond_3x']} beyond 3x, worst {cross['worst_factor']:.3g}x"
+        f"Leave one model out (model-aware refitted without each model): error factor {number(cross['error_factor'])} over {cross['n_cases']} cases, "
+        f"{percent(cross['share_beyond_2x'])} beyond 2x, {cross['n_beyond_3x']} beyond 3x, worst {number(cross['worst_factor'])}x"
     ]
     for key in ("by_task", "by_board", "by_model"):
-        lines.append("  " + key.replace("_", " ") + ": " + ", ".join(f"{name} {stats['error_factor']:.3g}" for name, stats in cross[key].items()))
+        lines.append("  " + key.replace("_", " ") + ": " + ", ".join(f"{name} {number(stats['error_factor'])}" for name, stats in cross[key].items()))
     return "\n".join(lines)
 
 
@@ -90,9 +98,9 @@ def format_validation(result: dict[str, Any]) -> str:
                 "method": method + (" (headline)" if method == headline else ""),
                 "error factor": _factor(summary["error_factor"]),
                 "cases": summary["n_cases"],
-                "beyond 2x": "-" if summary["share_beyond_2x"] is None else f"{summary['share_beyond_2x']:.1%}",
+                "beyond 2x": "-" if summary["share_beyond_2x"] is None else percent(summary["share_beyond_2x"]),
                 "beyond 3x": summary["n_beyond_3x"],
-                "worst case": "-" if worst is None else f"{worst['id']} (ratio {worst['ratio']:.3g})",
+                "worst case": "-" if worst is None else f"{worst['id']} (ratio {number(worst['ratio'])})",
             }
         )
     blocks = [
@@ -102,7 +110,7 @@ def format_validation(result: dict[str, Any]) -> str:
     for key, label in (("by_task", "task"), ("by_board", "board"), ("by_model", "model"), ("by_batch_band", "batch")):
         blocks.append(f"By {label} (error factor per method)\n" + _breakdown_table(result, key, label))
     summary = result["methods"][headline]
-    worst_rows = [{"case": row["id"], "ratio": f"{row['ratio']:.3g}", "off": f"{row['error_factor']:.3g}x"} for row in summary["worst_cases"]]
+    worst_rows = [{"case": row["id"], "ratio": number(row["ratio"]), "off": f"{number(row['error_factor'])}x"} for row in summary["worst_cases"]]
     if worst_rows:
         blocks.append(f"Worst cases, method '{headline}'\n" + table(worst_rows, ["case", "ratio", "off"]))
     if len(summary["cases"]) <= CASES_LISTED:
@@ -110,9 +118,9 @@ def format_validation(result: dict[str, Any]) -> str:
             {
                 "case": row["id"],
                 "boundary": row["boundary"],
-                "predicted_wh": f"{row['predicted_wh_per_request']:.4g}" if row["status"] == "ok" else "skipped",
-                "published_wh": f"{row['published_wh_per_request']:.4g}",
-                "ratio": f"{row['ratio']:.3g}" if row["status"] == "ok" else "",
+                "predicted_wh": number(row["predicted_wh_per_request"], 4) if row["status"] == "ok" else "skipped",
+                "published_wh": number(row["published_wh_per_request"], 4),
+                "ratio": number(row["ratio"]) if row["status"] == "ok" else "",
             }
             for row in summary["cases"]
         ]
@@ -131,4 +139,12 @@ def format_validation(result: dict[str, Any]) -> str:
     return "\n\n".join(blocks)
 
 
-COMMANDS = [Command("validate", "compare the methods with published measurements in a cases file", add_arguments, run)]
+COMMANDS = [
+    Command(
+        "validate",
+        "compare the methods with published measurements (default: the shipped cases)",
+        add_arguments,
+        run,
+        examples=("validate", "validate --method model-aware --json", "validate data/validation/published_cases.yaml --method parameter"),
+    )
+]

@@ -16,12 +16,13 @@ from fastapi import FastAPI
 
 import traitement
 from traitement.settings import Settings, load_settings
+from traitement.version import __version__
 
 from .errors import ERROR_RESPONSES, install_error_handlers
 from .limits import MULTIPART_OVERHEAD_BYTES, BodySizeLimit
-from .routes import analytics, batch, equivalences, estimate, lists, page, validate
+from .routes import analytics, batch, docs, equivalences, estimate, lists, page, validate
 
-ROUTERS = (lists, estimate, analytics, batch, validate, equivalences, page)
+ROUTERS = (lists, estimate, analytics, batch, validate, equivalences, page, docs)
 """The route modules, in the order their routes are matched and documented. To add a route group: add a module and list it here."""
 
 
@@ -33,10 +34,12 @@ def create_app(settings: Settings | None = None, config: traitement.Config | Non
     settings = settings or load_settings()
     app = FastAPI(
         title="GenAI carbon calculator",
-        version="1.0.0",
+        version=__version__,
         description="Energy (kWh), carbon (gCO2e) and water (L) of generative-AI requests. "
         "Every figure names its unit and what it covers; see the `covers` key of each answer.",
         responses=ERROR_RESPONSES,
+        docs_url=None,  # /docs and /redoc are served offline by routes/docs.py
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.config = config or traitement.load_config(settings.config_dir)
@@ -54,4 +57,5 @@ def create_app(settings: Settings | None = None, config: traitement.Config | Non
     for module in ROUTERS:
         app.include_router(module.router)
     app.mount("/static", page.static_files(), name="static")
+    app.mount(docs.ASSETS_URL, docs.assets(), name="apidocs")
     return app
