@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 BASH_LINES = [line.strip() for block in re.findall(r"```bash\n(.*?)```", README, re.S) for line in block.splitlines() if line.strip()]
 CLI_LINES = [line for line in BASH_LINES if line.startswith("python interface.py")]
+COMMAND_LINES = [line for line in BASH_LINES if line.startswith("genai-carbon ")]
 DOC_CLI_LINES = [
     pytest.param(line, id=f"{path.name}: {line[20:70]}")
     for path in sorted((ROOT / "docs").glob("*.md"))
@@ -35,18 +36,29 @@ CURL_LINES = [line for line in BASH_LINES if line.startswith("curl ")]
 
 
 def test_readme_has_the_two_commands():
+    """The first installs the runtime and runs the example; the second installs the test tools and runs the suite, as CI does."""
     setup, tests = BASH_LINES[0], BASH_LINES[1]
-    assert "pip install -r requirements.txt" in setup
+    assert "pip install -r requirements.txt" in setup and "requirements-dev" not in setup
     assert setup.endswith("python interface.py --in_tok 2000 --out_tok 500 --region usa")
-    assert tests == "python test.py"
+    assert tests == "pip install -r requirements-dev.txt && python test.py"
     ci = (ROOT / ".ci" / "run").read_text()
-    assert "pip install --quiet -r requirements.txt" in ci and "\npython test.py" in ci
+    assert "pip install --quiet -r requirements-dev.txt" in ci and "\npython test.py" in ci
+    assert "pip install --quiet .\n" in ci and "genai-carbon --in_tok 2000 --out_tok 500 --region usa" in ci
 
 
 @pytest.mark.parametrize("line", CLI_LINES)
 def test_readme_cli_command_runs(line, capsys):
     argv = shlex.split(line)[2:]
     code = interface.main(argv)
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert captured.out.strip()
+
+
+@pytest.mark.parametrize("line", COMMAND_LINES)
+def test_readme_console_command_runs(line, capsys):
+    """The installed command takes the same arguments: run in process under its own name."""
+    code = interface.main(shlex.split(line)[1:], prog="genai-carbon")
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert captured.out.strip()

@@ -21,11 +21,11 @@ PARAMETER_METHOD = NAME
 Mix = Literal["implied", "grid"]
 
 REGRESSION_NOTE = (
-    "the parameter method is a regression with R^2 <= 0.8 (seed 003): it leaves at least a fifth of the spread between measured models "
+    "the parameter method is a regression with R^2 <= 0.8: it leaves at least a fifth of the spread between measured models "
     "unexplained, and that error is NOT in the range shown, which covers only the model's size and the token counts"
 )
 INPUT_TOKENS_NOTE = (
-    "input tokens are ignored by the parameter method (seed 003): only output tokens count, so a long prompt adds nothing here; "
+    "input tokens are ignored by the parameter method: only output tokens count, so a long prompt adds nothing here; "
     "use method 'hardware' to count the prompt"
 )
 

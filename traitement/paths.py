@@ -23,6 +23,8 @@ CONFIG_DIR = PROJECT_DIR / "config"
 """The shipped YAML configuration (regions, hardware, models, energy model), each value with its source."""
 DATA_DIR = PROJECT_DIR / "data"
 """Sample files, validation cases, measurements and the reference-data pack (``data/pack/``)."""
+PACK_DIR = DATA_DIR / "pack"
+"""The reference-data pack (scripts/build_data_pack.py builds it from data/sources/)."""
 SHIPPED_CASES = {
     "mlenergy-v3": DATA_DIR / "validation" / "mlenergy_v3_cases.yaml",
     "published": DATA_DIR / "validation" / "published_cases.yaml",

@@ -3,8 +3,8 @@
 Each function takes floats or numpy arrays (any mix that broadcasts) and
 returns the same, so one formula serves a single request and a column of ten
 million. Only arithmetic operators are used: no ``math``, no ``if`` on values.
-The formulas are ``../shared/DESIGN.md`` section 2 (method ``hardware``) and
-the seed README's legacy formula (method ``seed-quadratic``).
+The formulas are those of method ``hardware`` (README, "What it estimates")
+and the legacy formula of method ``seed-quadratic``.
 """
 
 from __future__ import annotations
@@ -36,9 +36,9 @@ def decode_duration_s(output_tokens, decode_tokens_per_s):
 
 
 def seed_quadratic_duration_s(input_tokens, output_tokens, tokens_per_s):
-    """LEGACY, dimensionally wrong: the seed README's ``(Input^2 + Output) / throughput``.
+    """LEGACY, dimensionally wrong: ``(input_tokens^2 + output_tokens) / throughput``.
 
-    tokens^2 / (tokens/s) is not a time. Kept only so the seed's numbers can be
+    tokens^2 / (tokens/s) is not a time. Kept only so figures computed with it can be
     reproduced (300 in, 50 out at 1 token/s gives 90,050 "seconds"); never the
     default method.
     """

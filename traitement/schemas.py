@@ -92,7 +92,7 @@ class NamedRequest(SetupOptions):
 
 
 class RawRegion(Frozen):
-    """The seed payload's ``region``: a site given by its numbers."""
+    """``region`` of ``POST /calculate-raw``: a site given by its numbers."""
 
     pue: Pue = Field(description="power usage effectiveness (facility / IT energy), from 1 to 3")
     carbon_intensity: IntensityGPerKwh = Field(description="grid carbon intensity in gCO2e/kWh, from 0 to 2000")
@@ -102,7 +102,7 @@ class RawRegion(Frozen):
 
 
 class RawHardware(Frozen):
-    """The seed payload's ``hardware``: board powers in watts and utilisations."""
+    """``hardware`` of ``POST /calculate-raw``: board powers in watts and utilisations."""
 
     power_gpu: BoardPowerW = Field(description="board power of one GPU in watts, > 0 and <= 5000")
     power_cpu: HostPowerW = Field(0.0, description="host CPU power in watts, from 0 to 5000")
@@ -112,7 +112,7 @@ class RawHardware(Frozen):
 
 
 class RawProfile(Frozen):
-    """The seed payload's ``profile``: token counts and speeds."""
+    """``profile`` of ``POST /calculate-raw``: token counts and speeds."""
 
     input_size: TokenCount = Field(description=f"prompt length in tokens, an integer from 1 to {MAX_TOKENS:,}")
     output_size: TokenCount = Field(description=f"answer length in tokens, an integer from 1 to {MAX_TOKENS:,}")
@@ -126,7 +126,7 @@ class RawProfile(Frozen):
 
 
 class RawRequest(Frozen):
-    """``POST /calculate-raw``: the seed README's payload, plus optional fields."""
+    """``POST /calculate-raw``: a site, a server and a request given by their numbers."""
 
     region: RawRegion = Field(description="the site: PUE and grid intensity")
     hardware: RawHardware = Field(description="the server: powers in watts and utilisations")
@@ -218,7 +218,7 @@ def _estimate_model_aware(config: Config, request: NamedRequest, requete: Requet
 
 
 def estimate_raw(config: Config, request: RawRequest) -> Estimate:
-    """Estimate from the seed payload's numbers; missing optional speeds come from the default hardware preset."""
+    """Estimate from the numbers of ``POST /calculate-raw``; missing optional speeds come from the default hardware preset."""
     name, preset = config.hardware()
     taken = f"taken from the default hardware preset '{name}'"
     warnings = []

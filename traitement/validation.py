@@ -277,7 +277,7 @@ def _predict_parameter(case: Case, config: Config) -> tuple[float, list[str]]:
         raise InvalidInputError("active_params_b is not given: the parameter method needs the model's size")
     method = config.models_file().parameter_method
     energy_wh = methods.parameter.energy_wh(case.output_tokens, case.active_params_b, method.alpha_wh_per_token_per_b_params, method.beta_wh_per_token)
-    return energy_wh, [f"one energy with no boundary split (seed 003): compared as is with a {case.boundary}-boundary figure"]
+    return energy_wh, [f"one energy with no boundary split (the parameter method): compared as is with a {case.boundary}-boundary figure"]
 
 
 def _predict_seed_quadratic(case: Case, config: Config, input_tokens: int) -> tuple[float, list[str]]:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 
-from .paths import DATA_DIR
+from .paths import PACK_DIR
 
 __version__ = "1.0.0"
 """The version of the ``genai-carbon-calculator`` distribution (``traitement`` and ``genai_carbon``)."""
 
-PACK_MANIFEST = DATA_DIR / "pack" / "manifest.json"
+PACK_MANIFEST = PACK_DIR / "manifest.json"
 """The manifest of the reference-data pack; its ``version`` key is the pack's version (e.g. ``2026.12``)."""
 
 

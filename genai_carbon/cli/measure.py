@@ -184,6 +184,25 @@ def run_compare(args: argparse.Namespace) -> int:
 
 
 COMMANDS = [
-    Command("measure", "run a command and measure its energy and carbon with CodeCarbon (offline)", add_measure_arguments, run_measure),
-    Command("compare", "compare a measured local run with an API model for the same tokens", add_compare_arguments, run_compare),
+    Command(
+        "measure",
+        "run a command and measure its energy with CodeCarbon (offline); carbon at the project's grid figure for the region",
+        add_measure_arguments,
+        run_measure,
+        examples=(
+            'measure --region FRA --out_tok 400 -- python -c "sum(range(10**7))"',
+            "measure --region france --in_tok 200 --out_tok 400 --json -- python my_model.py",
+            "measure --region FRA --out_tok 400 --save-profile my-box -- python my_model.py",
+        ),
+    ),
+    Command(
+        "compare",
+        "compare a measured local run with an API model for the same tokens, at one grid intensity",
+        add_compare_arguments,
+        run_compare,
+        examples=(
+            'compare --model mistral-small --in_tok 200 --out_tok 400 --region FRA -- python -c "sum(range(10**7))"',
+            "compare --model mistral-small --from-json run.json",
+        ),
+    ),
 ]

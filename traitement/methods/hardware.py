@@ -1,4 +1,4 @@
-"""Method "hardware" (the default): power x time of a serving setup, ``../shared/DESIGN.md`` section 2.
+"""Method "hardware" (the default): power x time of a serving setup.
 
     prefill_s     = input_tokens  / prefill_tokens_per_s
     decode_s      = output_tokens / decode_tokens_per_s

@@ -1,4 +1,4 @@
-"""Method "parameter" (seed 003): energy from the model's active parameter count, for models behind an API.
+"""Method "parameter", the Mistral-calibrated parameter method (GreenOps v2.0): energy from a model's active parameters.
 
     energy_wh = output_tokens * (alpha * active_params_b + beta)
 
@@ -8,7 +8,7 @@ either the *implied mix*, calibrated so that Mistral Large 2 (123 B) writing
 400 tokens gives Mistral AI's published life-cycle figure of 1.14 gCO2e
 (scope 3: it holds manufacturing, PUE and everything else the formula leaves
 out), or a grid intensity (scope 2, electricity only). See
-``../shared/DESIGN.md`` section 3 and ``docs/parameter-and-measure.md``; the
+``docs/parameter-and-measure.md``; the
 estimate from config names is :func:`traitement.parameter.estimate_from_config`.
 
 The formulas take floats or numpy arrays, like :mod:`traitement.physics`.
@@ -75,7 +75,8 @@ def footprint(output_tokens, count, active_params_b, alpha_wh_per_token_per_b_pa
 
 METHOD = Method(
     name=NAME,
-    description="energy per output token from the model's active parameters (seed 003, EcoLogits' regression), for models behind an API",
+    description="the Mistral-calibrated parameter method (GreenOps v2.0): energy per output token from the model's active parameters "
+    "(EcoLogits' regression), for models behind an API",
     covers=COVERS_BY_MIX[IMPLIED_MIX],
     interfaces=frozenset({"estimate", "validate"}),
 )

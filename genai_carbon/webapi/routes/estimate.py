@@ -13,7 +13,7 @@ from ..responses import EstimateOut, json_response, ok
 router = APIRouter()
 
 
-@router.post("/calculate-raw", summary="Estimate from raw numbers (the seed README's payload)", response_model=None, responses=ok(EstimateOut))
+@router.post("/calculate-raw", summary="Estimate from raw numbers (powers, speeds, grid intensity)", response_model=None, responses=ok(EstimateOut))
 async def calculate_raw(body: traitement.RawRequest, request: Request) -> Response:
     """Power in W, speeds in tokens/s, intensity in gCO2e/kWh; same keys as the CLI's `--json`."""
     return json_response(traitement.estimate_raw(state.config(request), body).to_dict())
