@@ -389,7 +389,7 @@ def test_cli_validate_cross_validate(capsys, mlenergy_cases, tmp_path):
 def test_cli_validate_defaults_to_the_shipped_cases(capsys):
     """With no file, validate checks the cases shipped in data/validation/ (no other folder needed)."""
     code, out, _ = run_cli(capsys, "validate", "--json")
-    code_file, out_file, _ = run_cli(capsys, "validate", str(ROOT / "data" / "validation" / "published_cases.yaml"), "--json")
+    code_file, out_file, _ = run_cli(capsys, "validate", str(ROOT / "data" / "validation" / "mlenergy_v3_cases.yaml"), "--json")
     assert code == code_file == 0
     assert json.loads(out) == json.loads(out_file)
 
