@@ -50,7 +50,7 @@ ModelSizeB = Annotated[float, Field(ge=0.1, le=100_000), NUMBER]
 class SetupOptions(Frozen):
     """Where and on what the requests run, and overrides of those presets (taken as exact): an estimate's and an analytics file's."""
 
-    region: Label | None = Field(None, description="region name or ISO 3166 alpha-3 code (see /regions); default from config")
+    region: Label | None = Field(None, description="region name or ISO 3166 code (see /regions); default from config")
     datacenter: Label | None = Field(None, description="datacentre preset (see /regions); default from config")
     hardware: Label | None = Field(None, description="hardware preset (see /hardware); default from config")
     batch_size: BatchSize | None = Field(None, description="requests served at once, from 1 to 100,000; default from the hardware preset")

@@ -117,7 +117,7 @@ SETUP_FLAGS = {
 
 def add_setup_arguments(parser: argparse.ArgumentParser) -> None:
     """Where and on what the requests run, and the overrides of those presets: shared by ``estimate`` and ``analytics``."""
-    parser.add_argument("--region", help="grid region name or ISO alpha-3 code, e.g. usa, FRA (default: usa); see 'regions'")
+    parser.add_argument("--region", help="grid region: a name or an ISO code, e.g. usa, FRA, germany (default: usa); see 'regions'")
     parser.add_argument("--datacenter", help="datacentre preset for PUE and water, e.g. google, aws (default: industry-average)")
     parser.add_argument("--hardware", help="serving setup, e.g. h100, a100 (default: h100); see 'hardware'")
     parser.add_argument("--batch-size", metavar="B", help="requests served at once (default: the hardware preset's)")
