@@ -1,0 +1,509 @@
+"""The reference-data pack: grids of every country, sub-national grids, cloud regions, models and GPU boards.
+
+``scripts/build_data_pack.py`` generates ``data/pack/`` (JSON, one file per table, versioned) from the
+raw source files of ``data/sources/``; ``docs/data-pack.md`` says what is in it. This module reads it:
+
+* **lazily**: a table is read on its first use and kept for the process (``lru_cache`` on module
+  functions); resolving a region reads ``regions.json`` only, a model ``models.json`` only;
+* **validated**: every table has a pydantic schema (``extra="forbid"``); a look-up validates the entry
+  it returns, :func:`table` validates a whole table (the listings, the tests, the build);
+* **by the names users write**: case, accents, spaces and underscores do not matter; ISO 3166-1
+  alpha-3 and alpha-2 codes, ISO 3166-2 codes (``US-CA``), English names and aliases (``UK``), cloud
+  regions with their provider (``aws:us-east-1``), models by name, alias, dated snapshot or provider
+  prefix (``openai/gpt-4o``), GPU boards by product name (``a100-sxm4-80gb``, ``H100 SXM``).
+
+An unknown name, an empty string or a code of the wrong shape raises the core's
+:class:`~traitement.errors.UnknownNameError` or :class:`~traitement.errors.InvalidInputError` with a
+one-line message that names the option, the kind of name and the closest matches.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import ConfigError, InvalidInputError, UnknownNameError
+
+PACK_DIR = Path(__file__).resolve().parent.parent / "data" / "pack"
+PACK_DIR_ENV = "GENAI_CARBON_PACK_DIR"
+"""Environment variable naming another folder holding a pack (tests, a newer pack)."""
+
+TABLES = ("regions", "models", "gpus", "sources")
+CLOUD_PROVIDERS = ("aws", "gcp", "azure")
+PROVIDER_PREFIXES = {"amazon": "aws", "google": "gcp", "gcloud": "gcp", "microsoft": "azure"}
+"""Other ways to write a cloud provider before the colon: ``google:europe-west9`` is ``gcp:europe-west9``."""
+MAX_NAME_CHARS = 200
+_ALLOWED = re.compile(r"^[\w .,'’()&:/@+-]+$")
+_SUBDIVISION = re.compile(r"^[a-z]{2}-[a-z0-9]{1,3}$")
+_SNAPSHOT = re.compile(r"(?:[-@](?:\d{4}-\d{2}-\d{2}|\d{8}))$")
+_VENDOR = re.compile(r"^(?:nvidia-|amd-|tesla-|instinct-|amd-instinct-)+")
+
+
+def name_key(text: str) -> str:
+    """The form a name is compared in: accents dropped, case folded, spaces and underscores as ``-``.
+
+    ``"Côte d'Ivoire"`` -> ``"cote-divoire"``, ``"H100 SXM"`` -> ``"h100-sxm"``, ``"US-CA"`` -> ``"us-ca"``.
+    Dots, colons and slashes stay: ``llama-3.1-8b``, ``aws:us-east-1`` and ``openai/gpt-4o`` keep their meaning.
+    """
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
+    folded = re.sub(r"[\s_]+", "-", plain.casefold().strip())
+    folded = re.sub(r"['’`,()]", "", folded)
+    return re.sub(r"-{2,}", "-", folded).strip("-")
+
+
+# ---------------------------------------------------------------------------------------------
+# Schemas of the tables (the build validates every entry with them; look-ups validate one).
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+
+
+class Range(_Frozen):
+    """A value with its plausible range (``min == value == max`` for a published, exact figure)."""
+
+    value: float = Field(description="the central value")
+    min: float = Field(description="the lowest plausible value")
+    max: float = Field(description="the highest plausible value")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if not self.min <= self.value <= self.max:
+            raise ValueError(f"need min <= value <= max, got {self.min}, {self.value}, {self.max}")
+        return self
+
+
+Kind = Literal["country", "subdivision", "cloud", "world"]
+
+
+class RegionEntry(_Frozen):
+    """One place electricity comes from: a country, an ISO 3166-2 subdivision, a cloud region or the world."""
+
+    id: str = Field(description="ISO 3166-1 alpha-3 (FRA), ISO 3166-2 (US-CA), provider:region (aws:us-east-1) or WLD")
+    kind: Kind = Field(description="country, subdivision, cloud or world")
+    name: str = Field(description="English name, or the cloud region's city")
+    country: str | None = Field(description="ISO 3166-1 alpha-3 code of the country it lies in (null: the world, or unknown)")
+    alpha_2: str | None = Field(None, description="ISO 3166-1 alpha-2 code (countries)")
+    provider: str | None = Field(None, description="cloud provider: aws, gcp or azure (cloud regions)")
+    region: str | None = Field(None, description="the provider's own region name (cloud regions)")
+    location: str | None = Field(None, description="id of the country or subdivision the cloud region is in")
+    datacenter: str | None = Field(None, description="the provider's datacentre preset of config/config.yaml (cloud regions)")
+    carbon_intensity_gco2eq_per_kwh: float | None = Field(
+        description="grid carbon intensity in gCO2e/kWh, >= 0 (null: no source covers this place)", ge=0, le=2000
+    )
+    carbon_year: int | None = Field(description="year the intensity describes")
+    carbon_source: str | None = Field(description="id of the source in sources.json")
+    carbon_note: str = Field(description="how the figure was chosen or derived, and its boundary")
+    wue_offsite_l_per_kwh: float = Field(description="water consumed to generate one kWh, in L/kWh, >= 0", ge=0, le=100)
+    water_year: int = Field(description="year of the water figure")
+    water_source: str = Field(description="id of the source in sources.json")
+    water_is_world_average: bool = Field(description="true where no national figure exists and the world average stands in")
+    water_note: str = Field(description="where the water figure comes from")
+    aliases: tuple[str, ...] = Field(description="other names that resolve to this entry")
+    google_cfe: float | None = Field(None, description="Google's carbon-free energy share of the region (gcp)", ge=0, le=1)
+
+    def require_grid(self, option: str = "region") -> float:
+        """The grid intensity, or a one-line error where no source in the pack covers this place."""
+        if self.carbon_intensity_gco2eq_per_kwh is None:
+            raise UnknownNameError(
+                f"{option}: {self.name} ({self.id}) has no grid carbon intensity in the data pack (no source covers it); "
+                "give an intensity or a neighbouring grid",
+                code="no-grid-data",
+            )
+        return self.carbon_intensity_gco2eq_per_kwh
+
+
+class ModelEntry(_Frozen):
+    """One text-generation model: its size (ranges where the provider has not published it)."""
+
+    id: str = Field(description="lowercase canonical name")
+    name: str = Field(description="the name as its source writes it")
+    provider: str = Field(description="who publishes the model (openai, anthropic, google, mistral, meta, ...)")
+    architecture: Literal["dense", "moe"] = Field(description="dense or mixture of experts")
+    total_params_b: Range = Field(description="all parameters in billions")
+    active_params_b: Range = Field(description="parameters used per token in billions")
+    estimate: bool = Field(description="true where the provider has not published the size: the figures are a range")
+    precision: str | None = Field(description="precision of the released weights (null: unknown)")
+    multimodal: bool = Field(description="the model also reads images or audio")
+    aliases: tuple[str, ...] = Field(description="other names that resolve to this model (snapshots, provider ids)")
+    source: str = Field(description="id of the source in sources.json")
+    source_note: str = Field(description="where the figures come from")
+    urls: tuple[str, ...] = Field(description="the source's references for this model")
+    year: int = Field(description="year of the source (curated models: release year)")
+
+    @model_validator(mode="after")
+    def _active_within_total(self) -> ModelEntry:
+        if self.active_params_b.value > self.total_params_b.value * (1 + 1e-9):
+            raise ValueError(f"active_params_b ({self.active_params_b.value}) exceeds total_params_b ({self.total_params_b.value})")
+        return self
+
+
+class GpuEntry(_Frozen):
+    """One GPU board: datasheet figures, each row with its source."""
+
+    id: str = Field(description="lowercase canonical name (a100-sxm4-80gb)")
+    name: str = Field(description="product name")
+    vendor: Literal["nvidia", "amd"] = Field(description="nvidia or amd")
+    form_factor: str = Field(description="SXM, PCIe or OAM")
+    year: int = Field(description="year of release (datasheet)")
+    power_w: float = Field(description="board power (TDP) in W, > 0", gt=0, le=5000)
+    memory_gb: float = Field(description="memory in GB, > 0", gt=0)
+    memory_bandwidth_tb_per_s: float = Field(description="memory bandwidth in TB/s, > 0", gt=0)
+    bf16_tflop_per_s: float | None = Field(description="dense bf16 tensor compute in TFLOP/s (null: no bf16)", gt=0)
+    fp16_tflop_per_s: float = Field(description="dense fp16 tensor compute in TFLOP/s", gt=0)
+    fp8_tflop_per_s: float | None = Field(description="dense fp8 tensor compute in TFLOP/s (null: no fp8)", gt=0)
+    source: str = Field(description="the datasheet or page the figures come from")
+    url: str = Field(description="its address")
+    note: str = Field(description="how the figures were read (dense = half the sparsity figures, ...)")
+    embodied_kgco2eq: Range | None = Field(description="manufacturing emissions of one board in kgCO2e (null: no source)")
+    embodied_basis: Literal["published", "assumption"] | None = Field(description="published figure or the project's assumption")
+    embodied_source: str | None = Field(description="where the embodied figure comes from")
+    embodied_year: int | None = Field(description="year of the embodied figure")
+    aliases: tuple[str, ...] = Field(description="other names that resolve to this board")
+
+
+class SourceEntry(_Frozen):
+    """One source of the pack: what it is, its licence and year, and what it feeds."""
+
+    id: str = Field(description="short id that entries cite")
+    title: str = Field(description="what the source is")
+    publisher: str = Field(description="who publishes it")
+    licence: str = Field(description="SPDX identifier or licence name")
+    year: int = Field(description="year of the data (or of the edition)")
+    url: str = Field(description="where it is published")
+    files: tuple[str, ...] = Field(description="its files under data/sources/")
+    feeds: tuple[str, ...] = Field(description="the tables and fields it feeds, with how many entries")
+
+
+class RegionTable(_Frozen):
+    table: Literal["regions"]
+    version: str
+    entries: dict[str, RegionEntry]
+    index: dict[str, str]
+    ambiguous: dict[str, tuple[str, ...]]
+
+
+class ModelTable(_Frozen):
+    table: Literal["models"]
+    version: str
+    entries: dict[str, ModelEntry]
+    index: dict[str, str]
+    excluded: dict[str, str]
+
+
+class GpuTable(_Frozen):
+    table: Literal["gpus"]
+    version: str
+    entries: dict[str, GpuEntry]
+    index: dict[str, str]
+
+
+class SourceTable(_Frozen):
+    table: Literal["sources"]
+    version: str
+    entries: dict[str, SourceEntry]
+
+
+class Manifest(_Frozen):
+    version: str = Field(description="the pack version, e.g. 2026.12")
+    tables: dict[str, dict[str, Any]] = Field(description="file, entry count and sha256 of each table")
+    source_files: dict[str, str] = Field(description="sha256 of each raw source file the pack was built from")
+    counts: dict[str, int] = Field(description="headline counts (countries with a grid figure, subdivisions, ...)")
+
+
+_SCHEMAS: dict[str, type[BaseModel]] = {"regions": RegionTable, "models": ModelTable, "gpus": GpuTable, "sources": SourceTable}
+_ENTRIES: dict[str, type[BaseModel]] = {"regions": RegionEntry, "models": ModelEntry, "gpus": GpuEntry, "sources": SourceEntry}
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading: one table at a time, cached per process.
+
+
+def pack_dir() -> Path:
+    """The folder holding the pack: ``$GENAI_CARBON_PACK_DIR`` or the project's ``data/pack``."""
+    return Path(os.environ.get(PACK_DIR_ENV) or PACK_DIR)
+
+
+@lru_cache(maxsize=16)
+def _read(directory: Path, name: str) -> dict[str, Any]:
+    path = directory / f"{name}.json"
+    try:
+        with open(path, "rb") as handle:
+            data = json.loads(handle.read())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: data pack table not found (rebuild with python scripts/build_data_pack.py)") from None
+    except (OSError, ValueError) as error:
+        raise ConfigError(f"{path}: unreadable data pack table: {error}") from None
+    if not isinstance(data, dict) or (name != "manifest" and data.get("table") != name):
+        raise ConfigError(f"{path}: not the {name!r} table of a data pack")
+    return data
+
+
+def raw_table(name: str) -> dict[str, Any]:
+    """The JSON of one table as read (no validation): ``regions``, ``models``, ``gpus``, ``sources`` or ``manifest``."""
+    return _read(pack_dir(), name)
+
+
+_RANGES = frozenset({"total_params_b", "active_params_b", "embodied_kgco2eq"})
+_TUPLES = frozenset({"aliases", "urls", "files", "feeds"})
+
+
+@lru_cache(maxsize=16)
+def _trusted(directory: Path, name: str) -> bool:
+    """True when the table's bytes are those the build validated (its sha256 in the manifest)."""
+    import hashlib
+
+    try:
+        recorded = _read(directory, "manifest")["tables"][name]["sha256"]
+        return hashlib.sha256((directory / f"{name}.json").read_bytes()).hexdigest() == recorded  # type: ignore[no-any-return]
+    except (ConfigError, KeyError, OSError):
+        return False
+
+
+@lru_cache(maxsize=4096)
+def _entry(directory: Path, name: str, ident: str) -> Any:
+    raw = _read(directory, name)["entries"][ident]
+    schema = _ENTRIES[name]
+    if _trusted(directory, name):
+        # The build validated every entry with these schemas and the manifest vouches for the bytes:
+        # construct without re-validating (building a schema costs 20-50 ms, once per process).
+        values: dict[str, Any] = {
+            key: (Range.model_construct(**value) if key in _RANGES and value is not None else tuple(value) if key in _TUPLES else value)
+            for key, value in raw.items()
+        }
+        return schema.model_construct(None, **values)
+    try:
+        return schema.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError(f"{directory / name}.json: entries.{ident}: {error.errors()[0]['msg']}") from None
+
+
+def entry(name: str, ident: str) -> Any:
+    """One validated entry of a table by its canonical id."""
+    return _entry(pack_dir(), name, ident)
+
+
+@lru_cache(maxsize=8)
+def _table(directory: Path, name: str) -> Any:
+    try:
+        return _SCHEMAS[name].model_validate(_read(directory, name))
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ConfigError(f"{directory / name}.json: {where}: {first['msg']}") from None
+
+
+def table(name: str) -> Any:
+    """A whole table, validated (listings, tests): :class:`RegionTable`, :class:`ModelTable`, ..."""
+    if name not in _SCHEMAS:
+        raise InvalidInputError(f"table: unknown data pack table {name!r}; known: {', '.join(TABLES)}")
+    return _table(pack_dir(), name)
+
+
+def manifest() -> Manifest:
+    """The pack's manifest: version, tables, source files, counts."""
+    return Manifest.model_validate(raw_table("manifest"))
+
+
+def pack_version() -> str:
+    """The version of the pack (e.g. ``2026.12``); every estimate's output carries it."""
+    return str(raw_table("manifest")["version"])
+
+
+def sources() -> list[SourceEntry]:
+    """Every source of the pack with its licence, year and what it feeds."""
+    return list(table("sources").entries.values())
+
+
+# ---------------------------------------------------------------------------------------------
+# Name resolution.
+
+
+def _clean(value: Any, option: str, kind: str) -> str:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise InvalidInputError(f"{option}: must not be empty; allowed: a {kind} name or code", code=f"invalid-{kind}")
+    if not isinstance(value, str):
+        raise InvalidInputError(f"{option}: must be a {kind} name, got {type(value).__name__}", code=f"invalid-{kind}")
+    text = value.strip()
+    if len(text) > MAX_NAME_CHARS or not _ALLOWED.match(text):
+        shown = text if len(text) <= 40 else text[:40] + "..."
+        raise InvalidInputError(
+            f"{option}: {shown!r} is not a {kind} name (letters, digits, spaces and - . : / only, at most {MAX_NAME_CHARS} characters)", code=f"invalid-{kind}"
+        )
+    return text
+
+
+def _closest(key: str, data: dict[str, Any], describe: Any, restrict: Any = None, n: int = 3) -> str:
+    import difflib  # the error path only
+
+    index: dict[str, str] = data["index"]
+    keys = [candidate for candidate, ident in index.items() if restrict is None or restrict(ident)]
+    matches = difflib.get_close_matches(key, keys, n=12, cutoff=0.6)
+    idents = list(dict.fromkeys(index[match] for match in matches))[:n]
+    return "; closest: " + ", ".join(describe(ident) for ident in idents) if idents else ""
+
+
+def _describe_region(data: dict[str, Any]) -> Any:
+    def describe(ident: str) -> str:
+        entry = data["entries"][ident]
+        return ident if entry["kind"] == "cloud" else f"{entry['name']} ({ident})"
+
+    return describe
+
+
+def resolve_region(name: Any, option: str = "region") -> RegionEntry:
+    """The country, subdivision, cloud region or world entry ``name`` designates.
+
+    ``"ESP"``, ``"es"``, ``"spain"``, ``"US-CA"``, ``"california"``, ``"aws:us-east-1"``, ``"gcp:europe-west9"``,
+    ``"azure:westeurope"``, ``"us-east-1"`` (a bare cloud region, where one provider only has it), ``"world"``.
+    """
+    text = _clean(name, option, "region")
+    data = raw_table("regions")
+    key = name_key(text)
+    if ":" in key:
+        provider, _, rest = key.partition(":")
+        key = f"{PROVIDER_PREFIXES.get(provider, provider)}:{rest}"
+    ident = data["index"].get(key)
+    if ident is not None:
+        return entry("regions", ident)  # type: ignore[no-any-return]
+    if key in data["ambiguous"]:
+        choices = ", ".join(data["ambiguous"][key])
+        raise UnknownNameError(f"{option}: {text!r} is a region of several cloud providers; write one of {choices}", code="ambiguous-region")
+    describe = _describe_region(data)
+    if ":" in key:
+        provider, _, rest = key.partition(":")
+        if provider not in CLOUD_PROVIDERS:
+            raise UnknownNameError(f"{option}: unknown cloud provider {provider!r} in {text!r}; known: {', '.join(CLOUD_PROVIDERS)}", code="unknown-region")
+        if not re.fullmatch(r"[a-z0-9][a-z0-9.-]*", rest):
+            raise InvalidInputError(
+                f"{option}: {text!r} is not a cloud region; allowed: provider:region, e.g. aws:us-east-1, gcp:europe-west9, azure:westeurope",
+                code="invalid-region",
+            )
+        hint = _closest(key, data, describe, lambda ident: ident.startswith(provider + ":"))
+        raise UnknownNameError(f"{option}: unknown {provider} region {rest!r}{hint}", code="unknown-region")
+    if key.isdigit():
+        raise InvalidInputError(f"{option}: {text!r} is a number; allowed: a country, ISO 3166 code, subdivision or cloud region", code="invalid-region")
+    if _SUBDIVISION.match(key):
+        country = key[:2]
+        hint = _closest(key, data, describe, lambda ident: ident.lower().startswith(country + "-"))
+        raise UnknownNameError(f"{option}: unknown ISO 3166-2 subdivision {text.upper()!r}{hint}", code="unknown-region")
+    if re.fullmatch(r"[a-z]{2,3}", key) and text.isupper():
+        hint = _closest(key, data, describe, lambda ident: data["entries"][ident]["kind"] == "country")
+        raise UnknownNameError(f"{option}: unknown ISO 3166-1 code {text!r}{hint}", code="unknown-region")
+    raise UnknownNameError(f"{option}: unknown region {text!r}{_closest(key, data, describe)}", code="unknown-region")
+
+
+def _model_candidates(key: str) -> list[tuple[str, str | None]]:
+    """(key to look up, provider prefix the user wrote) in the order tried."""
+    candidates: list[tuple[str, str | None]] = [(key, None)]
+    if "/" in key:
+        owner, _, rest = key.rpartition("/")
+        candidates.append((rest, owner.split("/")[0]))
+    for candidate, prefix in list(candidates):
+        stripped = _SNAPSHOT.sub("", candidate)
+        if stripped != candidate:
+            candidates.append((stripped, prefix))
+    return candidates
+
+
+_MODEL_PROVIDER_PREFIXES = {
+    "openai": "openai", "anthropic": "anthropic", "google": "google", "gemini": "google", "meta": "meta", "meta-llama": "meta",
+    "mistral": "mistral", "mistralai": "mistral", "qwen": "alibaba", "alibaba": "alibaba", "deepseek": "deepseek",
+    "deepseek-ai": "deepseek", "cohere": "cohere", "coherelabs": "cohere", "cohereforai": "cohere", "xai": "xai",
+    "x-ai": "xai", "xai-org": "xai", "microsoft": "microsoft", "nvidia": "nvidia", "databricks": "databricks",
+    "moonshotai": "moonshot", "moonshot": "moonshot", "zai-org": "zhipu", "thudm": "zhipu", "z-ai": "zhipu", "zhipu": "zhipu",
+    "minimaxai": "minimax", "minimax": "minimax", "ai21labs": "ai21", "ai21": "ai21", "snowflake": "snowflake", "tiiuae": "tii", "tii": "tii",
+}  # fmt: skip
+"""Provider prefixes users write (Hugging Face organisations, OpenRouter): a prefix naming another provider is an error."""
+
+
+def resolve_model(name: Any, option: str = "model") -> ModelEntry:
+    """The model ``name`` designates: ``gpt-4o``, ``GPT-4o``, ``gpt-4o-2024-08-06``, ``openai/gpt-4o``,
+    ``claude-sonnet-4-20250514``, ``mistral-large-latest``, ``meta-llama/Llama-3.3-70B-Instruct``."""
+    text = _clean(name, option, "model")
+    data = raw_table("models")
+    key = name_key(text)
+    for candidate, prefix in _model_candidates(key):
+        ident = data["index"].get(candidate)
+        if ident is None:
+            continue
+        found: ModelEntry = entry("models", ident)
+        owner = _MODEL_PROVIDER_PREFIXES.get(prefix or "")
+        if owner is not None and owner != found.provider:
+            raise UnknownNameError(f"{option}: {text!r}: {found.id} is a {found.provider} model, not {owner}", code="unknown-model")
+        return found
+    if key in data["excluded"]:
+        raise UnknownNameError(f"{option}: {text!r} is not in the data pack: {data['excluded'][key]}", code="unknown-model")
+    hint = _closest(_model_candidates(key)[-1][0], data, lambda ident: ident)
+    raise UnknownNameError(f"{option}: unknown model {text!r}{hint}", code="unknown-model")
+
+
+def resolve_gpu(name: Any, option: str = "hardware") -> GpuEntry:
+    """The GPU board ``name`` designates: ``a100``, ``A100-80GB``, ``a100-sxm4-80gb``, ``h100``, ``H100 SXM``,
+    ``NVIDIA H100 80GB HBM3`` (as nvidia-smi writes it), ``mi300x``."""
+    text = _clean(name, option, "GPU")
+    data = raw_table("gpus")
+    key = name_key(text)
+    for candidate in (key, _VENDOR.sub("", key)):
+        ident = data["index"].get(candidate)
+        if ident is not None:
+            return entry("gpus", ident)  # type: ignore[no-any-return]
+    hint = _closest(_VENDOR.sub("", key), data, lambda ident: ident)
+    raise UnknownNameError(f"{option}: unknown GPU board {text!r}{hint}", code="unknown-gpu")
+
+
+# ---------------------------------------------------------------------------------------------
+# Listings (CLI ``regions``/``models``/``hardware``, API GET routes): filters, all entries validated.
+
+
+def _matches(search: str | None, *texts: Any) -> bool:
+    if not search:
+        return True
+    needle = name_key(search)
+    return any(needle in name_key(str(text)) for text in texts if text)
+
+
+def list_regions(kind: str | None = None, provider: str | None = None, country: str | None = None, search: str | None = None) -> list[RegionEntry]:
+    """Regions filtered by kind, cloud provider, country (any name or code of it) and a search string."""
+    if provider is not None:
+        provider = PROVIDER_PREFIXES.get(name_key(provider), name_key(provider))
+        if provider not in CLOUD_PROVIDERS:
+            raise InvalidInputError(f"provider: unknown cloud provider {provider!r}; allowed: {', '.join(CLOUD_PROVIDERS)}", code="invalid-provider")
+    if kind is not None and kind not in ("country", "subdivision", "cloud", "world"):
+        raise InvalidInputError(f"kind: {kind!r}; allowed: country, subdivision, cloud, world", code="invalid-kind")
+    country_id = resolve_region(country, "country").id if country is not None else None
+    rows = []
+    for region in table("regions").entries.values():
+        if kind is not None and region.kind != kind:
+            continue
+        if provider is not None and region.provider != provider:
+            continue
+        if country_id is not None and country_id not in (region.country, region.id):
+            continue
+        if _matches(search, region.id, region.name, region.location, *region.aliases):
+            rows.append(region)
+    return rows
+
+
+def list_models(provider: str | None = None, search: str | None = None) -> list[ModelEntry]:
+    """Models filtered by provider (``openai``, ``mistral``...) and a search string."""
+    wanted = _MODEL_PROVIDER_PREFIXES.get(name_key(provider), name_key(provider)) if provider else None
+    return [
+        model
+        for model in table("models").entries.values()
+        if (wanted is None or model.provider == wanted) and _matches(search, model.id, model.name, *model.aliases)
+    ]
+
+
+def list_gpus(vendor: str | None = None, search: str | None = None) -> list[GpuEntry]:
+    """GPU boards filtered by vendor (``nvidia``, ``amd``) and a search string."""
+    wanted = name_key(vendor) if vendor else None
+    return [gpu for gpu in table("gpus").entries.values() if (wanted is None or gpu.vendor == wanted) and _matches(search, gpu.id, gpu.name, *gpu.aliases)]
