@@ -26,13 +26,8 @@ import yaml
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from traitement.datapack import (  # noqa: E402
-    GpuTable,
-    ModelTable,
-    RegionTable,
-    SourceTable,
-    name_key,
-)
+from traitement.datapack import name_key  # noqa: E402
+from traitement.datapack_tables import GpuTable, ModelTable, RegionTable, SourceTable  # noqa: E402
 
 PACK_VERSION = "2026.12"
 SOURCES_DIR = PROJECT / "data" / "sources"
@@ -133,10 +128,18 @@ def build_regions(feeds: dict[str, int]) -> dict[str, Any]:
     # -- grid candidates per place: (rank, year, value, source, note); Ember first, then the latest year
     candidates: dict[str, list[tuple[int, int, float, str, str]]] = defaultdict(list)
     for row in read_csv("curated/grid_intensity.csv"):
-        candidates[row["code"]].append((0, int(row["year"]), float(row["carbon_intensity_gco2eq_per_kwh"]), "ember-2024", row["source"]))
+        candidates[row["code"]].append(
+            (
+                0,
+                int(row["year"]),
+                float(row["carbon_intensity_gco2eq_per_kwh"]),
+                "ember-2024",
+                f"Ember {row['year']} via Our World in Data (DESIGN.md section 5)",
+            )
+        )
     for code, row in read_json("codecarbon/global_energy_mix.json").items():
         if row.get("carbon_intensity") is not None:
-            note = f"Our World in Data, carbon intensity of electricity ({row['year']}), life-cycle, via CodeCarbon's global_energy_mix.json"
+            note = f"Our World in Data {row['year']} (life-cycle)"
             candidates[code].append((1, int(row["year"]), float(row["carbon_intensity"]), "owid-via-codecarbon", note))
     ga_rows = read_csv("green-algorithms/CI_aggregated.csv", skip_lines=1)
     for row in ga_rows:
@@ -159,10 +162,7 @@ def build_regions(feeds: dict[str, int]) -> dict[str, Any]:
         if state.startswith("_") or state == "usa":
             continue
         value = round(row["emissions"] * LB_PER_MWH_TO_G_PER_KWH, ROUND)
-        note = (
-            f"EPA eGRID2023 state output emission rate {row['emissions']} lb CO2e/MWh x 0.45359237 "
-            "(direct emissions of generation: no upstream, unlike the life-cycle national figures)"
-        )
+        note = f"eGRID2023 {row['emissions']} lb CO2e/MWh x 0.45359237 (direct emissions, no upstream)"
         candidates[f"US-{row['regionCode']}"].append((1, 2023, value, "egrid-2023-via-codecarbon", note))
     factors = read_json("codecarbon/carbon_intensity_per_source.json")
     factor_of = {
@@ -180,15 +180,11 @@ def build_regions(feeds: dict[str, int]) -> dict[str, Any]:
         total = mix["total"]
         value = round(sum(mix[kind] / total * factors[factor_of[kind]] for kind in factor_of), ROUND)
         unweighted = [kind for kind in mix if kind not in factor_of and kind != "total" and mix[kind]]
-        note = (
-            "generation mix x CodeCarbon's per-source life-cycle factors "
-            "(coal 995, oil 816, gas 743, biomass 230, solar 48, nuclear 29, hydro and wind 26 g/kWh)"
-            + (f"; {', '.join(unweighted)} counted as 0" if unweighted else "")
-        )
+        note = "generation mix x life-cycle factor per source" + (f" ({', '.join(unweighted)} counted as 0)" if unweighted else "")
         candidates[canada_codes[province]].append((1, 2023, value, "canada-mix-via-codecarbon", note))
     china = read_json("codecarbon/china_provincial_emissions.json")
     for code, row in china["data"].items():
-        note = f"China MEE/NBS provincial average electricity factor {row['year']} (CO2 only, not CO2e, accounts for inter-provincial transfers)"
+        note = f"MEE/NBS provincial factor {row['year']} (CO2 only, not CO2e)"
         candidates[code].append((1, int(row["year"]), float(row["emission_factor"]), "china-mee-2023-via-codecarbon", note))
 
     def grid_of(code: str) -> dict[str, Any]:
@@ -204,7 +200,7 @@ def build_regions(feeds: dict[str, int]) -> dict[str, Any]:
         rank, year, value, source, note = ember[0] if ember else sorted(options, key=lambda option: (-option[1], option[0]))[0]
         others = len(options) - 1
         if others:
-            note += f" (preferred over {others} other figure{'s' if others > 1 else ''}: {'Ember 2024 first' if rank == 0 else 'the most recent year'})"
+            note += f"; chosen over {others} other figure{'s' if others > 1 else ''} ({'Ember first' if rank == 0 else 'latest year'})"
         feeds[f"{source}|regions.carbon_intensity_gco2eq_per_kwh"] += 1
         return {"carbon_intensity_gco2eq_per_kwh": value, "carbon_year": year, "carbon_source": source, "carbon_note": note}
 
@@ -222,7 +218,7 @@ def build_regions(feeds: dict[str, int]) -> dict[str, Any]:
                 "water_year": int(row["year"]),
                 "water_source": "wri-2020-water",
                 "water_is_world_average": code == "WLD",
-                "water_note": row["source"],
+                "water_note": "WRI 2020 (DESIGN.md section 5)",
             }
         mix = mixes.get(code)
         if mix is not None and "electricity-mix-wue-world" not in (mix["warnings"] or []):
@@ -232,7 +228,7 @@ def build_regions(feeds: dict[str, int]) -> dict[str, Any]:
                 "water_year": 2020,
                 "water_source": "ecologits-mixes",
                 "water_is_world_average": False,
-                "water_note": "EcoLogits 0.11.3 electricity_mixes.json, national water consumption factor",
+                "water_note": "EcoLogits national factor",
             }
         feeds["wri-2020-water|regions.wue_offsite_l_per_kwh (world average standing in)"] += 1
         return {
@@ -240,7 +236,7 @@ def build_regions(feeds: dict[str, int]) -> dict[str, Any]:
             "water_year": int(world_water["year"]),
             "water_source": "wri-2020-water",
             "water_is_world_average": True,
-            "water_note": "world average: no source gives a national figure",
+            "water_note": "world average: no national figure",
         }
 
     entries: dict[str, dict[str, Any]] = {}
@@ -283,7 +279,7 @@ def build_regions(feeds: dict[str, int]) -> dict[str, Any]:
         display = subdivision_names.get(code, iso_name)
         national = entries[country]
         water = {field: national[field] for field in ("wue_offsite_l_per_kwh", "water_year", "water_source", "water_is_world_average")}
-        water["water_note"] = f"national figure of {country}: " + national["water_note"]
+        water["water_note"] = f"national figure of {country}"
         feeds[f"{national['water_source']}|regions.wue_offsite_l_per_kwh"] += 1
         entry = {"id": code, "kind": "subdivision", "name": display, "country": country, **grid_of(code), **water}
         entry["aliases"] = sorted(name for name in claim(code, [code, display, iso_name], "iso-codes") if name != code)
@@ -332,7 +328,7 @@ def build_regions(feeds: dict[str, int]) -> dict[str, Any]:
         if place["carbon_intensity_gco2eq_per_kwh"] is None and place["kind"] == "subdivision":
             place = entries[place["country"]]
         grid = {field: place[field] for field in ("carbon_intensity_gco2eq_per_kwh", "carbon_year", "carbon_source")}
-        grid["carbon_note"] = f"grid of {place['id']} ({place['name']}): " + place["carbon_note"]
+        grid["carbon_note"] = f"grid of {place['id']} ({place['name']})" if place["carbon_source"] else place["carbon_note"]
         cfe = None
         if provider == "gcp" and region in gcp_years:
             year, value, cfe = gcp_years[region]
@@ -340,12 +336,12 @@ def build_regions(feeds: dict[str, int]) -> dict[str, Any]:
                 "carbon_intensity_gco2eq_per_kwh": value,
                 "carbon_year": year,
                 "carbon_source": "gcp-region-carbon-info",
-                "carbon_note": f"Google's own yearly grid carbon intensity of the region ({year}, location-based)",
+                "carbon_note": f"Google's figure for the region ({year}, location-based)",
             }
         feeds[f"{grid['carbon_source']}|regions.carbon_intensity_gco2eq_per_kwh (cloud)"] += 1
         country_entry = entries[place["country"] or location]
         water = {field: country_entry[field] for field in ("wue_offsite_l_per_kwh", "water_year", "water_source", "water_is_world_average")}
-        water["water_note"] = f"national figure of {country_entry['id']}: " + country_entry["water_note"]
+        water["water_note"] = f"national figure of {country_entry['id']}"
         source_id = "green-algorithms-cloud-2025" if row["source"].startswith("Green Algorithms") else "curated-cloud-regions"
         feeds[f"{source_id}|regions (cloud region locations)"] += 1
         entry = {
@@ -549,9 +545,7 @@ def build_gpus(feeds: dict[str, int]) -> dict[str, Any]:
             "year": int(row["year"]),
             **{field: float(row[field]) for field in ("power_w", "memory_gb", "memory_bandwidth_tb_per_s", "fp16_tflop_per_s")},
             **{field: number(row[field]) for field in ("bf16_tflop_per_s", "fp8_tflop_per_s")},
-            "embodied_kgco2eq": {key: float(carbon[f"{key}_kgco2eq"]) for key in ("value", "min", "max")}
-            if carbon
-            else None,
+            "embodied_kgco2eq": {key: float(carbon[f"{key}_kgco2eq"]) for key in ("value", "min", "max")} if carbon else None,
             "embodied_basis": carbon["basis"] if carbon else None,
             "embodied_source": carbon["source"] if carbon else None,
             "embodied_year": int(carbon["year"]) if carbon else None,

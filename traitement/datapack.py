@@ -25,11 +25,14 @@ import re
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import ConfigError, InvalidInputError, UnknownNameError
+
+if TYPE_CHECKING:
+    from .datapack_tables import Manifest
 
 PACK_DIR = Path(__file__).resolve().parent.parent / "data" / "pack"
 PACK_DIR_ENV = "GENAI_CARBON_PACK_DIR"
@@ -183,43 +186,6 @@ class SourceEntry(_Frozen):
     feeds: tuple[str, ...] = Field(description="the tables and fields it feeds, with how many entries")
 
 
-class RegionTable(_Frozen):
-    table: Literal["regions"]
-    version: str
-    entries: dict[str, RegionEntry]
-    index: dict[str, str]
-    ambiguous: dict[str, tuple[str, ...]]
-
-
-class ModelTable(_Frozen):
-    table: Literal["models"]
-    version: str
-    entries: dict[str, ModelEntry]
-    index: dict[str, str]
-    excluded: dict[str, str]
-
-
-class GpuTable(_Frozen):
-    table: Literal["gpus"]
-    version: str
-    entries: dict[str, GpuEntry]
-    index: dict[str, str]
-
-
-class SourceTable(_Frozen):
-    table: Literal["sources"]
-    version: str
-    entries: dict[str, SourceEntry]
-
-
-class Manifest(_Frozen):
-    version: str = Field(description="the pack version, e.g. 2026.12")
-    tables: dict[str, dict[str, Any]] = Field(description="file, entry count and sha256 of each table")
-    source_files: dict[str, str] = Field(description="sha256 of each raw source file the pack was built from")
-    counts: dict[str, int] = Field(description="headline counts (countries with a grid figure, subdivisions, ...)")
-
-
-_SCHEMAS: dict[str, type[BaseModel]] = {"regions": RegionTable, "models": ModelTable, "gpus": GpuTable, "sources": SourceTable}
 _ENTRIES: dict[str, type[BaseModel]] = {"regions": RegionEntry, "models": ModelEntry, "gpus": GpuEntry, "sources": SourceEntry}
 
 
@@ -293,8 +259,10 @@ def entry(name: str, ident: str) -> Any:
 
 @lru_cache(maxsize=8)
 def _table(directory: Path, name: str) -> Any:
+    from .datapack_tables import SCHEMAS  # whole-table schemas: not needed by a look-up
+
     try:
-        return _SCHEMAS[name].model_validate(_read(directory, name))
+        return SCHEMAS[name].model_validate(_read(directory, name))
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
@@ -302,14 +270,16 @@ def _table(directory: Path, name: str) -> Any:
 
 
 def table(name: str) -> Any:
-    """A whole table, validated (listings, tests): :class:`RegionTable`, :class:`ModelTable`, ..."""
-    if name not in _SCHEMAS:
+    """A whole table, validated (listings, tests): a :mod:`~traitement.datapack_tables` schema."""
+    if name not in TABLES:
         raise InvalidInputError(f"table: unknown data pack table {name!r}; known: {', '.join(TABLES)}")
     return _table(pack_dir(), name)
 
 
 def manifest() -> Manifest:
     """The pack's manifest: version, tables, source files, counts."""
+    from .datapack_tables import Manifest
+
     return Manifest.model_validate(raw_table("manifest"))
 
 
@@ -438,7 +408,7 @@ def resolve_model(name: Any, option: str = "model") -> ModelEntry:
         found: ModelEntry = entry("models", ident)
         owner = _MODEL_PROVIDER_PREFIXES.get(prefix or "")
         if owner is not None and owner != found.provider:
-            raise UnknownNameError(f"{option}: {text!r}: {found.id} is a {found.provider} model, not {owner}", code="unknown-model")
+            raise UnknownNameError(f"{option}: {text!r}: {found.id} is published by {found.provider}, not {owner}", code="unknown-model")
         return found
     if key in data["excluded"]:
         raise UnknownNameError(f"{option}: {text!r} is not in the data pack: {data['excluded'][key]}", code="unknown-model")
