@@ -26,8 +26,8 @@ import yaml
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from traitement.datapack import name_key  # noqa: E402
-from traitement.datapack_tables import GpuTable, ModelTable, RegionTable, SourceTable  # noqa: E402
+from traitement.reference import name_key  # noqa: E402
+from traitement.reference.tables import GpuTable, ModelTable, RegionTable, SourceTable  # noqa: E402
 
 PACK_VERSION = "2026.12"
 SOURCES_DIR = PROJECT / "data" / "sources"

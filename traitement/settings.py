@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     config_dir: Path | None = Field(
         None, description="a folder holding the YAML config files (config.yaml, config_model.yaml, models.yaml, energy_model.yaml); default: config/"
     )
+    pack_dir: Path | None = Field(None, description="a folder holding a reference-data pack (regions.json, models.json, gpus.json, ...); default: data/pack/")
     user_config: Path = Field(
         Path("~/.config/genai-carbon/hardware.yaml"), description="the user's hardware file, where 'measure --save-profile' writes its profiles"
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from traitement import datapack
+from traitement import reference as datapack
 from traitement.errors import CalculatorError, InvalidInputError, UnknownNameError
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -407,7 +407,7 @@ def test_the_check_mode_finds_a_stale_pack(builder, tmp_path, capsys):
 def test_resolving_a_region_reads_the_regions_table_only(tmp_path, monkeypatch):
     for name in ("regions.json", "manifest.json"):
         shutil.copy(PROJECT / "data" / "pack" / name, tmp_path / name)
-    monkeypatch.setenv(datapack.PACK_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv("GENAI_CARBON_PACK_DIR", str(tmp_path))
     assert datapack.resolve_region("ESP").carbon_intensity_gco2eq_per_kwh == 174.05
     with pytest.raises(CalculatorError, match="models.json: data pack table not found"):
         datapack.resolve_model("gpt-4o")
@@ -418,7 +418,7 @@ def test_an_edited_table_is_validated_not_trusted(tmp_path, monkeypatch):
         shutil.copy(path, tmp_path / path.name)
     text = (tmp_path / "gpus.json").read_text(encoding="utf-8")
     (tmp_path / "gpus.json").write_text(text.replace('"power_w":72.0', '"power_w":-72.0'), encoding="utf-8")
-    monkeypatch.setenv(datapack.PACK_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv("GENAI_CARBON_PACK_DIR", str(tmp_path))
     with pytest.raises(CalculatorError, match=r"gpus.json: entries.l4: Input should be greater than 0"):
         datapack.resolve_gpu("l4")
 

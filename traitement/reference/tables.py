@@ -1,4 +1,4 @@
-"""Schemas of whole data-pack tables and of the manifest (``traitement.datapack`` imports this on first use).
+"""Schemas of whole data-pack tables and of the manifest (:mod:`traitement.reference` imports this on first use).
 
 A name look-up validates one entry with the entry schemas of :mod:`traitement.datapack`; these wrap
 them for the whole files: the build validates every table with them, and so do the listings and tests.
@@ -10,10 +10,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from .datapack import GpuEntry, ModelEntry, RegionEntry, SourceEntry, _Frozen
+from ..base import Frozen
+from .schemas import GpuEntry, ModelEntry, RegionEntry, SourceEntry
 
 
-class RegionTable(_Frozen):
+class RegionTable(Frozen):
     table: Literal["regions"]
     version: str = Field(description="the pack version")
     entries: dict[str, RegionEntry] = Field(description="countries, subdivisions, cloud regions and the world by id")
@@ -21,7 +22,7 @@ class RegionTable(_Frozen):
     ambiguous: dict[str, tuple[str, ...]] = Field(description="bare cloud region names several providers use, to their ids")
 
 
-class ModelTable(_Frozen):
+class ModelTable(Frozen):
     table: Literal["models"]
     version: str = Field(description="the pack version")
     entries: dict[str, ModelEntry] = Field(description="models by id")
@@ -29,20 +30,20 @@ class ModelTable(_Frozen):
     excluded: dict[str, str] = Field(description="names of the sources left out of the pack, with the reason")
 
 
-class GpuTable(_Frozen):
+class GpuTable(Frozen):
     table: Literal["gpus"]
     version: str = Field(description="the pack version")
     entries: dict[str, GpuEntry] = Field(description="GPU boards by id")
     index: dict[str, str] = Field(description="every name and alias to its board's id")
 
 
-class SourceTable(_Frozen):
+class SourceTable(Frozen):
     table: Literal["sources"]
     version: str = Field(description="the pack version")
     entries: dict[str, SourceEntry] = Field(description="sources by id")
 
 
-class Manifest(_Frozen):
+class Manifest(Frozen):
     version: str = Field(description="the pack version, e.g. 2026.12")
     tables: dict[str, dict[str, Any]] = Field(description="file, entry count and sha256 of each table")
     source_files: dict[str, str] = Field(description="sha256 of each raw source file the pack was built from")
