@@ -106,7 +106,7 @@ def test_overrides_are_exact_and_change_tokens():
         assert total[f"output_tokens{suffix}"] == pytest.approx(2 * 250, rel=1e-9)
     options = traitement.parse_options({"region": "france", "hardware": "a100", "pue": 1.2, "batch_size": 8})
     result = traitement.analyse_analytics(CONFIG, one_day(chatbots=10), options)
-    assert result.assumptions["region"] == "france" and result.assumptions["hardware"] == "a100"
+    assert result.assumptions["region"] == "FRA" and result.assumptions["hardware"] == "a100"
     assert result.total()["carbon_gco2eq"] == pytest.approx(result.total()["energy_kwh"] * 44.2, rel=1e-9)
     assert result.total()["energy_kwh_min"] < result.total()["energy_kwh"] < result.total()["energy_kwh_max"]  # other inputs keep their range
     a100 = 4 * 400 * 0.6 + 225 * 0.3
@@ -227,7 +227,7 @@ def test_sensitivity_brackets_the_central_total(sample_result):
 def test_compare_regions_scales_with_intensity():
     _, data = traitement.read_analytics(SAMPLE)
     table = traitement.compare_regions(CONFIG, data, regions=["france", "usa", "poland"])
-    assert list(table["region"]) == ["france", "usa", "poland"]
+    assert list(table["region"]) == ["FRA", "USA", "POL"]
     energy = table["energy_kwh"].to_numpy()
     assert energy == pytest.approx(energy[0], rel=1e-12)
     assert table["carbon_gco2eq"].to_numpy() == pytest.approx(energy * table["carbon_intensity_gco2eq_per_kwh"].to_numpy(), rel=1e-9)
@@ -371,7 +371,7 @@ def test_cli_text_csv_and_plot(capsys, tmp_path):
     csv, png = tmp_path / "daily.csv", tmp_path / "chart.png"
     assert interface.main(["analytics", str(SAMPLE), "--region", "FRA", "--topic-chars", "3000", "--csv", str(csv), "--plot", str(png)]) == 0
     out = capsys.readouterr().out
-    assert "region france (44.2 gCO2e/kWh)" in out and "translation 6" in out and "topic_chars 3,000," in out
+    assert "region France (FRA, 44.2 gCO2e/kWh)" in out and "translation 6" in out and "topic_chars 3,000," in out
     assert "Per year (total x 365 / 91 days)" in out and "per 1,000 sessions" in out
     import pandas as pd
 

@@ -49,7 +49,7 @@ def test_calculate_matches_cli(capsys):
 
 def test_calculate_by_names():
     body = client.post("/calculate", json={"region": "FRA", "hardware": "A100", "profile": "translation", "count": 10}).json()
-    assert body["region"] == "france" and body["count"] == 10
+    assert body["region"] == "FRA" and body["count"] == 10
     assert body["assumptions"]["hardware"] == "a100"
 
 

@@ -137,10 +137,10 @@ def test_malformed_body_is_4xx_naming_the_field(path: str, body: bytes, field: s
     _is_error(response, response.status_code, field)
 
 
-def test_unknown_name_is_404_naming_the_known_ones() -> None:
-    answer = _is_error(client.post("/calculate", json={**SEED, "region": "atlantis"}), 404)
+def test_unknown_name_is_404_naming_the_closest() -> None:
+    answer = _is_error(client.post("/calculate", json={**SEED, "region": "spian"}), 404)
     assert answer["code"] == "unknown-region"
-    assert "usa" in answer["detail"]
+    assert "closest: Spain (ESP)" in answer["detail"]
 
 
 @pytest.mark.parametrize(("method", "path", "status"), [("GET", "/nowhere", 404), ("DELETE", "/calculate", 405), ("GET", "/calculate", 405)])

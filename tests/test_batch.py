@@ -188,7 +188,7 @@ def test_sums_before_footprint_equal_footprint_per_row(monkeypatch, group_by):
 def test_group_sums_equal_totals(tmp_path):
     result = estimate_log(save(random_log(500), tmp_path, "parquet"), CONFIG, group_by=["month", "region", "hardware"])
     assert {g["month"] for g in result["groups"]} == {"2025-01", "2025-02"}
-    assert {g["region"] for g in result["groups"]} == {"france", "usa", "germany"}  # DEU -> germany
+    assert {g["region"] for g in result["groups"]} == {"FRA", "USA", "DEU"}  # france -> FRA
     assert {g["hardware"] for g in result["groups"]} == {"h100", "a100", "l4"}
     for name in SUMS:
         assert sum(g[name] for g in result["groups"]) == pytest.approx(result["totals"][name], rel=1e-12), name
@@ -240,7 +240,7 @@ def test_bad_rows_are_named_by_line(tmp_path):
     assert "\n" not in message
     assert message.startswith("bad.csv: 9 bad rows, nothing estimated: line 3: input_tokens: not a number (got 'abc')")
     assert "(allowed: an integer from 1 to 10,000,000)" in message
-    assert "line 11: region 'mars' unknown (known: canada, china, france" in message
+    assert "line 11: region 'mars' unknown (closest: Morocco (MAR), Serbia (SRB), Montserrat (MSR))" in message
 
 
 def test_many_bad_rows_show_the_first_and_count_the_rest(tmp_path):
@@ -317,14 +317,14 @@ def test_cli_text_json_and_csv(tmp_path, capsys):
     path = three_rows(tmp_path)
     assert interface.main(["batch", str(path), "--group-by", "region", "--quiet"]) == 0
     out, err = capsys.readouterr()
-    assert "requests   6 in 3 rows" in out and "france" in out and err == ""
+    assert "requests   6 in 3 rows" in out and "FRA" in out and err == ""
     out_csv = tmp_path / "groups.csv"
     assert interface.main(["batch", str(path), "--group-by", "region", "--json", "--quiet", "--csv", str(out_csv)]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result == estimate_log(path, CONFIG, group_by=["region"])
     with open(out_csv, newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert [row["region"] for row in rows] == ["france", "usa"]
+    assert [row["region"] for row in rows] == ["FRA", "USA"]
     assert list(rows[0]) == ["region", *SUMS]
     assert float(rows[1]["energy_it_kwh"]) == pytest.approx(IT_USA_KWH, rel=1e-9)
 

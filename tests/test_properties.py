@@ -125,7 +125,7 @@ def test_scalar_equals_vectorised(rows, modele, site, method) -> None:
 def test_range_holds_the_central_value_for_every_preset(data, method) -> None:
     config = traitement.load_config()
     request = traitement.NamedRequest(
-        region=data.draw(st.sampled_from(sorted(config.site.regions))),
+        region=data.draw(st.sampled_from(sorted(config.site.defaults.compared_regions))),
         datacenter=data.draw(st.sampled_from(sorted(config.site.datacenters))),
         hardware=data.draw(st.sampled_from(sorted(config.model.hardware))),
         profile=data.draw(st.sampled_from(sorted(config.model.profiles))),

@@ -173,12 +173,23 @@ def test_pinned_water_and_the_world_average_flag(name, water, world_average):
     assert region.water_is_world_average is world_average
 
 
-def test_the_config_regions_keep_their_intensities():
-    config = yaml.safe_load((PROJECT / "config" / "config.yaml").read_text(encoding="utf-8"))
-    for name, region in config["regions"].items():
-        entry = datapack.resolve_region(name)
-        assert entry.id == region["iso"]
-        assert entry.carbon_intensity_gco2eq_per_kwh == pytest.approx(region["carbon_intensity_gco2eq_per_kwh"], rel=1e-9), name
+# The 15 regions and 17 models config/ held before the data pack, with their figures (pinned tests used them).
+CONFIG_REGIONS = {
+    "france": ("FRA", 44.2, 3.67), "germany": ("DEU", 342.1, 1.95), "iceland": ("ISL", 28.3, 6.1409), "usa": ("USA", 383.6, 3.13),
+    "sweden": ("SWE", 35.9, 6.0315), "uk": ("GBR", 215.8, 2.329), "china": ("CHN", 557.5, 6.0065), "india": ("IND", 709.0, 3.4368),
+    "poland": ("POL", 615.0, 2.5135), "norway": ("NOR", 30.8, 6.6633), "ireland": ("IRL", 279.8, 1.4769), "netherlands": ("NLD", 252.7, 3.433),
+    "japan": ("JPN", 483.7, 2.3063), "canada": ("CAN", 185.0, 8.1662), "world": ("WLD", 472.9, 3.91),
+}  # fmt: skip
+"""name -> (id, gCO2e/kWh as config.yaml had it, water: config's 3.91 world average replaced by EcoLogits' national figure where one exists)."""
+
+
+@pytest.mark.parametrize("name", sorted(CONFIG_REGIONS))
+def test_the_config_regions_keep_their_intensities(name):
+    ident, intensity, water = CONFIG_REGIONS[name]
+    entry = datapack.resolve_region(name)
+    assert entry.id == ident
+    assert entry.carbon_intensity_gco2eq_per_kwh == pytest.approx(intensity, rel=1e-9)
+    assert entry.wue_offsite_l_per_kwh == pytest.approx(water, rel=1e-9)
 
 
 def test_the_config_gpus_keep_their_datasheet_figures():
@@ -198,20 +209,35 @@ def test_the_config_gpus_keep_their_datasheet_figures():
         ), name
 
 
-def test_the_config_models_keep_their_sizes():
-    config = yaml.safe_load((PROJECT / "config" / "models.yaml").read_text(encoding="utf-8"))
-    moved = {"mistral-small-latest"}  # now Mistral Small 4 (EcoLogits 0.11.3), see docs/data-pack.md
-    for name, model in config["models"].items():
-        for alias in [name, *model.get("aliases", [])]:
-            if alias in moved:
-                continue
-            entry = datapack.resolve_model(alias)
-            assert entry.id == name, alias
-            for field in ("total_params_b", "active_params_b"):
-                figure = model[field]
-                value = figure["value"] if isinstance(figure, dict) else figure
-                assert getattr(entry, field).value == pytest.approx(value, rel=1e-9), (name, field)
-            assert entry.precision == model["precision"], name
+CONFIG_MODELS = {  # name: (aliases, total_params_b, active_params_b, precision) as config/models.yaml had them
+    "mistral-large-2": (["mistral-large-2407", "mistral-large-2411", "mistral-large"], 123, 123, "bf16"),
+    "mistral-medium": (["mistral-medium-3", "mistral-medium-2505", "mistral-medium-latest"], 125, 112.5, None),
+    "mistral-small": (["mistral-small-3", "mistral-small-2501", "mistral-small-3.1", "mistral-small-2503"], 24, 24, "bf16"),  # -latest: see docs
+    "ministral-8b": (["ministral", "ministral-8b-2410", "ministral-8b-latest"], 8.02, 8.02, "bf16"),
+    "mixtral-8x7b": (["open-mixtral-8x7b", "mixtral-8x7b-instruct"], 46.7, 12.9, "bf16"),
+    "mixtral-8x22b": (["open-mixtral-8x22b", "mixtral-8x22b-instruct"], 140.6, 39.1, "bf16"),
+    "codestral": (["codestral-22b", "codestral-2405", "codestral-latest"], 22.2, 22.2, "bf16"),
+    "llama-3.1-8b": (["llama3.1-8b", "llama-3.1-8b-instruct", "meta-llama-3.1-8b"], 8.03, 8.03, "bf16"),
+    "llama-3.1-70b": (["llama3.1-70b", "llama-3.1-70b-instruct", "meta-llama-3.1-70b"], 70.6, 70.6, "bf16"),
+    "llama-3.1-405b": (["llama3.1-405b", "llama-3.1-405b-instruct", "meta-llama-3.1-405b"], 405.9, 405.9, "bf16"),
+    "qwen3-8b": ([], 8.2, 8.2, "bf16"), "qwen3-32b": ([], 32.8, 32.8, "bf16"), "qwen3-30b-a3b": ([], 30.5, 3.3, "bf16"),
+    "qwen3-235b-a22b": ([], 235, 22, "bf16"), "gpt-oss-20b": ([], 21, 3.6, "mxfp4"), "gpt-oss-120b": ([], 117, 5.1, "mxfp4"),
+    "deepseek-v3": (["deepseek-v3-0324"], 671, 37, "fp8"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(CONFIG_MODELS))
+def test_the_config_models_keep_their_sizes(name):
+    aliases, total, active, precision = CONFIG_MODELS[name]
+    for alias in [name, *aliases]:
+        entry = datapack.resolve_model(alias)
+        assert entry.id == name, alias
+        assert (entry.total_params_b.value, entry.active_params_b.value, entry.precision) == (pytest.approx(total), pytest.approx(active), precision)
+
+
+def test_latest_names_follow_the_newest_source():
+    assert datapack.resolve_model("mistral-small-latest").id == "mistral-small-4"  # was Mistral Small 3 in config/models.yaml
+    assert datapack.resolve_model("mistral-large-latest").id == "mistral-large-3"
 
 
 def test_gpu_datasheet_figures():

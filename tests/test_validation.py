@@ -209,7 +209,7 @@ def test_defaults_stated_and_skips_listed():
     stated = ("input tokens not given: 500", "GPU count not given: 1", "batch size not given: 8 ", "precision not given: bf16", "server = GPUs x (1 + 0.603)")
     assert all(part in notes for part in stated)
     assert rows["no-size"]["status"] == "skipped" and "active_params_b" in rows["no-size"]["reason"]
-    assert rows["unknown-gpu"]["status"] == "skipped" and "unknown gpu 'tpu-v9'" in rows["unknown-gpu"]["reason"]
+    assert rows["unknown-gpu"]["status"] == "skipped" and "unknown GPU board 'tpu-v9'" in rows["unknown-gpu"]["reason"]
     assert {skip["id"] for skip in result["skipped"]} == {"no-size", "unknown-gpu"}
     assert result["n_cases"] == 1 and rows["unknown-gpu"]["board"] == "tpu-v9"
     # the seed-quadratic method needs no model size: it estimates every case; EcoLogits' formula needs none of the GPUs

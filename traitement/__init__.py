@@ -5,7 +5,7 @@ The public API, re-exported so that ``import traitement`` is all a caller needs.
 
 from typing import TYPE_CHECKING
 
-from . import methods
+from . import methods, reference
 from .base import parse
 from .config import Config, ConfigError, load_config
 from .core import Estimate, Modele, Requete, Site, estimate, footprint
@@ -15,6 +15,7 @@ from .presets import (
     describe_hardware,
     describe_profiles,
     describe_regions,
+    describe_sources,
     modele_from_config,
     requete_from_profile,
     site_from_config,
@@ -92,12 +93,14 @@ __all__ = [
     "describe_models",
     "describe_profiles",
     "describe_regions",
+    "describe_sources",
     "estimate",
     "estimate_named",
     "estimate_raw",
     "footprint",
     "load_config",
     "methods",
+    "reference",
     "modele_from_config",
     "parse",
     "requete_from_profile",

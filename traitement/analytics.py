@@ -40,7 +40,7 @@ from .errors import ConfigError, InvalidInputError
 from .methods import hardware
 from .paths import DATA_DIR
 from .physics import WH_PER_KWH
-from .presets import modele_from_config, site_from_config
+from .presets import modele_from_config, site_and_record
 from .schemas import SetupOptions
 
 if TYPE_CHECKING:
@@ -259,6 +259,8 @@ class Setup:
     modele: Modele
     site: Site
     sizes: Mapping[str, Uncertain]
+    record: Mapping[str, Any] = field(default_factory=dict)  # the region's figures' sources and years, the data pack's version
+    notes: tuple[str, ...] = ()
 
     def sizes_at(self, side: Literal["low", "central", "high"]) -> dict[str, float]:
         """Each size assumption at its central value, or at the bound giving the fewest (most) tokens."""
@@ -280,7 +282,7 @@ def build_setup(config: Config, options: AnalyticsOptions | None = None) -> Setu
     if settings is None:
         raise ConfigError(f"{config.directory / 'config_model.yaml'}: no 'analytics:' section (the size assumptions of the analytics)")
     hardware, modele = modele_from_config(config, options.hardware, batch_size=options.batch_size, gpu_utilisation=options.gpu_utilisation)
-    site = site_from_config(
+    site, record, notes = site_and_record(
         config, options.region, options.datacenter, pue=options.pue, carbon_intensity_gco2eq_per_kwh=options.carbon_intensity_gco2eq_per_kwh
     )
     sizes = {name: getattr(settings, name) for name in ASSUMPTIONS}
@@ -288,7 +290,7 @@ def build_setup(config: Config, options: AnalyticsOptions | None = None) -> Setu
         override = getattr(options, name, None)
         if override is not None:
             sizes[name] = Uncertain(value=override)
-    return Setup(hardware=hardware, modele=modele, site=site, sizes=sizes)
+    return Setup(hardware=hardware, modele=modele, site=site, sizes=sizes, record=record, notes=notes)
 
 
 def tokens_per_request(sizes: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
@@ -527,6 +529,7 @@ def analyse_analytics(config: Config, data: AnalyticsFile, options: AnalyticsOpt
     carbon = {suffix: float(long[f"carbon_gco2eq{suffix}"].sum()) for suffix in ("", "_min", "_max")}
     context = _context(data, counts, carbon, float(long["requests"].sum()), _portals(data, options))
     warnings = [f"{SERIES[profile]}: {n} of {len(counts)} days absent from the file, counted as zero requests" for profile, n in missing.items() if n]
+    warnings += setup.notes
     assumptions = {
         "hardware": setup.hardware,
         "region": setup.site.region,
@@ -535,6 +538,7 @@ def analyse_analytics(config: Config, data: AnalyticsFile, options: AnalyticsOpt
         **setup.modele.model_dump(exclude={"bounds"}),
         "sizes": {name: {"value": value.value, "min": value.low, "max": value.high} for name, value in setup.sizes.items()},
         "sizes_source": config.model.analytics.source if config.model.analytics else "",
+        **setup.record,
     }
     return AnalyticsResult(
         source=source,
@@ -613,7 +617,7 @@ def compare_regions(config: Config, data: AnalyticsFile, options: AnalyticsOptio
 
     options = options or AnalyticsOptions()
     rows = []
-    for name in regions or list(config.site.regions):
+    for name in regions or list(config.site.defaults.compared_regions):
         result = analyse_analytics(config, data, options.model_copy(update={"region": name}))
         total = result.total()
         rows.append(

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from . import methods
+from . import methods, reference
 from .config import Config
 from .core import DEFAULT_METHOD, MAX_COUNT, MAX_TOKENS, footprint
 from .errors import InvalidInputError, UnknownNameError
@@ -99,6 +99,7 @@ class Plan:
     datacenter: str
     method: str = DEFAULT_METHOD
     group_by: tuple[str, ...] = ()
+    datacenter_given: bool = False  # else a cloud region's rows take their provider's preset, not the default
     _names: dict[tuple[str, str], str | None] = field(default_factory=dict, repr=False)
     _known: dict[str, str] = field(default_factory=dict, repr=False)
     _setups: dict[tuple[str, str, str], Any] = field(default_factory=dict, repr=False)
@@ -112,7 +113,9 @@ class Plan:
                 self._names[key] = lookup(name)[0]
             except UnknownNameError as error:
                 self._names[key] = None
-                self._known[column] = str(error).rsplit("known: ", 1)[-1]
+                message = str(error)  # the closest names (data pack), or the known ones (config presets)
+                closest = message.split("; closest: ", 1)[1] if "; closest: " in message else ""
+                self._known[column] = f"closest: {closest}" if closest else "known: " + message.rsplit("known: ", 1)[-1]
         return self._names[key]
 
     def known(self, column: str) -> str:
@@ -123,7 +126,8 @@ class Plan:
         key = (hardware, region, datacenter)
         if key not in self._setups:
             _, modele = modele_from_config(self.config, hardware)
-            site = site_from_config(self.config, region, datacenter)
+            center = None if datacenter == self.datacenter and not self.datacenter_given else datacenter
+            site = site_from_config(self.config, region, center)
             self._setups[key] = {side: (modele, site) if side is None else (modele.at(side), site.at(side)) for _, side in _SIDES}
         return self._setups[key]
 
@@ -152,6 +156,7 @@ def make_plan(
         datacenter=config.datacenter(datacenter)[0],
         method=method,
         group_by=tuple(keys),
+        datacenter_given=datacenter is not None,
     )
 
 
@@ -426,7 +431,7 @@ def _names(frame: Any, column: str, plan: Plan, checks: _Checks, part: Partial) 
         part.defaulted[column] = empty
     if unknown.any():
         shown = np.asarray([*uniques, None], dtype=object)
-        checks.add(unknown[codes], lambda i: f"{column} {shown[codes[i]]!r} unknown", column, f"known: {plan.known(column)}")
+        checks.add(unknown[codes], lambda i: f"{column} {shown[codes[i]]!r} unknown", column, plan.known(column))
     return to_label[codes], labels
 
 
@@ -580,9 +585,7 @@ def _require(present: list[str], path: Path) -> list[str]:
     """``present`` if it holds the required columns, else a one-line error."""
     missing = [name for name in REQUIRED_COLUMNS if name not in present]
     if missing:
-        raise BadRowsError(
-            f"{path.name}: missing column {missing[0]!r}; a log needs {' and '.join(REQUIRED_COLUMNS)} (optional: {', '.join(LOG_COLUMNS[2:])})"
-        )
+        raise BadRowsError(f"{path.name}: missing column {missing[0]!r}; a log needs {' and '.join(REQUIRED_COLUMNS)} (optional: {', '.join(LOG_COLUMNS[2:])})")
     return present
 
 
@@ -958,6 +961,7 @@ def report(total: Partial, plan: Plan, *, source: str, fmt: str, engine: str) ->
         "rows": total.rows,
         "blank_lines": total.blank,
         "defaults": {"hardware": plan.hardware, "region": plan.region, "datacenter": plan.datacenter},
+        "data_pack_version": reference.pack_version(),
         "defaults_used": dict(sorted(total.defaulted.items())),
         "period": period,
         "totals": totals,

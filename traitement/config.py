@@ -13,11 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar, get_args
+from typing import Annotated, Any, TypeVar, get_args
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, ValidationInfo, model_validator
 from pydantic.fields import FieldInfo
 
+from . import reference
 from .base import INTEGER, NUMBER, Frozen, check_against, parse
 from .core import (
     MAX_TOKENS,
@@ -28,17 +29,16 @@ from .core import (
     GpuCount,
     GpuEmbodiedKg,
     HostPowerW,
-    IntensityGPerKwh,
     LifetimeYears,
     PrefillSpeed,
     Pue,
     ServerEmbodiedKg,
     TokenCount,
-    WueOffsiteLPerKwh,
     WueSiteLPerKwh,
 )
-from .errors import CalculatorError, ConfigError, UnknownNameError
+from .errors import CalculatorError, ConfigError, InvalidInputError, UnknownNameError
 from .paths import CONFIG_DIR, PROJECT_DIR
+from .reference.schemas import GpuEntry, ModelEntry, RegionEntry
 from .settings import load_settings
 
 M = TypeVar("M", bound=BaseModel)
@@ -103,13 +103,6 @@ Positive = Annotated[float, Field(gt=0), NUMBER]
 Source = Annotated[str, Field(description="where the values come from")]
 
 
-class RegionConfig(Frozen):
-    iso: Annotated[str, Field(max_length=3)] = Field(description="ISO 3166-1 alpha-3 code, three capital letters")
-    carbon_intensity_gco2eq_per_kwh: IntensityGPerKwh = Field(description="grid carbon intensity in gCO2e/kWh, from 0 to 2000")
-    wue_offsite_l_per_kwh: WueOffsiteLPerKwh = Field(description="water of electricity generation in L/kWh, from 0 to 50")
-    source: Source
-
-
 class DatacenterConfig(Frozen):
     pue: Annotated[Uncertain, within(Pue)] = Field(description="power usage effectiveness, from 1 to 3")
     wue_site_l_per_kwh: Annotated[Uncertain, within(WueSiteLPerKwh)] = Field(description="on-site water in L per kWh of IT energy, from 0 to 20")
@@ -117,15 +110,15 @@ class DatacenterConfig(Frozen):
 
 
 class SiteDefaults(Frozen):
-    region: str = Field(description="default region name")
+    region: str = Field(description="default region: a name or code of the reference-data pack (data/pack/regions.json)")
     datacenter: str = Field(description="default datacentre preset name")
+    compared_regions: tuple[str, ...] = Field(description="the regions a comparison shows when none are named (names or codes of the data pack)")
 
 
 class SiteFile(Frozen):
-    """``config/config.yaml``."""
+    """``config/config.yaml``: the datacentre presets (the grids are in the reference-data pack)."""
 
     defaults: SiteDefaults = Field(description="default names")
-    regions: Annotated[dict[str, RegionConfig], LOWER_KEYS] = Field(description="regions by name")
     datacenters: Annotated[dict[str, DatacenterConfig], LOWER_KEYS] = Field(description="datacentre presets by name")
 
 
@@ -139,6 +132,11 @@ class GpuConfig(Frozen):
     memory_bandwidth_tb_per_s: Positive | None = Field(None, description="memory bandwidth in TB/s, > 0 (null: unknown)")
     bf16_tflop_per_s: Positive | None = Field(None, description="dense bf16 compute in TFLOP/s, > 0 (null: unknown)")
     fp8_tflop_per_s: Positive | None = Field(None, description="dense fp8 compute in TFLOP/s, > 0 (null: unknown or no fp8 tensor cores)")
+
+    @property
+    def tensor16_tflop_per_s(self) -> float | None:
+        """Dense 16-bit tensor compute (as the data pack's boards name it)."""
+        return self.bf16_tflop_per_s
 
 
 class HardwareConfig(Frozen):
@@ -185,6 +183,7 @@ class AnalyticsConfig(Frozen):
 class ModelDefaults(Frozen):
     hardware: str = Field(description="default hardware preset name")
     profile: str = Field(description="default usage profile name")
+    board_model: str = Field(description="the model a bare GPU board (--hardware a10g) serves when no model is given: a model of the data pack")
 
 
 def _known_gpus(hardware: dict[str, HardwareConfig], info: ValidationInfo) -> dict[str, HardwareConfig]:
@@ -213,25 +212,6 @@ class UserHardwareFile(Frozen):
     hardware: Annotated[dict[str, HardwareConfig], LOWER_KEYS] = Field(default_factory=dict, description="serving setups by name")
 
 
-class LlmConfig(Frozen):
-    """One model of ``config/models.yaml``: its parameter counts in billions."""
-
-    provider: str = Field(description="who publishes the model")
-    total_params_b: Annotated[Uncertain, within(Positive)] = Field(description="all parameters in billions, > 0")
-    active_params_b: Annotated[Uncertain, within(Positive)] = Field(
-        description="parameters used per token in billions (mixture of experts: the active ones), > 0"
-    )
-    source: Source
-    precision: Literal["bf16", "fp16", "fp8", "mxfp4", "int8", "int4"] | None = Field(None, description="weight precision (null: unknown)")
-    aliases: tuple[str, ...] = Field((), description="other names of the model")
-
-    @model_validator(mode="after")
-    def _active_within_total(self) -> LlmConfig:
-        if self.active_params_b.value > self.total_params_b.value:
-            raise ValueError(f"active_params_b ({self.active_params_b.value:g}) exceeds total_params_b ({self.total_params_b.value:g})")
-        return self
-
-
 class CalibrationConfig(Frozen):
     """The published figure the implied mix is calibrated on."""
 
@@ -251,34 +231,10 @@ class ParameterMethodConfig(Frozen):
     calibration: CalibrationConfig = Field(description="the calibration point of the implied mix")
 
 
-def _consistent_catalogue(models: dict[str, LlmConfig], info: ValidationInfo) -> dict[str, LlmConfig]:
-    """Aliases are lowercase and name one model; the calibration point is a model of the catalogue, of the same size."""
-    seen: dict[str, str] = {}
-    for name, entry in models.items():
-        for alias in entry.aliases:
-            if alias != alias.lower() or alias in models or alias in seen:
-                raise ValueError(f"{name}.aliases: {alias!r} must be lowercase and name one model only")
-            seen[alias] = name
-    method = info.data.get("parameter_method")
-    if method is not None:
-        calibration = method.calibration
-        if calibration.model not in models:
-            raise ValueError(f"parameter_method.calibration.model: unknown model {calibration.model!r}")
-        listed = models[calibration.model].active_params_b.value
-        if listed != calibration.active_params_b:
-            raise ValueError(f"parameter_method.calibration.active_params_b ({calibration.active_params_b:g}) differs from {calibration.model} ({listed:g})")
-    return models
-
-
 class CatalogueFile(Frozen):
-    """``config/models.yaml``."""
+    """``config/models.yaml``: the constants of the parameter method (the models themselves are in the reference-data pack)."""
 
     parameter_method: ParameterMethodConfig = Field(description="constants of the parameter method")
-    models: Annotated[dict[str, LlmConfig], LOWER_KEYS, AfterValidator(_consistent_catalogue)] = Field(description="models by lowercase name")
-
-    @property
-    def aliases(self) -> dict[str, str]:
-        return {alias: name for name, entry in self.models.items() for alias in entry.aliases}
 
 
 def _lookup(table: Mapping[str, Any], name: str, kind: str, aliases: Mapping[str, str] | None = None) -> tuple[str, Any]:
@@ -305,10 +261,14 @@ class Config:
     model: ModelFile
     directory: Path
 
-    def region(self, name: str | None = None) -> tuple[str, RegionConfig]:
-        """A region by name or ISO code (``FRA`` for ``france``), case-insensitive."""
-        iso = {region.iso.lower(): key for key, region in self.site.regions.items()}
-        return _lookup(self.site.regions, name or self.site.defaults.region, "region", iso)
+    def region(self, name: str | None = None, option: str = "region") -> tuple[str, RegionEntry]:
+        """A grid of the reference-data pack by any of its names or codes (``usa``, ``FRA``, ``US-CA``, ``aws:us-east-1``).
+
+        ``None`` is the default region; an empty string, an unknown name or a place without a grid figure is an error.
+        """
+        entry = reference.resolve_region(self.site.defaults.region if name is None else name, option)
+        entry.require_grid(option)
+        return entry.id, entry
 
     def datacenter(self, name: str | None = None) -> tuple[str, DatacenterConfig]:
         return _lookup(self.site.datacenters, name or self.site.defaults.datacenter, "datacenter")
@@ -316,19 +276,28 @@ class Config:
     def hardware(self, name: str | None = None) -> tuple[str, HardwareConfig]:
         return _lookup(self.model.hardware, name or self.model.defaults.hardware, "hardware")
 
-    def gpu(self, name: str) -> tuple[str, GpuConfig]:
-        return _lookup(self.model.gpus, name, "gpu")
+    def is_hardware_preset(self, name: str) -> bool:
+        """True when ``name`` is a serving setup of ``config_model.yaml`` (else it may name a GPU board)."""
+        return str(name).strip().lower() in self.model.hardware
+
+    def gpu(self, name: str, option: str = "gpu") -> tuple[str, GpuConfig | GpuEntry]:
+        """A GPU board: one of ``config_model.yaml`` (and the user's measured machines), else one of the reference-data pack."""
+        key = str(name).strip().lower()
+        if key in self.model.gpus:
+            return key, self.model.gpus[key]
+        entry = reference.resolve_gpu(name, option)
+        return entry.id, entry
 
     def profile(self, name: str | None = None) -> tuple[str, ProfileConfig]:
         return _lookup(self.model.profiles, name or self.model.defaults.profile, "profile")
 
-    def llm(self, name: str) -> tuple[str, LlmConfig]:
-        """A model of the catalogue (``models.yaml``) by name or alias, case-insensitive."""
-        catalogue = self.models_file()
-        return _lookup(catalogue.models, name, "model", catalogue.aliases)
+    def llm(self, name: str, option: str = "model") -> tuple[str, ModelEntry]:
+        """A text-generation model of the reference-data pack by name, alias, snapshot or provider prefix."""
+        entry = reference.resolve_model(name, option)
+        return entry.id, entry
 
     def models_file(self) -> CatalogueFile:
-        """``models.yaml`` of this folder, read and validated on first use (the one-off estimate does not need it)."""
+        """``models.yaml`` of this folder (the parameter method's constants), read and validated on first use."""
         return _load_catalogue(self.directory / MODELS_FILE)
 
 
@@ -389,7 +358,17 @@ def _merge_user(model: ModelFile, path: Path) -> ModelFile:
 
 @lru_cache(maxsize=8)
 def _load_catalogue(path: Path) -> CatalogueFile:
-    return validate_file(CatalogueFile, read_yaml(path), path)
+    catalogue = validate_file(CatalogueFile, read_yaml(path), path)
+    calibration = catalogue.parameter_method.calibration
+    try:
+        listed = reference.resolve_model(calibration.model).active_params_b.value
+    except UnknownNameError as error:
+        raise ConfigError(f"{path}: parameter_method.calibration.model: {error}") from None
+    if listed != calibration.active_params_b:
+        raise ConfigError(
+            f"{path}: parameter_method.calibration.active_params_b ({calibration.active_params_b:g}) differs from {calibration.model} ({listed:g})"
+        )
+    return catalogue
 
 
 @lru_cache(maxsize=8)
@@ -403,7 +382,7 @@ def _load(directory: Path, user_path: Path | None = None, user_mtime_ns: int | N
     for file, look_up in checks:  # the defaults must name existing entries
         try:
             look_up()
-        except UnknownNameError as error:
+        except (UnknownNameError, InvalidInputError) as error:
             raise ConfigError(f"{directory / file}: defaults: {error}") from None
     return config
 

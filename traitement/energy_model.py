@@ -27,6 +27,8 @@ from .base import Frozen, parse
 from .config import Config, config_dir, read_yaml, validate_file
 from .core import Modele
 from .errors import InvalidInputError, UnknownNameError
+from .reference import pack_version
+from .reference.schemas import GpuEntry
 
 ENERGY_MODEL_FILE = "energy_model.yaml"
 BYTES_PER_GB = 1e9
@@ -400,12 +402,15 @@ def model_aware_modele(
         notes.append(f"precision not given: {precision_name} assumed")
     preset_name, preset = config.hardware(hardware)
     gpu_name, board = config.gpu(gpu or preset.gpu)
-    if board.memory_gb is None or board.memory_bandwidth_tb_per_s is None or board.bf16_tflop_per_s is None:
+    tensor_tflop_per_s = board.tensor16_tflop_per_s
+    if board.memory_gb is None or board.memory_bandwidth_tb_per_s is None or tensor_tflop_per_s is None:
         raise InvalidInputError(
             f"gpu {gpu_name!r}: its memory, bandwidth or compute is unknown (a measured machine); "
-            "allowed: a GPU board of config_model.yaml that gives all three",
+            "allowed: a GPU board of config_model.yaml or of the data pack, which give all three",
             code="incomplete-gpu",
         )
+    if board.embodied_kgco2eq is None:
+        notes.append(f"embodied carbon of the {gpu_name} boards not counted: no source in the data pack gives it (the server's is)")
     if n_gpu is None:
         n_gpu = int(gpus_for_weights(total_params_b, precision_config.bytes_per_param, board.memory_gb, model.memory.overhead_fraction))
         notes.append(f"GPU count not given: {n_gpu} x {gpu_name} hold the weights (x{1 + model.memory.overhead_fraction:g} for overhead)")
@@ -437,7 +442,7 @@ def model_aware_modele(
             n_gpu,
             board.memory_gb,
             board.power_w,
-            board.bf16_tflop_per_s,
+            tensor_tflop_per_s,
             data_parallel,
             **coefficient_values,
         )
@@ -467,7 +472,7 @@ def model_aware_modele(
             prefill_tokens_per_s=float(central["prefill_tokens_per_s"]),
             decode_tokens_per_s=decode,
             batch_size=batch_size,
-            gpu_embodied_kgco2eq=board.embodied_kgco2eq.value,
+            gpu_embodied_kgco2eq=board.embodied_kgco2eq.value if board.embodied_kgco2eq is not None else 0.0,
             server_embodied_kgco2eq=preset.server_embodied_kgco2eq.value * n_gpu / preset.n_gpu,
             lifetime_years=preset.lifetime_years.value,
             bounds={"decode_tokens_per_s": decode_bounds},
@@ -477,6 +482,7 @@ def model_aware_modele(
         "hardware": preset_name,
         "energy_model": "model-aware",
         "gpu": gpu_name,
+        **({"gpu_source": f"{board.source} ({board.year})", "data_pack_version": pack_version()} if isinstance(board, GpuEntry) else {}),
         "active_params_b": active_params_b,
         "total_params_b": total_params_b,
         "precision": precision_name,

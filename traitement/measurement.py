@@ -31,6 +31,7 @@ from pydantic import Field
 from . import physics
 from .base import Frozen
 from .config import Config, load_config
+from .reference import pack_version
 from .core import MAX_TOKENS, Label, TokenCount
 from .errors import CalculatorError, InvalidInputError
 from .methods.measured import COVERS, NAME
@@ -158,13 +159,15 @@ def resolve_region(name: str, config: Config | None = None) -> tuple[str, str, f
     """The project's region for ``name`` (a name or ISO code, as every command takes it), the ISO code given to
     CodeCarbon's tracker, the project's grid intensity in gCO2e/kWh and where that figure comes from.
 
-    An unknown name is the one-line ``unknown-region`` error of every other command, listing the known regions.
+    An unknown name is the one-line ``unknown-region`` error of every other command, naming the closest regions.
     """
     if isinstance(name, str) and not name.strip():
         raise InvalidInputError("region: must not be empty; allowed: a region name or ISO code, see 'regions'")
     key, region = (config or load_config()).region(str(name).strip())
-    tracker_country = region.iso if region.iso in codecarbon_countries() else TRACKER_FALLBACK_COUNTRY
-    return key, tracker_country, region.carbon_intensity_gco2eq_per_kwh, f"the project's grid figure for {key} ({region.source})"
+    country = region.country or ""  # a subdivision or cloud region: its country's code
+    tracker_country = country if country in codecarbon_countries() else TRACKER_FALLBACK_COUNTRY
+    figure = f"{region.carbon_source} {region.carbon_year}"
+    return key, tracker_country, region.require_grid(), f"the project's grid figure for {key} (data pack {pack_version()}: {figure})"
 
 
 # --- the tracker -----------------------------------------------------------------
@@ -199,8 +202,7 @@ def sensor_warnings(tracker: Any) -> tuple[str, ...]:
     notes = []
     if not has_counter:
         notes.append(
-            "no RAPL (or other CPU energy counter) readable on this machine: the CPU energy is CodeCarbon's model "
-            "(TDP x load), an estimate, not a measurement"
+            "no RAPL (or other CPU energy counter) readable on this machine: the CPU energy is CodeCarbon's model (TDP x load), an estimate, not a measurement"
         )
     if not has_gpu:
         notes.append("no GPU found (no NVML): GPU energy is 0")

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from . import physics
+from . import physics, reference
 from .config import Config
 from .core import add_ranges, per_request
 from .methods.parameter import COVERS_BY_MIX, GRID_MIX, IMPLIED_MIX, NAME, carbon_gco2eq, energy_wh, footprint, implied_mix_gco2eq_per_wh
@@ -143,6 +143,7 @@ def estimate_from_config(
     method = config.models_file().parameter_method
     profile_name, requete = requete_from_profile(config, profile, input_tokens, output_tokens, count)
     notes = []
+    grid_record: dict[str, Any] = {}
     if input_tokens is not None:
         notes.append(INPUT_TOKENS_NOTE)
     if mix == IMPLIED_MIX:
@@ -153,11 +154,13 @@ def estimate_from_config(
         intensity = None
     else:
         region_name, grid = config.region(region)
-        intensity = grid.carbon_intensity_gco2eq_per_kwh if carbon_intensity_gco2eq_per_kwh is None else carbon_intensity_gco2eq_per_kwh
+        intensity = grid.require_grid() if carbon_intensity_gco2eq_per_kwh is None else carbon_intensity_gco2eq_per_kwh
         mix_gco2eq_per_wh = intensity / physics.WH_PER_KWH
+        if carbon_intensity_gco2eq_per_kwh is None:
+            grid_record = {"carbon_intensity_source": grid.carbon_source, "carbon_intensity_year": grid.carbon_year}
     active = entry.active_params_b
     if active.low != active.high:
-        notes.append(f"{name}: size not disclosed; active parameters {active.low:g} to {active.high:g} B (central {active.value:g}), {entry.source}")
+        notes.append(f"{name}: size not disclosed; active parameters {active.low:g} to {active.high:g} B (central {active.value:g}), {entry.source_note}")
     tokens_low, tokens_high = requete.bounds.get("output_tokens", (requete.output_tokens, requete.output_tokens))
     calibration = method.calibration
     return estimate(
@@ -179,27 +182,33 @@ def estimate_from_config(
             "profile": profile_name,
             "carbon_intensity_gco2eq_per_kwh": intensity,
             "calibration": f"{calibration.model}, {calibration.output_tokens} tokens, {calibration.carbon_gco2eq} gCO2e ({calibration.source})",
-            "source": entry.source,
+            "source": entry.source_note,
+            "model_source": f"{entry.source} ({entry.year})",
+            "model_size_estimate": entry.estimate,
+            "data_pack_version": reference.pack_version(),
+            **grid_record,
         },
         notes=tuple(notes),
     )
 
 
-def describe_models(config: Config) -> dict[str, Any]:
-    """The catalogue as a JSON-ready dict (``models`` command, ``GET /models``)."""
-    catalogue = config.models_file()
-    method = catalogue.parameter_method
+def describe_models(config: Config, provider: str | None = None, search: str | None = None) -> dict[str, Any]:
+    """The models of the data pack (filtered by provider and a search string), each with its energy per output token
+    under the parameter method, as a JSON-ready dict (``models`` command, ``GET /models``)."""
+    method = config.models_file().parameter_method
     mix = implied_mix_from_config(config)
     models = {}
-    for name, entry in catalogue.models.items():
+    for entry in reference.list_models(provider=provider, search=search):
         wh_per_token = energy_wh(1, entry.active_params_b.value, method.alpha_wh_per_token_per_b_params, method.beta_wh_per_token)
-        models[name] = {
+        models[entry.id] = {
             **entry.model_dump(),
-            "mixture_of_experts": entry.active_params_b.value < entry.total_params_b.value,
+            "mixture_of_experts": entry.architecture == "moe",
             "energy_wh_per_output_token": wh_per_token,
             "carbon_gco2eq_per_output_token_implied_mix": wh_per_token * mix,
         }
     return {
+        "data_pack_version": reference.pack_version(),
+        "count": len(models),
         "parameter_method": {**method.model_dump(), "implied_mix_gco2eq_per_wh": mix},
         "models": models,
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import reference
 from .base import parse
 from .config import Config, Uncertain
 from .core import Modele, Requete, Site
@@ -63,11 +64,26 @@ def modele_from_config(config: Config, hardware: str | None = None, **overrides:
 
 def site_from_config(config: Config, region: str | None = None, datacenter: str | None = None, **overrides: Any) -> Site:
     """The grid of ``region`` and the datacentre preset ``datacenter`` (defaults from config)."""
-    region_name, grid = config.region(region)
+    return site_and_record(config, region, datacenter, **overrides)[0]
+
+
+def site_and_record(config: Config, region: str | None = None, datacenter: str | None = None, **overrides: Any) -> tuple[Site, dict[str, Any], tuple[str, ...]]:
+    """The site of ``region`` (a name or code of the data pack) and ``datacenter``, what to record of them, and warnings.
+
+    A cloud region brings its provider's datacentre preset unless ``datacenter`` is given. The record
+    names the region, the data pack's version and each figure's source and year; a warning says where
+    the world average stands in for a national water figure.
+    """
+    region_id, grid = config.region(region)
+    if datacenter is None and grid.datacenter is not None:
+        datacenter = grid.datacenter
+        center_from = f"the preset of {grid.provider} ({region_id})"
+    else:
+        center_from = "given" if datacenter is not None else "the default"
     center_name, center = config.datacenter(datacenter)
     values = _split(
         {
-            "region": region_name,
+            "region": region_id,
             "datacenter": center_name,
             "carbon_intensity_gco2eq_per_kwh": grid.carbon_intensity_gco2eq_per_kwh,
             "pue": center.pue,
@@ -75,7 +91,19 @@ def site_from_config(config: Config, region: str | None = None, datacenter: str 
             "wue_offsite_l_per_kwh": grid.wue_offsite_l_per_kwh,
         }
     )
-    return parse(Site, _apply(values, overrides))
+    record: dict[str, Any] = {"region_name": grid.name, "region_kind": grid.kind, "data_pack_version": reference.pack_version()}
+    if grid.kind == "cloud":
+        record.update({"cloud_provider": grid.provider, "location": grid.location, "datacenter_from": center_from})
+    if overrides.get("carbon_intensity_gco2eq_per_kwh") is None:
+        record.update({"carbon_intensity_source": grid.carbon_source, "carbon_intensity_year": grid.carbon_year, "carbon_intensity_note": grid.carbon_note})
+    record.update({"wue_offsite_source": grid.water_source, "wue_offsite_year": grid.water_year})
+    notes = []
+    if grid.water_is_world_average and grid.kind != "world":
+        notes.append(
+            f"off-site water: the world average {grid.wue_offsite_l_per_kwh:g} L/kWh stands in for {grid.name} ({region_id}): "
+            "no source in the data pack gives a national figure"
+        )
+    return parse(Site, _apply(values, overrides)), record, tuple(notes)
 
 
 def requete_from_profile(
@@ -94,16 +122,25 @@ def requete_from_profile(
     return name, parse(Requete, _apply(values, {"input_tokens": input_tokens, "output_tokens": output_tokens}))
 
 
-def describe_regions(config: Config) -> dict[str, Any]:
-    """Regions and datacentre presets as JSON-ready dicts (``regions`` command, ``GET /regions``)."""
+def describe_regions(
+    config: Config, kind: str | None = None, provider: str | None = None, country: str | None = None, search: str | None = None
+) -> dict[str, Any]:
+    """Regions of the data pack (filtered) and the datacentre presets as JSON-ready dicts (``regions`` command, ``GET /regions``)."""
+    rows = reference.list_regions(kind=kind, provider=provider, country=country, search=search)
     return {
-        "regions": {name: region.model_dump() for name, region in config.site.regions.items()},
+        "data_pack_version": reference.pack_version(),
+        "count": len(rows),
+        "regions": {region.id: region.model_dump() for region in rows},
         "datacenters": {name: center.model_dump() for name, center in config.site.datacenters.items()},
     }
 
 
-def describe_hardware(config: Config) -> dict[str, Any]:
-    """Hardware presets with their GPU boards (``hardware`` command, ``GET /hardware``)."""
+def describe_hardware(config: Config, vendor: str | None = None, search: str | None = None) -> dict[str, Any]:
+    """Hardware presets, their GPU boards and the data pack's boards (filtered) (``hardware`` command, ``GET /hardware``).
+
+    A board of the data pack (``boards``) is usable as ``hardware`` too: the model-aware energy model
+    derives its GPU count and speeds from the model it serves (docs/data-pack.md).
+    """
     setups = {}
     for name, setup in config.model.hardware.items():
         _, modele = modele_from_config(config, name)
@@ -114,7 +151,18 @@ def describe_hardware(config: Config) -> dict[str, Any]:
             "ranges": {field: list(bounds) for field, bounds in modele.bounds.items()},
             "source": setup.source,
         }
-    return {"hardware": setups, "gpus": {name: gpu.model_dump() for name, gpu in config.model.gpus.items()}}
+    boards = reference.list_gpus(vendor=vendor, search=search)
+    return {
+        "hardware": setups,
+        "gpus": {name: gpu.model_dump() for name, gpu in config.model.gpus.items()},
+        "data_pack_version": reference.pack_version(),
+        "boards": {board.id: board.model_dump() for board in boards},
+    }
+
+
+def describe_sources() -> dict[str, Any]:
+    """The data pack's sources: licence, year, files and what each feeds (``sources`` command, ``GET /sources``)."""
+    return {"data_pack_version": reference.pack_version(), "sources": {source.id: source.model_dump() for source in reference.sources()}}
 
 
 def describe_profiles(config: Config) -> dict[str, Any]:

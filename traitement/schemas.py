@@ -7,7 +7,7 @@ same input with the same words, then make one call: :func:`estimate_named` or
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -37,10 +37,10 @@ from .core import (
     WueSiteLPerKwh,
     estimate,
 )
-from .errors import InvalidInputError
+from .errors import InvalidInputError, UnknownNameError
 from .parameter import IMPLIED_MIX, PARAMETER_METHOD, ParameterEstimate
 from .parameter import estimate_from_config as parameter_estimate
-from .presets import modele_from_config, requete_from_profile, site_from_config
+from .presets import modele_from_config, requete_from_profile, site_and_record
 
 # Fields of the serving setup: meaningless for the parameter method, which knows only the model's size.
 _HARDWARE_ONLY = ("hardware", "datacenter", "batch_size", "gpu_utilisation", "pue", "active_params_b", "total_params_b", "precision")
@@ -148,8 +148,7 @@ def estimate_named(config: Config, request: NamedRequest) -> Estimate | Paramete
         return _parameter_named(config, request)
     if request.mix is not None:
         raise InvalidInputError(f"mix: used only by method 'parameter', not {method!r}; allowed: remove mix, or give model without hardware")
-    hardware, modele = modele_from_config(config, request.hardware, batch_size=request.batch_size, gpu_utilisation=request.gpu_utilisation)
-    site = site_from_config(
+    site, record, notes = site_and_record(
         config,
         request.region,
         request.datacenter,
@@ -157,11 +156,14 @@ def estimate_named(config: Config, request: NamedRequest) -> Estimate | Paramete
         carbon_intensity_gco2eq_per_kwh=request.carbon_intensity_gco2eq_per_kwh,
     )
     profile, requete = requete_from_profile(config, request.profile, request.input_tokens, request.output_tokens, request.count)
+    if request.hardware is not None and not config.is_hardware_preset(request.hardware):
+        return _estimate_model_aware(config, request, requete, site, profile, method, record, notes, board=request.hardware)
+    hardware, modele = modele_from_config(config, request.hardware, batch_size=request.batch_size, gpu_utilisation=request.gpu_utilisation)
     if request.model is not None or request.active_params_b is not None:
-        return _estimate_model_aware(config, request, requete, site, profile, method)
+        return _estimate_model_aware(config, request, requete, site, profile, method, record, notes)
     if request.total_params_b is not None or request.precision is not None:
         raise InvalidInputError("total_params_b, precision: need active_params_b (the model's size) or model as well", code="missing-model-size")
-    return estimate(requete, modele, site, method, {"hardware": hardware, "profile": profile})
+    return estimate(requete, modele, site, method, {"hardware": hardware, "profile": profile, **record}, notes)
 
 
 def _parameter_named(config: Config, request: NamedRequest) -> ParameterEstimate:
@@ -187,26 +189,62 @@ def _parameter_named(config: Config, request: NamedRequest) -> ParameterEstimate
     )
 
 
-def _estimate_model_aware(config: Config, request: NamedRequest, requete: Requete, site: Site, profile: str, method: str) -> Estimate:
-    """The model-aware mode: the serving setup from the model's size (given, or the catalogue's), precision and the preset's GPU board."""
+def _estimate_model_aware(
+    config: Config,
+    request: NamedRequest,
+    requete: Requete,
+    site: Site,
+    profile: str,
+    method: str,
+    record: dict[str, Any],
+    notes: tuple[str, ...],
+    board: str | None = None,
+) -> Estimate:
+    """The model-aware mode: the serving setup from the model's size (given, or the data pack's), precision and a GPU board.
+
+    The board is the hardware preset's, or ``board`` (a GPU board of the data pack given as ``hardware``): then the default
+    preset gives the host CPU, embodied carbon, lifetime and batch per GPU, and a request without a model serves the
+    ``board_model`` of ``config_model.yaml`` (a 70B-class model, as the presets do).
+    """
     from .energy_model import load_energy_model, model_aware_modele
 
     active, total, precision, named = request.active_params_b, request.total_params_b, request.precision, {}
-    if request.model is not None:
-        name, llm = config.llm(request.model)
+    model_name = request.model
+    if board is not None:
+        try:
+            config.gpu(board, "hardware")
+        except UnknownNameError as error:
+            closest = str(error).partition("; closest: ")[2]
+            raise UnknownNameError(
+                f"hardware: unknown hardware {board!r}: neither a serving setup ({', '.join(config.model.hardware)}) nor a GPU board of the data pack"
+                + (f"; closest boards: {closest}" if closest else ""),
+                code="unknown-hardware",
+            ) from None
+        if model_name is None and active is None:
+            model_name = config.model.defaults.board_model
+            notes = (*notes, f"no model given for the bare GPU board {board!r}: it serves {model_name} (config_model.yaml defaults.board_model)")
+    if model_name is not None:
+        name, llm = config.llm(model_name)
         active = llm.active_params_b.value if active is None else active
         total = llm.total_params_b.value if total is None else total
         precision = llm.precision if precision is None else precision
-        named = {"model": name}
+        named = {"model": name, "model_source": f"{llm.source} ({llm.year})", "model_size_estimate": llm.estimate}
+        if llm.estimate and request.active_params_b is None:
+            notes = (
+                *notes,
+                f"{name}: size not published; active parameters {llm.active_params_b.min:g} to {llm.active_params_b.max:g} B, "
+                f"central {llm.active_params_b.value:g} used ({llm.source_note})",
+            )
     if active is None:
         raise InvalidInputError("active_params_b: required by the model-aware mode; allowed: a model size, or model with hardware", code="missing-model-size")
-    modele, assumptions, notes = model_aware_modele(
+    modele, assumptions, model_notes = model_aware_modele(
         config,
         load_energy_model(config.directory),
         active_params_b=active,
         total_params_b=total,
         precision=precision,
-        hardware=request.hardware,
+        hardware=None if board is not None else request.hardware,
+        gpu=board,
         batch_size=request.batch_size,
         input_tokens=requete.input_tokens,
         output_tokens=requete.output_tokens,
@@ -214,7 +252,9 @@ def _estimate_model_aware(config: Config, request: NamedRequest, requete: Requet
     if request.gpu_utilisation is not None:
         bounds = {name: pair for name, pair in modele.bounds.items() if name != "gpu_utilisation"}
         modele = parse(Modele, {**modele.model_dump(), "gpu_utilisation": request.gpu_utilisation, "bounds": bounds})
-    return estimate(requete, modele, site, method, {**named, **assumptions, "profile": profile}, notes)
+    if board is not None:
+        assumptions["hardware"] = f"{assumptions['gpu']} (a bare board; host, batch per GPU and lifetime of preset {assumptions['hardware']!r})"
+    return estimate(requete, modele, site, method, {**named, **assumptions, "profile": profile, **record}, (*notes, *model_notes))
 
 
 def estimate_raw(config: Config, request: RawRequest) -> Estimate:

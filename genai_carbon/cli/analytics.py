@@ -88,7 +88,7 @@ def format_analytics(result: dict[str, Any]) -> str:
     lines = [
         f"GenAI footprint of a Fluid Topics daily analytics export: {result['source']}",
         f"  period     {period['start']} to {period['end']} ({number(period['days'])} days); days absent from the file, counted as zero: {missing}",
-        f"  setup      hardware {a['hardware']}, region {a['region']} ({exact(a['carbon_intensity_gco2eq_per_kwh'])} gCO2e/kWh),"
+        f"  setup      hardware {a['hardware']}, region {a.get('region_name')} ({a['region']}, {exact(a['carbon_intensity_gco2eq_per_kwh'])} gCO2e/kWh),"
         f" datacentre {a['datacenter']} (PUE {exact(a['pue'])})",
         f"  sizes      {size_text}",
     ]

@@ -15,7 +15,7 @@ from typing import Any, NoReturn, TypeVar
 from pydantic import BaseModel
 
 import traitement
-from traitement.errors import CalculatorError, InvalidInputError
+from traitement.errors import CalculatorError, InvalidInputError, UnknownNameError
 
 SCRIPT = "interface.py"
 """The program's name when run as ``python interface.py`` from a clone."""
@@ -107,6 +107,8 @@ def unrecognized(extras: Sequence[str], parser: argparse.ArgumentParser) -> str:
 
 SETUP_FLAGS = {
     "region": "--region",
+    "datacenter": "--datacenter",
+    "hardware": "--hardware",
     "batch_size": "--batch-size",
     "gpu_utilisation": "--gpu-utilisation",
     "pue": "--pue",
@@ -117,9 +119,19 @@ SETUP_FLAGS = {
 
 def add_setup_arguments(parser: argparse.ArgumentParser) -> None:
     """Where and on what the requests run, and the overrides of those presets: shared by ``estimate`` and ``analytics``."""
-    parser.add_argument("--region", help="grid region: a name or an ISO code, e.g. usa, FRA, germany (default: usa); see 'regions'")
-    parser.add_argument("--datacenter", help="datacentre preset for PUE and water, e.g. google, aws (default: industry-average)")
-    parser.add_argument("--hardware", help="serving setup, e.g. h100, a100 (default: h100); see 'hardware'")
+    parser.add_argument(
+        "--region",
+        help="grid: a country (name, ISO alpha-3 or alpha-2 code: spain, ESP, es), a subdivision (US-CA, CA-QC) or a cloud region "
+        "(aws:us-east-1, gcp:europe-west9, azure:westeurope, which also picks the provider's datacentre preset) (default: usa); see 'regions'",
+    )
+    parser.add_argument(
+        "--datacenter", help="datacentre preset for PUE and water, e.g. google, aws (default: a cloud region's provider's, else industry-average)"
+    )
+    parser.add_argument(
+        "--hardware",
+        help="serving setup, e.g. h100, a100 (default: h100), or a GPU board of the data pack (a10g, l40s, mi325x): its GPU count and speeds "
+        "then come from the model-aware energy model for --model (default llama-3.1-70b); see 'hardware'",
+    )
     parser.add_argument("--batch-size", metavar="B", help="requests served at once (default: the hardware preset's)")
     parser.add_argument("--gpu-utilisation", metavar="U", help="mean GPU draw as a fraction of board power, 0 to 1 (default: the preset's)")
     parser.add_argument("--pue", metavar="X", help="power usage effectiveness, 1 to 3 (default: the datacentre's)")
@@ -148,5 +160,5 @@ def flagged(call: Callable[[], Any], flags: Mapping[str, str]) -> Any:
     """``call()``, with the CLI flag named in a validation error about one of the options."""
     try:
         return call()
-    except InvalidInputError as error:
+    except (InvalidInputError, UnknownNameError) as error:
         raise with_flag(error, flags) from None

@@ -1,7 +1,7 @@
 """``estimate`` (the default command): one kind of request, by config names, by any method of the registry.
 
-    python interface.py --in_tok 2000 --out_tok 500 --region usa
-    python interface.py --model mistral-large-2 --out_tok 400 --json
+python interface.py --in_tok 2000 --out_tok 500 --region usa
+python interface.py --model mistral-large-2 --out_tok 400 --json
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ FLAGS = {
     "precision": "--precision",
     "model": "--model",
     "mix": "--mix",
+    "profile": "--profile",
 }
 """The CLI flag of each request field, so an error names what the user typed."""
 
@@ -76,7 +77,7 @@ def format_estimate(result: dict[str, Any]) -> str:
         + (f"  (profile {a['profile']})" if a.get("profile") else ""),
         f"  hardware   {a.get('hardware', 'custom')}: {a['n_gpu']} GPU x {exact(a['gpu_power_w'])} W at {percent(a['gpu_utilisation'])} draw, "
         f"CPU {exact(a['cpu_power_w'])} W at {percent(a['cpu_utilisation'])}, batch {number(a['batch_size'])}",
-        f"  site       {a['region']} grid {exact(a['carbon_intensity_gco2eq_per_kwh'])} gCO2e/kWh, datacentre {a['datacenter']} (PUE {exact(a['pue'])})",
+        f"  site       {_place(a)} grid {exact(a['carbon_intensity_gco2eq_per_kwh'])} gCO2e/kWh{_year(a)}, datacentre {a['datacenter']} (PUE {exact(a['pue'])})",
         f"  time       prefill {number(result['prefill_s'])} s + decode {number(result['decode_s'])} s = {number(result['duration_s'])} s per request"
         f" ({number(a['prefill_tokens_per_s'])} and {number(a['decode_tokens_per_s'])} tokens/s)",
         f"  energy     {ranged(result, 'energy_kwh', ENERGY_UNITS_KWH, per)}",
@@ -87,7 +88,18 @@ def format_estimate(result: dict[str, Any]) -> str:
         f"  water      {ranged(result, 'water_l', WATER_UNITS_L, per)}",
         f"  per request: {energy(result['per_request']['energy_kwh'], 4)}, {carbon(result['per_request']['carbon_gco2eq'], 4)}",
     ]
+    if a.get("data_pack_version"):
+        lines.append(f"  data       pack {a['data_pack_version']} (every figure's source and year: --json, and the 'sources' command)")
     return "\n".join(lines)
+
+
+def _place(a: dict[str, Any]) -> str:
+    """``United States (USA)``, or the label alone for a site given by its numbers."""
+    return f"{a['region_name']} ({a['region']})" if a.get("region_name") else str(a["region"])
+
+
+def _year(a: dict[str, Any]) -> str:
+    return f" ({a['carbon_intensity_source']} {a['carbon_intensity_year']})" if a.get("carbon_intensity_year") else ""
 
 
 def format_parameter(result: dict[str, Any]) -> str:

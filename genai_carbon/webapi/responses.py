@@ -14,7 +14,8 @@ import orjson
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from traitement.config import DatacenterConfig, ProfileConfig, RegionConfig, Uncertain
+from traitement.config import DatacenterConfig, ProfileConfig, Uncertain
+from traitement.reference.schemas import GpuEntry, RegionEntry, SourceEntry
 
 
 def json_response(data: Any, status_code: int = 200) -> Response:
@@ -68,7 +69,9 @@ class EstimateOut(Out):
 
 
 class RegionsOut(Out):
-    regions: dict[str, RegionConfig]
+    data_pack_version: str = Field(description="the version of the reference-data pack, e.g. 2026.12")
+    count: int = Field(description="how many regions match the filters")
+    regions: dict[str, RegionEntry] = Field(description="countries, ISO 3166-2 subdivisions, cloud regions and the world, by id")
     datacenters: dict[str, DatacenterConfig]
 
 
@@ -104,6 +107,13 @@ class GpuOut(Out):
 class HardwareOut(Out):
     hardware: dict[str, HardwareSetupOut]
     gpus: dict[str, GpuOut]
+    data_pack_version: str = Field(description="the version of the reference-data pack")
+    boards: dict[str, GpuEntry] = Field(description="the data pack's GPU boards matching the filters, each usable as hardware")
+
+
+class SourcesOut(Out):
+    data_pack_version: str = Field(description="the version of the reference-data pack")
+    sources: dict[str, SourceEntry] = Field(description="every source: licence, year, files and what it feeds")
 
 
 class ProfilesOut(Out):

@@ -104,7 +104,7 @@ def _trusted(directory: Path, name: str) -> bool:
 
     try:
         recorded = _read(directory, "manifest")["tables"][name]["sha256"]
-        return hashlib.sha256((directory / f"{name}.json").read_bytes()).hexdigest() == recorded  # type: ignore[no-any-return]
+        return hashlib.sha256((directory / f"{name}.json").read_bytes()).hexdigest() == recorded
     except (ConfigError, KeyError, OSError):
         return False
 
@@ -191,7 +191,8 @@ def _closest(key: str, data: dict[str, Any], describe: Any, restrict: Any = None
 
     index: dict[str, str] = data["index"]
     keys = [candidate for candidate, ident in index.items() if restrict is None or restrict(ident)]
-    matches = difflib.get_close_matches(key, keys, n=12, cutoff=0.6)
+    longer = sorted((candidate for candidate in keys if candidate.startswith(key) and len(key) >= 3), key=len)  # "qwen3-30b": qwen3-30b-a3b first
+    matches = longer[:n] + difflib.get_close_matches(key, keys, n=12, cutoff=0.6)
     idents = list(dict.fromkeys(index[match] for match in matches))[:n]
     return "; closest: " + ", ".join(describe(ident) for ident in idents) if idents else ""
 
@@ -218,7 +219,7 @@ def resolve_region(name: Any, option: str = "region") -> RegionEntry:
         key = f"{PROVIDER_PREFIXES.get(provider, provider)}:{rest}"
     ident = data["index"].get(key)
     if ident is not None:
-        return entry("regions", ident)  # type: ignore[no-any-return]
+        return entry("regions", ident)
     if key in data["ambiguous"]:
         choices = ", ".join(data["ambiguous"][key])
         raise UnknownNameError(f"{option}: {text!r} is a region of several cloud providers; write one of {choices}", code="ambiguous-region")
@@ -300,7 +301,7 @@ def resolve_gpu(name: Any, option: str = "hardware") -> GpuEntry:
     for candidate in (key, _VENDOR.sub("", key)):
         ident = data["index"].get(candidate)
         if ident is not None:
-            return entry("gpus", ident)  # type: ignore[no-any-return]
+            return entry("gpus", ident)
     hint = _closest(_VENDOR.sub("", key), data, lambda ident: ident)
     raise UnknownNameError(f"{option}: unknown GPU board {text!r}{hint}", code="unknown-gpu")
 

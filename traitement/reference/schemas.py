@@ -27,6 +27,16 @@ class Range(Frozen):
             raise ValueError(f"need min <= value <= max, got {self.min}, {self.value}, {self.max}")
         return self
 
+    @property
+    def low(self) -> float:
+        """The lowest plausible value (the config's ``Uncertain`` has the same two names)."""
+        return self.min
+
+    @property
+    def high(self) -> float:
+        """The highest plausible value."""
+        return self.max
+
 
 Kind = Literal["country", "subdivision", "cloud", "world"]
 
@@ -115,6 +125,11 @@ class GpuEntry(Frozen):
     embodied_source: str | None = Field(description="where the embodied figure comes from")
     embodied_year: int | None = Field(description="year of the embodied figure")
     aliases: tuple[str, ...] = Field(description="other names that resolve to this board")
+
+    @property
+    def tensor16_tflop_per_s(self) -> float:
+        """Dense 16-bit tensor compute: bf16, or fp16 on boards without bf16 (T4, V100)."""
+        return self.bf16_tflop_per_s if self.bf16_tflop_per_s is not None else self.fp16_tflop_per_s
 
 
 class SourceEntry(Frozen):
