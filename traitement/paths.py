@@ -32,5 +32,3 @@ SHIPPED_CASES = {
 """The validation cases files shipped with the project, by name (``GET /validation?cases=``, the method page): the 397
 ML.ENERGY Leaderboard v3 configurations the model-aware mode is fitted on (the headline), and the seven ML.ENERGY
 measurements with Epoch AI's GPT-4o figure."""
-PACK_DIR = DATA_DIR / "pack"
-"""The reference-data pack (scripts/build_data_pack.py builds it from data/sources/)."""

@@ -130,6 +130,7 @@ def describe_regions(
     return {
         "data_pack_version": reference.pack_version(),
         "count": len(rows),
+        "compared_regions": [config.region(name)[0] for name in config.site.defaults.compared_regions],
         "regions": {region.id: region.model_dump() for region in rows},
         "datacenters": {name: center.model_dump() for name, center in config.site.datacenters.items()},
     }

@@ -71,6 +71,7 @@ class EstimateOut(Out):
 class RegionsOut(Out):
     data_pack_version: str = Field(description="the version of the reference-data pack, e.g. 2026.12")
     count: int = Field(description="how many regions match the filters")
+    compared_regions: list[str] = Field(description="the regions a comparison shows (config.yaml defaults.compared_regions), by id")
     regions: dict[str, RegionEntry] = Field(description="countries, ISO 3166-2 subdivisions, cloud regions and the world, by id")
     datacenters: dict[str, DatacenterConfig]
 

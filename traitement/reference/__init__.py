@@ -20,6 +20,7 @@ one-line message that names the option, the kind of name and the closest matches
 from __future__ import annotations
 
 import json
+import os
 import re
 import unicodedata
 from functools import lru_cache
@@ -30,7 +31,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import ConfigError, InvalidInputError, UnknownNameError
 from ..paths import PACK_DIR
-from ..settings import load_settings
+from ..settings import load_settings, variable
 from .schemas import GpuEntry, ModelEntry, Range, RegionEntry, SourceEntry
 
 if TYPE_CHECKING:
@@ -70,6 +71,12 @@ _ENTRIES: dict[str, type[BaseModel]] = {"regions": RegionEntry, "models": ModelE
 
 def pack_dir() -> Path:
     """The folder holding the pack: ``$GENAI_CARBON_PACK_DIR`` or the project's ``data/pack``."""
+    return _pack_dir(os.environ.get(variable("pack_dir")))
+
+
+@lru_cache(maxsize=4)
+def _pack_dir(raw: str | None) -> Path:
+    """The settings read once per value of the variable (building them costs about 2 ms; a look-up asks several times)."""
     return load_settings().pack_dir or PACK_DIR
 
 
@@ -295,7 +302,7 @@ def resolve_model(name: Any, option: str = "model") -> ModelEntry:
 def resolve_gpu(name: Any, option: str = "hardware") -> GpuEntry:
     """The GPU board ``name`` designates: ``a100``, ``A100-80GB``, ``a100-sxm4-80gb``, ``h100``, ``H100 SXM``,
     ``NVIDIA H100 80GB HBM3`` (as nvidia-smi writes it), ``mi300x``."""
-    text = _clean(name, option, "GPU")
+    text = _clean(name, option, "GPU board")
     data = raw_table("gpus")
     key = name_key(text)
     for candidate in (key, _VENDOR.sub("", key)):
