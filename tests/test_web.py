@@ -279,7 +279,7 @@ def test_result_on_arrival_with_the_default_names(open_page, shots, capsys) -> N
     assert page.locator("#result").is_visible()
     defaults = expected["assumptions"]
     assert page.input_value("#method") == "hardware"
-    assert page.input_value("#region") == defaults["region"] == "usa"
+    assert page.input_value("#region") == defaults["region"] == "USA"  # the data pack's id of the default region
     assert page.input_value("#datacenter") == defaults["datacenter"] == "industry-average"
     assert page.input_value("#hardware") == defaults["hardware"] == "h100"
     assert page.input_value("#profile") == defaults["profile"] == "chatbot"
@@ -313,7 +313,7 @@ METHOD_CASES = [
         "parameter-grid",
         {"method": "parameter", "model": "mistral-large-2", "mix": "grid", "region": "france"},
         ["--model", "mistral-large-2", "--mix", "grid", "--region", "france"],
-        "grid france",
+        "grid FRA",
     ),
     ("seed-quadratic", {"method": "seed-quadratic"}, ["--method", "seed-quadratic"], "Serving setup h100"),
 ]
@@ -412,12 +412,12 @@ def test_region_comparison_sorted_with_whiskers_and_units(open_page, capsys) -> 
     page.click("#compare-button")
     settle(page)
     chart = _chart(page, "compare-chart")
-    regions = cli_json(capsys, ["regions"])["regions"]
-    assert sorted(chart["labels"]) == sorted(regions)
+    regions = cli_json(capsys, ["regions"])["compared_regions"]  # the 15 of config.yaml, not the data pack's hundreds
+    assert sorted(chart["labels"]) == sorted(regions) and len(regions) == 15
     central = chart["data"][0]
     assert central == sorted(central), "bars sorted from lowest to highest"
     france = cli_json(capsys, ["--region", "france"])
-    index = chart["labels"].index("france")
+    index = chart["labels"].index("FRA")
     assert central[index] == pytest.approx(france["carbon_gco2eq"], rel=1e-9)  # gCO2e: the axis' unit here
     assert chart["whiskers"][0][index] == pytest.approx([france["carbon_gco2eq_min"], france["carbon_gco2eq_max"]], rel=1e-9)
     assert chart["type"] == "bar" and len(chart["data"]) == 1, "one bar per estimate; the range is a whisker, not a second bar"
@@ -425,10 +425,10 @@ def test_region_comparison_sorted_with_whiskers_and_units(open_page, capsys) -> 
     table_rows = page.locator("#compare-table tbody tr")
     assert table_rows.count() == len(regions)
     colours = page.evaluate("() => Chart.getChart('compare-chart').data.datasets[0].backgroundColor")
-    usa = chart["labels"].index("usa")
+    usa = chart["labels"].index("USA")
     assert [i for i, colour in enumerate(colours) if colour != colours[(usa + 1) % len(colours)]] == [usa], "the form's region stands out"
-    assert "The form's region (usa) is the highlighted bar." in page.inner_text("#compare-note")
-    assert "usa (the form's)" in page.text_content("#compare-table")
+    assert "The form's region (USA) is the highlighted bar." in page.inner_text("#compare-note")
+    assert "USA (the form's)" in page.text_content("#compare-table")
     assert page.locator("#compare-chart").get_attribute("aria-label").startswith("Bar chart of carbon per request")
 
 
@@ -442,7 +442,7 @@ def test_comparison_with_a_model_compares_what_it_can(open_page, shots, capsys) 
     chart = _chart(page, "compare-chart")
     assert len(set(chart["data"][0])) > 1, "the grid differs from region to region"
     france = cli_json(capsys, ["--model", "mistral-large-2", "--mix", "grid", "--region", "france"])
-    assert chart["data"][0][chart["labels"].index("france")] == pytest.approx(france["carbon_gco2eq"], rel=1e-9)
+    assert chart["data"][0][chart["labels"].index("FRA")] == pytest.approx(france["carbon_gco2eq"], rel=1e-9)
     screenshot(page, shots, "compare-parameter-regions")
     page.select_option("#compare-by", "hardware")
     page.click("#compare-button")
@@ -531,7 +531,7 @@ def test_estimate_downloads(open_page, capsys) -> None:
     assert answer["energy_kwh"] == pytest.approx(expected["energy_kwh"], rel=1e-12)
     rows = {row["key"]: row["value"] for row in csv.DictReader(io.StringIO(_download(page, "#estimate-csv")))}
     assert float(rows["carbon_gco2eq"]) == pytest.approx(expected["carbon_gco2eq"], rel=1e-12)
-    assert rows["assumptions.region"] == "usa" and "per_request.energy_wh" in rows
+    assert rows["assumptions.region"] == "USA" and "per_request.energy_wh" in rows
 
 
 # 6. Shareable state ------------------------------------------------------------------------------

@@ -202,7 +202,8 @@ def sensor_warnings(tracker: Any) -> tuple[str, ...]:
     notes = []
     if not has_counter:
         notes.append(
-            "no RAPL (or other CPU energy counter) readable on this machine: the CPU energy is CodeCarbon's model (TDP x load), an estimate, not a measurement"
+            "no RAPL (or other CPU energy counter) readable on this machine: the CPU energy is CodeCarbon's model "
+            "(TDP x load), an estimate, not a measurement"
         )
     if not has_gpu:
         notes.append("no GPU found (no NVML): GPU energy is 0")

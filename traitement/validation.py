@@ -73,7 +73,6 @@ class Parallelism(Frozen):
     data: GpuCount | None = Field(None, description="data-parallel attention replicas, an integer from 1 to 1024 (null: 1)")
 
 
-
 class Case(Frozen):
     """One published figure and the conditions it was measured under."""
 

@@ -1,7 +1,7 @@
 """``estimate`` (the default command): one kind of request, by config names, by any method of the registry.
 
-python interface.py --in_tok 2000 --out_tok 500 --region usa
-python interface.py --model mistral-large-2 --out_tok 400 --json
+    python interface.py --in_tok 2000 --out_tok 500 --region usa
+    python interface.py --model mistral-large-2 --out_tok 400 --json
 """
 
 from __future__ import annotations

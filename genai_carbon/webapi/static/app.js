@@ -32,6 +32,7 @@ const state = {
   defaults: { method: "hardware", mix: "implied", count: "1" },
   lists: { region: new Map(), datacenter: new Map(), hardware: new Map(), model: new Map(), profile: new Map() },
   methods: {}, // GET /methods: each method's description, where the server has the route
+  comparedRegions: [], // GET /regions' compared_regions: what a comparison by region shows by default
   charts: {},
   redraw: {},
 };
@@ -363,10 +364,11 @@ function whyEqual(by, key, method) {
   return `Every bar is equal: the ${QUANTITY_NAMES[key]} of the ${method} method does not depend on the ${by}.`;
 }
 
-/** The names to compare: the "Only" list, else every known name (at most MAX_COMPARED). */
+/** The names to compare: the "Only" list, else the server's compared regions (the data pack has hundreds), else every known name (at most MAX_COMPARED). */
 function comparedNames(by) {
   const typed = $("compare-names").value.split(",").map((name) => name.trim()).filter(Boolean);
   if (typed.length) return { names: typed };
+  if (by === "region" && state.comparedRegions.length) return { names: state.comparedRegions };
   const names = [...state.lists[by].keys()];
   if (names.length > MAX_COMPARED) return { error: `only: the list has ${count(names.length)} ${by === "hardware" ? "hardware presets" : `${by}s`}; type up to ${MAX_COMPARED} names, separated by commas` };
   return { names };
@@ -736,7 +738,8 @@ async function loadLists() {
   const a = defaults.assumptions || {};
   for (const name of ["region", "datacenter", "hardware", "profile"]) if (typeof a[name] === "string") state.defaults[name] = a[name];
   const keep = (kind, entries) => { state.lists[kind] = new Map(entries); return entries; };
-  fillDatalist($("region-list"), keep("region", entriesOf(regions, "regions")), (name, r) => [r.iso, isNumber(r.carbon_intensity_gco2eq_per_kwh) ? `${number(r.carbon_intensity_gco2eq_per_kwh)} gCO2e/kWh` : ""].filter(Boolean).join(" · "));
+  fillDatalist($("region-list"), keep("region", entriesOf(regions, "regions")), (name, r) => [r.name, isNumber(r.carbon_intensity_gco2eq_per_kwh) ? `${number(r.carbon_intensity_gco2eq_per_kwh)} gCO2e/kWh` : ""].filter(Boolean).join(" · "));
+  state.comparedRegions = Array.isArray(regions.compared_regions) ? regions.compared_regions : [];
   fillSelect($("datacenter"), keep("datacenter", entriesOf(regions, "datacenters")), (name, d) => (isNumber(central(d.pue)) ? `${name} (PUE ${number(central(d.pue))})` : name));
   fillDatalist($("hardware-list"), keep("hardware", entriesOf(hardware, "hardware")), (name, h) => h.description || "");
   fillSelect($("profile"), keep("profile", entriesOf(profiles, "profiles")), (name) => name);
