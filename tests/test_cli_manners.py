@@ -142,11 +142,11 @@ def test_an_unknown_option_far_from_all_gets_no_guess(capsys):
     assert "unrecognized arguments: --zzzzzzzz" in err and "did you mean" not in err
 
 
-@pytest.mark.parametrize("region", ["usa", "USA", "FRA", "france"])
+@pytest.mark.parametrize("region", ["usa", "USA", "us", "FRA", "france", "FR"])
 def test_region_names_and_codes_reach_the_config(region, capsys):
-    """The CLI passes --region through as typed: the config resolves names and ISO codes (the data pack adds ISO-2 there)."""
+    """The CLI passes --region through as typed: the data pack resolves names, ISO alpha-3 and alpha-2 codes to its ids."""
     assert interface.main(["--region", region, "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["region"] in ("usa", "france")
+    assert json.loads(capsys.readouterr().out)["region"] in ("USA", "FRA")
 
 
 # --- help -----------------------------------------------------------------------------------

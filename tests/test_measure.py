@@ -75,21 +75,21 @@ def test_carbon_is_energy_times_the_projects_intensity(measured):
     assert traitement.load_config().region("FRA")[1].carbon_intensity_gco2eq_per_kwh == FRANCE_GCO2EQ_PER_KWH
     assert measured.intensity_gco2eq_per_kwh == FRANCE_GCO2EQ_PER_KWH
     assert measured.carbon_gco2eq == pytest.approx(measured.energy_kwh * FRANCE_GCO2EQ_PER_KWH, rel=1e-12)
-    assert measured.region == "france" and measured.country_iso_code == "FRA" and measured.country_name == "France"
-    assert "the project's grid figure for france" in measured.intensity_source
+    assert measured.region == "FRA" and measured.country_iso_code == "FRA" and measured.country_name == "France"
+    assert "the project's grid figure for FRA (data pack 2026.12: ember-2024 2024)" in measured.intensity_source
 
 
 def test_measure_text_names_the_intensity_and_its_source(capsys):
     code = interface.main(["measure", "--region", "france", "--", sys.executable, "-c", "pass"])
     out = capsys.readouterr().out
     assert code == 0
-    assert "at 44.2 gCO2e/kWh, the project's grid figure for france" in out
+    assert "at 44.2 gCO2e/kWh, the project's grid figure for FRA" in out
 
 
 def test_a_region_codecarbon_lacks_still_measures():
     """'world' has a project figure but no CodeCarbon country: the tracker runs with another country, which changes no figure kept."""
     region, tracker_country, intensity, _ = measuring.resolve_region("world")
-    assert (region, tracker_country) == ("world", measuring.TRACKER_FALLBACK_COUNTRY)
+    assert (region, tracker_country) == ("WLD", measuring.TRACKER_FALLBACK_COUNTRY)
     assert intensity == traitement.load_config().region("world")[1].carbon_intensity_gco2eq_per_kwh
 
 
@@ -153,7 +153,7 @@ def test_cli_measure_passes_on_the_exit_code(capsys):
     captured = capsys.readouterr()
     assert code == 3
     result = json.loads(captured.out)
-    assert result["method"] == "measured" and result["region"] == "france" and result["country_iso_code"] == "FRA"
+    assert result["method"] == "measured" and result["region"] == "FRA" and result["country_iso_code"] == "FRA"
     assert result["intensity_gco2eq_per_kwh"] == FRANCE_GCO2EQ_PER_KWH
     assert result["energy_kwh"] > 0
     assert any("exited with code 3" in w for w in result["warnings"])
@@ -195,7 +195,7 @@ def test_compare_from_a_saved_measurement(measured, tmp_path, capsys):
 @pytest.mark.parametrize(
     ("argv", "needle"),
     [
-        (["measure", "--region", "FRX", "--", "true"], "unknown region 'FRX'"),
+        (["measure", "--region", "FRX", "--", "true"], "unknown ISO 3166-1 code 'FRX'; closest: France (FRA)"),
         (["measure", "--", "true"], "--region is required"),
         (["measure", "--region", "FRA"], "no command to measure"),
         (["measure", "--region", "FRA", "--", "no-such-command-here"], "command not found"),

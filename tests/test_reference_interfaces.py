@@ -111,7 +111,7 @@ def test_lists_filter_and_sources(capsys):
     assert client.get("/regions", params={"provider": "aws"}).json() == regions
     assert interface.main(["regions", "--country", "canada", "--kind", "subdivision"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("13 regions of data pack 2026.12") and "CA-QC" in out and "Quebec" in out
+    assert out.startswith("Regions of data pack 2026.12: 13 ") and "CA-QC" in out and "Quebec" in out
     assert interface.main(["models", "sonnet", "--provider", "anthropic", "--json"]) == 0
     models = json.loads(capsys.readouterr().out)
     assert "claude-sonnet-4" in models["models"] and {m["provider"] for m in models["models"].values()} == {"anthropic"}

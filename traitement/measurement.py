@@ -31,10 +31,10 @@ from pydantic import Field
 from . import physics
 from .base import Frozen
 from .config import Config, load_config
-from .reference import pack_version
 from .core import MAX_TOKENS, Label, TokenCount
 from .errors import CalculatorError, InvalidInputError
 from .methods.measured import COVERS, NAME
+from .reference import pack_version
 
 MEASURED_METHOD = NAME
 

@@ -77,7 +77,8 @@ def format_estimate(result: dict[str, Any]) -> str:
         + (f"  (profile {a['profile']})" if a.get("profile") else ""),
         f"  hardware   {a.get('hardware', 'custom')}: {a['n_gpu']} GPU x {exact(a['gpu_power_w'])} W at {percent(a['gpu_utilisation'])} draw, "
         f"CPU {exact(a['cpu_power_w'])} W at {percent(a['cpu_utilisation'])}, batch {number(a['batch_size'])}",
-        f"  site       {_place(a)} grid {exact(a['carbon_intensity_gco2eq_per_kwh'])} gCO2e/kWh{_year(a)}, datacentre {a['datacenter']} (PUE {exact(a['pue'])})",
+        f"  site       {_place(a)} grid {exact(a['carbon_intensity_gco2eq_per_kwh'])} gCO2e/kWh{_year(a)}, "
+        f"datacentre {a['datacenter']} (PUE {exact(a['pue'])})",
         f"  time       prefill {number(result['prefill_s'])} s + decode {number(result['decode_s'])} s = {number(result['duration_s'])} s per request"
         f" ({number(a['prefill_tokens_per_s'])} and {number(a['decode_tokens_per_s'])} tokens/s)",
         f"  energy     {ranged(result, 'energy_kwh', ENERGY_UNITS_KWH, per)}",

@@ -69,7 +69,7 @@ def regions_text(data: dict[str, Any]) -> str:
         ["datacenter", "pue", "water_site_l_per_kwh"],
     )
     return (
-        f"{data['count']} regions of data pack {data['data_pack_version']} (grid intensity with its year; * world-average water; "
+        f"Regions of data pack {data['data_pack_version']}: {data['count']} (grid intensity with its year; * world-average water; "
         f"sources: 'sources'; every field: --json):\n{grid}\n\nDatacentres:\n{centers}"
     )
 
