@@ -37,6 +37,7 @@ from .base import INTEGER, NUMBER, Frozen, parse
 from .config import Config, Uncertain, parse_yaml
 from .core import Modele, Site, footprint
 from .errors import ConfigError, InvalidInputError
+from .files import read_bounded
 from .methods import hardware
 from .paths import DATA_DIR
 from .physics import WH_PER_KWH
@@ -61,7 +62,10 @@ SAMPLE_FILE = DATA_DIR / "sample-daily-analytics.yaml"
 MAX_DAILY_COUNT = 10**9
 """Largest count accepted for one day of one series."""
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-"""Largest analytics file accepted by ``POST /analytics`` (the real file of 2025 is 160 kB)."""
+"""Largest analytics file read, by ``POST /analytics`` and by the ``analytics`` command (the real file of 2025 is 160 kB)."""
+MAX_PERIOD_DAYS = 3660
+"""Longest period of an analytics file, first to last GenAI day (about ten years): the work and the answer grow with
+the days of the period, not with the entries (two entries 560 years apart made a 318 MB answer)."""
 DAYS_PER_YEAR = 365.0
 
 ASSUMPTIONS = (
@@ -118,7 +122,8 @@ class DailyCount(Frozen):
     count: Annotated[int, Field(strict=True, ge=0, le=MAX_DAILY_COUNT)] = Field(description=f"the day's count, an integer from 0 to {MAX_DAILY_COUNT:,}")
 
 
-Series = list[DailyCount]
+Series = Annotated[list[DailyCount], Field(max_length=MAX_PERIOD_DAYS)]
+"""A series gives each day once, so it has at most as many entries as the longest period has days."""
 
 
 class GenaiSection(Frozen):
@@ -183,6 +188,15 @@ def _check_dates(data: AnalyticsFile, source: str) -> None:
                 seen[entry.date] = index
     if not any(getattr(data.genai, key) for key in SERIES.values()):
         raise AnalyticsFileError(f"{source}: genai: no entries in chatbots, completions or translations; nothing to estimate")
+    days = [entry.date for key in SERIES.values() for entry in getattr(data.genai, key)]
+    start, end = min(days), max(days)
+    span = (end - start).days + 1
+    if span > MAX_PERIOD_DAYS:
+        raise AnalyticsFileError(
+            f"{source}: genai: the period {start.isoformat()} to {end.isoformat()} spans {span:,} days; "
+            f"allowed: at most {MAX_PERIOD_DAYS:,} days (about ten years)",
+            code="period-too-long",
+        )
 
 
 def parse_analytics(text: str | bytes, source: str = "upload") -> AnalyticsFile:
@@ -196,13 +210,7 @@ def parse_analytics(text: str | bytes, source: str = "upload") -> AnalyticsFile:
 def read_analytics(path: Path | str | None = None) -> tuple[Path, AnalyticsFile]:
     """Read the file at ``path`` (default :func:`default_analytics_path`), at the edge."""
     path = Path(path) if path is not None else default_analytics_path()
-    try:
-        text = path.read_bytes()
-    except FileNotFoundError:
-        raise AnalyticsFileError(f"{path}: file not found", code="file-not-found") from None
-    except OSError as error:
-        raise AnalyticsFileError(f"{path}: cannot read: {error.strerror}") from None
-    return path, parse_analytics(text, str(path))
+    return path, parse_analytics(read_bounded(path, MAX_UPLOAD_BYTES, AnalyticsFileError), str(path))
 
 
 def default_analytics_path() -> Path:
@@ -212,14 +220,14 @@ def default_analytics_path() -> Path:
 
 # --- options shared by the CLI and the API ----------------------------------------
 
-_Chars = Annotated[float, Field(gt=0, le=1_000_000), NUMBER]
+_Chars = Annotated[float, Field(ge=1, le=1_000_000), NUMBER]
 _CharsPerToken = Annotated[float, Field(ge=1, le=10), NUMBER]
 
 
 class AnalyticsOptions(SetupOptions):
     """Site, hardware and size assumptions for an analytics estimate; unset = from config."""
 
-    topic_chars: _Chars | None = Field(None, description="characters in one documentation topic, > 0 and <= 1,000,000; default from config (2,000-3,000)")
+    topic_chars: _Chars | None = Field(None, description="characters in one documentation topic, from 1 to 1,000,000; default from config (2,000-3,000)")
     prompt_chars: Annotated[float, Field(ge=0, le=1_000_000), NUMBER] | None = Field(
         None, description="characters in the user's prompt, from 0 to 1,000,000; default from config (400-500)"
     )
@@ -227,7 +235,7 @@ class AnalyticsOptions(SetupOptions):
         None, description="topics read by one chatbot conversation, from 1 to 50; default from config (3-10)"
     )
     output_chars: _Chars | None = Field(
-        None, description="characters written by a completion or chatbot answer, > 0 and <= 1,000,000; default from config (200-400)"
+        None, description="characters written by a completion or chatbot answer, from 1 to 1,000,000; default from config (200-400)"
     )
     chars_per_token: _CharsPerToken | None = Field(
         None, description="characters per token of topics, prompts and answers, from 1 to 10; default from config (3.5-4)"
@@ -631,6 +639,21 @@ def compare_regions(config: Config, data: AnalyticsFile, options: AnalyticsOptio
 
 
 # --- chart ------------------------------------------------------------------------
+
+
+PLOT_FORMATS = ("png", "svg", "pdf", "jpg", "jpeg", "webp", "tif", "tiff", "eps", "ps")
+"""Image formats the chart can be written in, named by the file's extension (all of them matplotlib's own)."""
+
+
+def plot_bytes(result: AnalyticsResult, image_format: str = "png", dpi: int = 110) -> bytes:
+    """:func:`plot_analytics` rendered in memory as ``image_format`` (one of :data:`PLOT_FORMATS`), for the caller to write."""
+    import io
+
+    if image_format not in PLOT_FORMATS:
+        raise InvalidInputError(f"image_format: unknown image format {image_format!r}; allowed: {', '.join(PLOT_FORMATS)}")
+    buffer = io.BytesIO()
+    plot_analytics(result).savefig(buffer, format=image_format, dpi=dpi)
+    return buffer.getvalue()
 
 
 def plot_analytics(result: AnalyticsResult) -> Figure:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import operator
 import re
+import sys
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
@@ -26,6 +27,9 @@ from pydantic_core import PydanticCustomError, PydanticKnownError, core_schema
 from .errors import CalculatorError, InvalidInputError, format_validation_error
 
 M = TypeVar("M", bound=BaseModel)
+
+_SMALLEST_NORMAL = sys.float_info.min
+_LARGEST_FLOAT = sys.float_info.max
 
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 """A number as JSON writes it: ASCII digits, an optional fraction and exponent (no ``1_000``, no ``inf``)."""
@@ -58,11 +62,21 @@ def parse_integer(value: Any) -> Any:
 
 
 def parse_real(value: Any) -> Any:
-    """The same rule as :func:`parse_integer`, for a real number."""
+    """The same rule as :func:`parse_integer`, for a real number; and ``-0.0`` is 0, a subnormal number is refused.
+
+    A subnormal (``1e-320``) has lost most of its digits and divides into
+    infinity; an integer beyond the largest float (``10**400``) has no float.
+    """
     if isinstance(value, str):
-        return _number_from_text(value, "float_parsing")
-    if value is True or value is False:
+        value = _number_from_text(value, "float_parsing")
+    elif value is True or value is False:
         raise PydanticCustomError("bool_not_allowed", "a boolean is not allowed here")
+    if isinstance(value, float):
+        if value != 0 and abs(value) < _SMALLEST_NORMAL:
+            raise PydanticCustomError("subnormal_number", "must be 0 or at least 2.2e-308 in magnitude (smaller numbers lose their digits)")
+        return value + 0.0  # -0.0 + 0.0 is 0.0: no "-0" printed
+    if isinstance(value, int) and abs(value) > _LARGEST_FLOAT:
+        raise PydanticCustomError("number_too_large", "must be at most 1.8e308 in magnitude")
     return value
 
 

@@ -37,6 +37,7 @@ from .core import (
     WueSiteLPerKwh,
 )
 from .errors import CalculatorError, ConfigError, InvalidInputError, UnknownNameError
+from .files import decode_utf8, load_yaml, read_bounded
 from .paths import CONFIG_DIR, PROJECT_DIR
 from .reference.schemas import GpuEntry, ModelEntry, RegionEntry
 from .settings import load_settings
@@ -45,6 +46,8 @@ M = TypeVar("M", bound=BaseModel)
 Real = Annotated[float, NUMBER]
 
 MODELS_FILE = "models.yaml"
+MAX_CONFIG_BYTES = 8 << 20
+"""Largest config file read (8 MiB; the shipped ones are under 20 kB), the user's hardware file included."""
 
 
 class Uncertain(Frozen):
@@ -238,8 +241,10 @@ class CatalogueFile(Frozen):
 
 
 def _lookup(table: Mapping[str, Any], name: str, kind: str, aliases: Mapping[str, str] | None = None) -> tuple[str, Any]:
-    """Case-insensitive look-up; an unknown name's error lists the known ones and the closest."""
+    """Case-insensitive look-up; an unknown name's error lists the known ones and the closest; an empty name is an error, never the default."""
     key = str(name).strip().lower()
+    if not key:
+        raise InvalidInputError(f"{kind}: must not be empty (got {name!r}); allowed: a {kind} name, e.g. {next(iter(sorted(table)), '')}", code=f"empty-{kind}")
     if key in table:
         return key, table[key]
     if aliases and key in aliases:
@@ -271,10 +276,10 @@ class Config:
         return entry.id, entry
 
     def datacenter(self, name: str | None = None) -> tuple[str, DatacenterConfig]:
-        return _lookup(self.site.datacenters, name or self.site.defaults.datacenter, "datacenter")
+        return _lookup(self.site.datacenters, self.site.defaults.datacenter if name is None else name, "datacenter")
 
     def hardware(self, name: str | None = None) -> tuple[str, HardwareConfig]:
-        return _lookup(self.model.hardware, name or self.model.defaults.hardware, "hardware")
+        return _lookup(self.model.hardware, self.model.defaults.hardware if name is None else name, "hardware")
 
     def is_hardware_preset(self, name: str) -> bool:
         """True when ``name`` is a serving setup of ``config_model.yaml`` (else it may name a GPU board)."""
@@ -289,7 +294,7 @@ class Config:
         return entry.id, entry
 
     def profile(self, name: str | None = None) -> tuple[str, ProfileConfig]:
-        return _lookup(self.model.profiles, name or self.model.defaults.profile, "profile")
+        return _lookup(self.model.profiles, self.model.defaults.profile if name is None else name, "profile")
 
     def llm(self, name: str, option: str = "model") -> tuple[str, ModelEntry]:
         """A text-generation model of the reference-data pack by name, alias, snapshot or provider prefix."""
@@ -301,30 +306,17 @@ class Config:
         return _load_catalogue(self.directory / MODELS_FILE)
 
 
-def parse_yaml(text: Any, where: str | Path, error: type[CalculatorError] = ConfigError, code: str | None = None) -> Any:
-    """Parse YAML text (or an open file) with the C loader where available; a syntax error raises ``error``
-    naming ``where`` and the line. Shared by the config, the analytics file and the validation cases."""
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        return yaml.load(text, Loader=loader)  # noqa: S506 - a SafeLoader
-    except yaml.YAMLError as problem_error:
-        mark = getattr(problem_error, "problem_mark", None)
-        line = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(problem_error, "problem", None) or str(problem_error).splitlines()[0]
-        raise error(f"{where}: invalid YAML{line}: {problem}", code=code) from None
+def parse_yaml(text: str | bytes, where: str | Path, error: type[CalculatorError] = ConfigError, code: str | None = None) -> Any:
+    """Parse YAML text (bytes must be UTF-8) with the strict safe loader of :mod:`traitement.files`; a refusal raises
+    ``error`` naming ``where`` and the line. Shared by the config, the analytics file and the validation cases."""
+    if isinstance(text, bytes):
+        text = decode_utf8(text, where, error, code)
+    return load_yaml(text, where, error, code)
 
 
-def read_yaml(path: Path) -> Any:
-    """Parse one YAML file; errors name the file and line."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return parse_yaml(handle, path)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
+def read_yaml(path: Path, error: type[CalculatorError] = ConfigError, limit: int = MAX_CONFIG_BYTES, code: str | None = None) -> Any:
+    """Parse one YAML file of at most ``limit`` bytes, UTF-8; errors name the file (and the line)."""
+    return parse_yaml(read_bounded(path, limit, error), path, error, code)
 
 
 def validate_file(schema: type[M], data: Any, path: Path) -> M:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from . import methods, physics
 from .base import INTEGER, NUMBER, Frozen, check_against
@@ -54,7 +54,17 @@ WueOffsiteLPerKwh = Annotated[float, Field(ge=0, le=50), NUMBER]
 GpuEmbodiedKg = Annotated[float, Field(ge=0, le=1e5), NUMBER]
 ServerEmbodiedKg = Annotated[float, Field(ge=0, le=1e6), NUMBER]
 LifetimeYears = Annotated[float, Field(ge=0.1, le=30), NUMBER]
-Label = Annotated[str, Field(max_length=64)]
+
+
+def not_blank(value: str) -> str:
+    """A name is never empty nor only spaces: it would silently stand for the default (issue 15, item 13)."""
+    if not value.strip():
+        raise ValueError("must not be empty or blank")
+    return value
+
+
+Label = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(not_blank)]
+"""A name (region, datacentre, hardware, profile, model) or a label for the record: 1 to 64 characters, not all spaces."""
 
 
 B = TypeVar("B", bound="_Bounded")

@@ -136,7 +136,10 @@ class EnergyModelFile(Frozen):
 
     def precision(self, name: str | None) -> tuple[str, PrecisionConfig]:
         """The precision ``name`` (case-insensitive), or the default one when ``None``."""
-        key = (name or self.default_precision).strip().lower()
+        key = (self.default_precision if name is None else name).strip().lower()
+        if not key:
+            known = ", ".join(sorted(self.precisions))
+            raise InvalidInputError(f"precision: must not be empty (got {name!r}); allowed: one of {known}", code="empty-precision")
         if key not in self.precisions:
             raise UnknownNameError(f"unknown precision {name!r}; known: {', '.join(sorted(self.precisions))}", code="unknown-precision")
         return key, self.precisions[key]
@@ -369,6 +372,14 @@ def ecologits_server_energy_wh(active_params_b, output_tokens, batch_size, n_gpu
 
 # --- a serving setup (Modele) for one model ------------------------------------------
 
+MAX_GPUS = 1024
+"""Most GPUs of a serving setup (``Modele.n_gpu``)."""
+
+
+def _setup_modele(**values: Any) -> Modele:
+    return parse(Modele, values)
+
+
 
 def model_aware_modele(
     config: Config,
@@ -393,6 +404,7 @@ def model_aware_modele(
     and lifetime come from the hardware preset, the server's embodied carbon scaled to the GPU count. Range: the
     decode speed spans the fit's residual factor, widened by the preset's batch range when no batch is given.
     """
+    size_field = "active_params_b" if total_params_b is None else "total_params_b"  # what an error about the model's size names
     total_params_b = active_params_b if total_params_b is None else total_params_b
     notes = []
     if total_params_b < active_params_b:
@@ -413,6 +425,13 @@ def model_aware_modele(
         notes.append(f"embodied carbon of the {gpu_name} boards not counted: no source in the data pack gives it (the server's is)")
     if n_gpu is None:
         n_gpu = int(gpus_for_weights(total_params_b, precision_config.bytes_per_param, board.memory_gb, model.memory.overhead_fraction))
+        if n_gpu > MAX_GPUS:
+            raise InvalidInputError(
+                f"{size_field}: the weights ({total_params_b * precision_config.bytes_per_param:,.0f} GB in {precision_name}) need {n_gpu:,} x {gpu_name}, "
+                f"more than {MAX_GPUS:,}; allowed: a smaller model (total_params_b, active_params_b, model), a lower precision (precision) "
+                "or hardware whose GPU has more memory (hardware)",
+                code="model-too-large",
+            )
         notes.append(f"GPU count not given: {n_gpu} x {gpu_name} hold the weights (x{1 + model.memory.overhead_fraction:g} for overhead)")
     if batch_size is None:
         # The preset's concurrent requests per GPU, kept on a larger or smaller server (as its CPU power and embodied carbon are).
@@ -449,6 +468,15 @@ def model_aware_modele(
         for batch in batches
     ]
     central = per_batch[len(batches) // 2]
+    kv_per_token = kv_cache_bytes_per_token(active_params_b, model.kv_cache.bytes_per_token_coefficient, model.kv_cache.bytes_per_token_exponent)
+    context = context_tokens(input_tokens, output_tokens)
+    kv_needed_gb, kv_held_gb = batch_size * context * kv_per_token / BYTES_PER_GB, float(central["kv_cache_read_gb"])
+    if kv_needed_gb > kv_held_gb * (1 + 1e-9):
+        notes.append(
+            f"the KV cache of {batch_size:g} requests of {context:,.0f} tokens ({kv_needed_gb:,.3g} GB) does not fit in the memory left "
+            f"after the weights ({kv_held_gb:,.3g} GB on {n_gpu} x {gpu_name}): it is clipped to that, and the estimate is optimistic; "
+            "a smaller batch_size fits"
+        )
     # Decode energy per output token at each batch, relative to the central batch; the spread goes into the decode-speed range.
     relative = [float(s["decode_step_energy_j"] / b) for s, b in zip(per_batch, batches, strict=True)]
     reference = float(central["decode_step_energy_j"] / batch_size)
@@ -461,9 +489,8 @@ def model_aware_modele(
     if host_power_w > HOST_POWER_LIMIT_W:
         notes.append(f"host power {host_power_w:.0f} W capped at {HOST_POWER_LIMIT_W:.0f} W (the calculator's limit for one host): server energy understated")
         host_power_w = HOST_POWER_LIMIT_W
-    modele = parse(
-        Modele,
-        dict(
+    try:
+        modele = _setup_modele(
             n_gpu=n_gpu,
             gpu_power_w=board.power_w,
             gpu_utilisation=utilisation,
@@ -476,8 +503,13 @@ def model_aware_modele(
             server_embodied_kgco2eq=preset.server_embodied_kgco2eq.value * n_gpu / preset.n_gpu,
             lifetime_years=preset.lifetime_years.value,
             bounds={"decode_tokens_per_s": decode_bounds},
-        ),
-    )
+        )
+    except InvalidInputError as error:  # a field derived from the model's size: name what the user can change
+        raise InvalidInputError(
+            f"{size_field}: the serving setup derived for this model is out of range ({error}); allowed: a smaller model "
+            "(total_params_b, active_params_b, model), a lower precision (precision), another hardware preset (hardware) or batch_size",
+            code="model-too-large",
+        ) from None
     assumptions = {
         "hardware": preset_name,
         "energy_model": "model-aware",

@@ -99,7 +99,10 @@ def _problem(error: Mapping[str, Any]) -> str:
     if kind == "string_too_long":
         return f"must be at most {ctx['max_length']} characters"
     if kind == "string_too_short":
-        return f"must be at least {ctx['min_length']} characters"
+        return "must not be empty" if ctx["min_length"] == 1 else f"must be at least {ctx['min_length']} characters"
+    if kind == "too_long":
+        got = f" (got {_number(ctx['actual_length'])})" if ctx.get("actual_length") is not None else ""
+        return f"must have at most {_number(ctx['max_length'])} entries{got}"
     message = str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
     return message[:1].lower() + message[1:]
 

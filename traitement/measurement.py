@@ -24,15 +24,15 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from . import physics
-from .base import Frozen
+from .base import NUMBER, Frozen, parse
 from .config import Config, load_config
-from .core import MAX_TOKENS, Label, TokenCount
-from .errors import CalculatorError, InvalidInputError
+from .core import MAX_TOKENS, IntensityGPerKwh, Label, TokenCount
+from .errors import CalculatorError, ConfigError, InvalidInputError
 from .methods.measured import COVERS, NAME
 from .reference import pack_version
 
@@ -58,6 +58,35 @@ class MeasureOptions(Frozen):
     save_profile: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,47}$")] | None = Field(
         None, description="name of the hardware profile to save: 1 to 48 lowercase letters, digits, '-', '_', '.', starting with a letter or digit"
     )
+
+
+MAX_MEASUREMENT_BYTES = 1 << 20
+"""Largest saved measurement read by ``compare --from-json`` (``measure --json`` writes about 2 kB)."""
+_Energy = Annotated[float, Field(ge=0, le=1e12), NUMBER]
+
+
+class SavedMeasurement(Frozen):
+    """What ``compare --from-json`` reads of a ``measure --json`` output (its other keys are not used)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    method: Literal["measured"] = Field(description="'measured': the output of 'measure --json'")
+    region: Label | None = Field(None, description="the ISO alpha-3 code of the measured run's country")
+    input_tokens: TokenCount | None = Field(None, description=f"prompt tokens of the run, an integer from 1 to {MAX_TOKENS:,}")
+    output_tokens: TokenCount | None = Field(None, description=f"tokens the run wrote, an integer from 1 to {MAX_TOKENS:,}")
+    energy_kwh: _Energy = Field(description="energy of the run in kWh, >= 0")
+    carbon_gco2eq: _Energy = Field(description="carbon of the run in gCO2e, >= 0")
+    intensity_gco2eq_per_kwh: IntensityGPerKwh = Field(description="grid intensity of the run in gCO2e/kWh, from 0 to 2000")
+    sensors: dict[str, Annotated[str, Field(max_length=500)]] = Field(description="the sensor used for each part (cpu, gpu, ram)")
+    warnings: list[Annotated[str, Field(max_length=2000)]] = Field([], description="the run's warnings")
+
+
+def load_measurement(path: Path | str) -> dict[str, Any]:
+    """A measurement saved by ``measure --json``, read with bounds and validated; a refusal is one line naming the file and the key."""
+    from .files import load_json, read_bounded
+
+    data = load_json(read_bounded(path, MAX_MEASUREMENT_BYTES, InvalidInputError), path, InvalidInputError)
+    return parse(SavedMeasurement, data, prefix=f"{path}: ", whole="file").model_dump()
 
 
 class MeasureError(CalculatorError):
@@ -355,7 +384,11 @@ def save_profile(path: Path, name: str, result: Measurement, prefill_to_decode_r
     }
     data: dict[str, Any] = {}
     if path.exists():
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        from .config import read_yaml
+
+        data = read_yaml(path) or {}
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: must be a mapping of gpus and hardware; allowed: the user's hardware file")
     data.setdefault("gpus", {})[board] = gpu
     data.setdefault("hardware", {})[name] = setup
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from . import methods
 from .base import NUMBER, Frozen, parse
@@ -36,6 +36,7 @@ from .core import (
     WueOffsiteLPerKwh,
     WueSiteLPerKwh,
     estimate,
+    not_blank,
 )
 from .errors import InvalidInputError, UnknownNameError
 from .parameter import IMPLIED_MIX, PARAMETER_METHOD, ParameterEstimate
@@ -88,7 +89,9 @@ class NamedRequest(SetupOptions):
     total_params_b: ModelSizeB | None = Field(
         None, description="all parameters in billions (mixture of experts), from 0.1 to 100,000, >= active_params_b; default active_params_b"
     )
-    precision: Annotated[str, Field(max_length=16)] | None = Field(None, description="weight precision: bf16, fp16, fp8, int8, mxfp4 or int4; default bf16")
+    precision: Annotated[str, Field(min_length=1, max_length=16), AfterValidator(not_blank)] | None = Field(
+        None, description="weight precision: bf16, fp16, fp8, int8, mxfp4 or int4; default bf16"
+    )
 
 
 class RawRegion(Frozen):

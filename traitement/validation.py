@@ -14,6 +14,7 @@ each model in turn.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -22,7 +23,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from . import methods, physics
-from .base import Frozen, parse
+from .base import NUMBER, Frozen, parse
 from .config import Config, parse_yaml, read_yaml
 from .core import Requete, estimate
 from .energy_model import (
@@ -37,7 +38,7 @@ from .energy_model import (
     power_fraction,
     serving,
 )
-from .errors import CalculatorError, ConfigError, InvalidInputError
+from .errors import CalculatorError, InvalidInputError
 from .paths import SHIPPED_CASES
 from .presets import modele_from_config, site_from_config
 
@@ -50,6 +51,10 @@ PUBLISHED_CASES = SHIPPED_CASES["published"]
 """The seven ML.ENERGY measurements and Epoch AI's GPT-4o figure."""
 DEFAULT_CASES = SHIPPED_CASES["mlenergy-v3"]
 """The shipped public cases (ML.ENERGY Leaderboard v3's measured configurations): what ``validate`` checks when given no file."""
+MAX_CASES = 10_000
+"""Most cases in one cases file: each is estimated by every method (about 1 ms per case here)."""
+MAX_CASES_FILE_BYTES = 8 << 20
+"""Largest cases file the ``validate`` command reads (8 MiB; the 397 ML.ENERGY cases take 235 kB)."""
 
 # What each boundary compares: the part of the estimate that holds the same energy.
 BOUNDARY_FIELD = {"gpu": "energy_gpu_kwh", "server": "energy_it_kwh", "facility": "energy_kwh"}
@@ -97,8 +102,13 @@ class Case(Frozen):
     )
     output_tokens: Annotated[int, Field(ge=1, le=10_000_000)] = Field(description="answer tokens, an integer from 1 to 10,000,000")
     boundary: Literal["gpu", "server", "facility"] = Field(description="what the figure includes: gpu, server or facility")
-    energy_j_per_output_token: Annotated[float, Field(gt=0)] | None = Field(None, description="published energy per output token in J, > 0")
-    energy_wh_per_request: Annotated[float, Field(gt=0)] | None = Field(None, description="published energy per request in Wh, > 0")
+    # Physical bounds: a subnormal or a 1e308 figure made the ratio 0 or infinite (issue 15, item 20).
+    energy_j_per_output_token: Annotated[float, Field(ge=1e-6, le=1e6), NUMBER] | None = Field(
+        None, description="published energy per output token in J, from 1e-6 to 1e6"
+    )
+    energy_wh_per_request: Annotated[float, Field(ge=1e-9, le=1e9), NUMBER] | None = Field(
+        None, description="published energy per request in Wh, from 1e-9 to 1e9"
+    )
     gpu_power_w: Annotated[float, Field(gt=0, le=1_000_000)] | None = Field(
         None, description="measured mean draw of all the GPUs in W, > 0 (for the draw curve's fit, never an input)"
     )
@@ -146,25 +156,24 @@ def parse_cases(data: Any, where: str = "cases file") -> list[Case]:
     """Validate parsed YAML ``{cases: [...]}``; an error names the case (its id, else its index) and the field."""
     if not isinstance(data, dict) or not isinstance(data.get("cases"), list) or not data["cases"]:
         raise InvalidInputError(f"{where}: needs a top-level 'cases:' list with at least one case", code="invalid-cases-file")
+    if len(data["cases"]) > MAX_CASES:
+        raise InvalidInputError(f"{where}: cases: {len(data['cases']):,} cases; allowed: at most {MAX_CASES:,}", code="too-many-cases")
     cases = []
     for index, raw in enumerate(data["cases"]):
         name = raw.get("id") if isinstance(raw, dict) else None
-        label = f"case {name!r}" if name else f"cases[{index}]"
+        label = f"case {name[:60]!r}" if isinstance(name, str) and name else f"cases[{index}]"
         cases.append(parse(Case, raw, prefix=f"{where}: {label}.", code="invalid-cases-file"))
-    ids = [case.id for case in cases]
-    duplicates = sorted({case_id for case_id in ids if ids.count(case_id) > 1})
-    if duplicates:
-        raise InvalidInputError(f"{where}: duplicate case id {duplicates[0]!r}", code="invalid-cases-file")
+    seen: dict[str, int] = {}
+    for index, case in enumerate(cases):
+        if case.id in seen:
+            raise InvalidInputError(f"{where}: cases[{index}].id: duplicate case id {case.id!r} (also cases[{seen[case.id]}])", code="invalid-cases-file")
+        seen[case.id] = index
     return cases
 
 
 def load_cases(path: Path | str) -> list[Case]:
     """Read and validate a cases file; YAML and schema errors name the file (and the case): a wrong file is a wrong call."""
-    try:
-        data = read_yaml(Path(path))
-    except ConfigError as error:
-        raise InvalidInputError(str(error), code="invalid-cases-file") from None
-    return parse_cases(data, str(path))
+    return parse_cases(read_yaml(Path(path), InvalidInputError, MAX_CASES_FILE_BYTES, "invalid-cases-file"), str(path))
 
 
 def parse_cases_text(text: str | bytes, where: str = "upload") -> list[Case]:
@@ -322,6 +331,8 @@ def predict(case: Case, method: str, config: Config, model: EnergyModelFile) -> 
             raise
         return {**row, "status": "skipped", "reason": str(error)}
     ratio = predicted_wh / case.published_wh
+    if not (math.isfinite(ratio) and ratio > 0):  # not reached within the figures' bounds; never an ok row without a ratio
+        return {**row, "status": "skipped", "reason": f"predicted / published is not a finite positive number ({predicted_wh:g} Wh / {case.published_wh:g} Wh)"}
     return {
         **row,
         "status": "ok",
