@@ -389,7 +389,7 @@ def test_cli_text_csv_and_plot(capsys, tmp_path):
         (["--region", "mars"], 2, "unknown region 'mars'"),
         (["--hardware", "abacus"], 2, "unknown hardware 'abacus'"),
         (["--frobnicate"], 2, "unrecognized arguments: --frobnicate"),
-        (["--plot", "/nonexistent-dir/x.png"], 2, "--plot: cannot write /nonexistent-dir/x.png"),
+        (["--plot", "/nonexistent-dir/x.png"], 1, "--plot: cannot write /nonexistent-dir/x.png"),  # a failure, not a wrong call
     ],
 )
 def test_cli_bad_calls(capsys, argv, code, expected):
@@ -445,7 +445,7 @@ def test_api_upload_too_large(client, monkeypatch):
         ),
         ({"file": ("bad.yaml", b"genai: [")}, {}, 422, "bad.yaml: invalid YAML"),
         ({"file": ("bad.yaml", b"\xff\xfe\x00garbage")}, {}, 422, "bad.yaml: "),
-        ({"file": ("ok.yaml", GOOD.encode())}, {"topic_chars": "-5"}, 422, "topic_chars: must be > 0 (got -5); allowed: characters"),
+        ({"file": ("ok.yaml", GOOD.encode())}, {"topic_chars": "-5"}, 422, "topic_chars: must be >= 1 (got -5); allowed: characters"),
         ({"file": ("ok.yaml", GOOD.encode())}, {"colour": "blue"}, 422, "colour: unknown field"),
         ({"file": ("ok.yaml", GOOD.encode())}, {"region": "mars"}, 404, "unknown region 'mars'"),
         (None, {}, 422, "file: a value is required"),

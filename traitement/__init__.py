@@ -27,6 +27,7 @@ from .schemas import NamedRequest, RawRequest, estimate_named, estimate_raw
 # ``traitement.analytics`` the first time it is read.
 if TYPE_CHECKING:
     from .analytics import MAX_UPLOAD_BYTES as MAX_UPLOAD_BYTES
+    from .analytics import PLOT_FORMATS as PLOT_FORMATS
     from .analytics import AnalyticsFile as AnalyticsFile
     from .analytics import AnalyticsFileError as AnalyticsFileError
     from .analytics import AnalyticsOptions as AnalyticsOptions
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from .analytics import parse_analytics as parse_analytics
     from .analytics import parse_options as parse_options
     from .analytics import plot_analytics as plot_analytics
+    from .analytics import plot_bytes as plot_bytes
     from .analytics import read_analytics as read_analytics
     from .measurement import Measurement as Measurement
     from .measurement import measure as measure
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "analytics": (
         "MAX_UPLOAD_BYTES",
+        "PLOT_FORMATS",
         "AnalyticsFile",
         "AnalyticsFileError",
         "AnalyticsOptions",
@@ -56,6 +59,7 @@ _LAZY = {
         "parse_analytics",
         "parse_options",
         "plot_analytics",
+        "plot_bytes",
         "read_analytics",
     ),
     "measurement": ("Measurement", "measure"),

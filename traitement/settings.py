@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     )
     max_body_bytes: ByteCount = Field(1024 * 1024, description="largest request body of the API in bytes, a whole number >= 1 (default 1 MiB)")
     batch_max_bytes: ByteCount = Field(50 << 20, description="largest request log uploaded to POST /batch in bytes, a whole number >= 1 (default 50 MiB)")
+    body_timeout_s: Annotated[float, Field(gt=0, le=3600, allow_inf_nan=False)] = Field(
+        30.0, description="seconds the API waits for the next part of a request body before answering 408, > 0 and <= 3600 (default 30)"
+    )
     cors_origins: str = Field("", description="origins allowed by the API's CORS, comma separated, or *; empty: CORS off (the default)")
     chromium: str | None = Field(None, description="tests only: the Chromium binary of the browser tests (default: chromium on PATH)")
     screenshot_dir: Path | None = Field(

@@ -6,11 +6,13 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import traitement
 from traitement.errors import InvalidInputError
+from traitement.export import output_path, write_bytes, write_csv
 
 from .common import SETUP_FLAGS, Command, add_setup_arguments, parse_options
 from .formatting import CARBON_UNITS_G, ENERGY_UNITS_KWH, carbon, emit, energy, exact, number, scaled, table
@@ -48,29 +50,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--portals-total", metavar="N", help="portals counted by the file's sessions and content (default: the file's portals.total)")
     parser.add_argument("--portals-genai", metavar="N", help="of those, portals with the GenAI features (default: the file's portals.genai)")
-    parser.add_argument("--csv", metavar="OUT", help="write one row per day and profile to this CSV file")
-    parser.add_argument("--plot", metavar="OUT.png", help="write a chart of daily and monthly carbon to this PNG file")
+    parser.add_argument("--csv", metavar="OUT", help="write one row per day and profile to this CSV file (text cells a spreadsheet could run are quoted)")
+    parser.add_argument("--plot", metavar="OUT.png", help="write a chart of daily and monthly carbon to this image file (.png, .svg, .pdf...: its extension)")
 
 
 def run(args: argparse.Namespace) -> int:
     options = parse_options(traitement.AnalyticsOptions, args, FLAGS)
+    csv_path = None if args.csv is None else output_path(args.csv, "--csv")
+    plot = None if args.plot is None else _plot_target(args.plot)
     path, data = traitement.read_analytics(args.file)
     result = traitement.analyse_analytics(traitement.load_config(), data, options, source=str(path))
-    if args.csv:
-        _write(args.csv, "--csv", lambda: result.daily.to_csv(args.csv, index=False, date_format="%Y-%m-%d"))
-    if args.plot:
-        _write(args.plot, "--plot", lambda: traitement.plot_analytics(result).savefig(args.plot, dpi=110))
+    if csv_path is not None:
+        write_csv(result.daily, csv_path, "--csv", date_format="%Y-%m-%d")
+    if plot is not None:
+        write_bytes(plot[0], traitement.plot_bytes(result, plot[1]), "--plot")
     answer = result.to_dict()
     return emit(args, answer, lambda: format_analytics(answer))
 
 
-def _write(path: str, flag: str, write: Callable[[], Any]) -> None:
-    try:
-        write()
-    except OSError as error:
-        raise InvalidInputError(f"{flag}: cannot write {path}: {error.strerror or error}", code="cannot-write") from None
-    except ValueError as error:  # matplotlib: unknown image format
-        raise InvalidInputError(f"{flag}: cannot write {path}: {error}", code="cannot-write") from None
+def _plot_target(value: str) -> tuple[Path, str]:
+    """The chart's path and image format, from its extension: exactly that file is written (``out`` is not ``out.png``)."""
+    path = output_path(value, "--plot")
+    suffix = path.suffix.lower().lstrip(".")
+    formats = traitement.PLOT_FORMATS
+    if suffix not in formats:
+        raise InvalidInputError(
+            f"--plot: {value!r} has no image extension the chart can be written in; allowed: a file name ending in "
+            + ", ".join(f".{name}" for name in formats),
+            code="unknown-plot-format",
+        )
+    return path, suffix
 
 
 def format_analytics(result: dict[str, Any]) -> str:

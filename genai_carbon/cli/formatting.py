@@ -16,6 +16,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from traitement.export import check_finite
+
 ENERGY_UNITS_KWH = ((1e-3, "Wh"), (1.0, "kWh"), (1e3, "MWh"), (1e6, "GWh"))
 CARBON_UNITS_G = ((1.0, "gCO2e"), (1e3, "kgCO2e"), (1e6, "tCO2e"))
 WATER_UNITS_L = ((1e-3, "mL"), (1.0, "L"), (1e3, "m3"))
@@ -103,7 +105,16 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def to_json(data: Any) -> str:
+    """``data`` as indented JSON, always valid: NaN or an infinity raises a one-line error naming where it is (exit code 1)."""
+    try:
+        return json.dumps(data, indent=2, allow_nan=False)
+    except ValueError:
+        check_finite(data)  # names the value
+        raise
+
+
 def emit(args: argparse.Namespace, data: Any, text: Callable[[], str]) -> int:
     """Print ``data`` as one JSON object with ``--json``, else ``text()``; exit code 0."""
-    sys.stdout.write((json.dumps(data, indent=2) if args.json else text()) + "\n")
+    sys.stdout.write((to_json(data) if args.json else text()) + "\n")
     return 0

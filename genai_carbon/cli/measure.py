@@ -7,13 +7,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
 import traitement
 from traitement.config import user_config_path
-from traitement.measurement import MeasureOptions, compare, save_profile
+from traitement.errors import InvalidInputError
+from traitement.measurement import MeasureOptions, compare, load_measurement, save_profile
 
 from .common import Command, UsageError, parse_options, program
 from .formatting import carbon, emit, energy, exact, number, table
@@ -158,11 +158,9 @@ def run_compare(args: argparse.Namespace) -> int:
     code = 0
     if args.from_json is not None:
         try:
-            measured = json.loads(open(args.from_json, encoding="utf-8").read())
-        except (OSError, ValueError) as error:
-            raise UsageError(f"--from-json: cannot read a measurement from {args.from_json!r}: {error}") from None
-        if not isinstance(measured, dict) or measured.get("method") != traitement.methods.measured.NAME:
-            raise UsageError(f"--from-json: {args.from_json!r} is not the output of 'measure --json'")
+            measured = load_measurement(args.from_json)
+        except InvalidInputError as error:
+            raise UsageError(f"--from-json: {error}", code=error.code) from None
         for name in ("input_tokens", "output_tokens", "region"):
             if getattr(args, name) is None and measured.get(name) is not None:
                 setattr(args, name, str(measured[name]))

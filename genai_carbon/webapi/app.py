@@ -19,6 +19,7 @@ from traitement.settings import Settings, load_settings
 from traitement.version import __version__
 
 from .errors import ERROR_RESPONSES, install_error_handlers
+from .guards import HeadAsGet, OneValuePerParameter, list_parameters
 from .limits import MULTIPART_OVERHEAD_BYTES, BodySizeLimit
 from .routes import analytics, batch, docs, equivalences, estimate, lists, page, validate
 
@@ -49,13 +50,16 @@ def create_app(settings: Settings | None = None, config: traitement.Config | Non
         batch.PATH: settings.batch_max_bytes + MULTIPART_OVERHEAD_BYTES,
         validate.PATH: validate.MAX_FILE_BYTES + MULTIPART_OVERHEAD_BYTES,
     }
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, upload_limits=upload_limits)
-    if settings.origins:
-        from fastapi.middleware.cors import CORSMiddleware
-
-        app.add_middleware(CORSMiddleware, allow_origins=settings.origins, allow_methods=["GET", "POST"], allow_headers=["content-type"])
     for module in ROUTERS:
         app.include_router(module.router)
     app.mount("/static", page.static_files(), name="static")
     app.mount(docs.ASSETS_URL, docs.assets(), name="apidocs")
+    # Middleware, innermost first: body limits (413, 408), one value per query parameter (422), CORS, HEAD as GET.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, upload_limits=upload_limits, timeout_s=settings.body_timeout_s)
+    app.add_middleware(OneValuePerParameter, lists=list_parameters(route for module in ROUTERS for route in module.router.routes))
+    if settings.origins:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, allow_origins=settings.origins, allow_methods=["GET", "HEAD", "POST"], allow_headers=["content-type"])
+    app.add_middleware(HeadAsGet)
     return app

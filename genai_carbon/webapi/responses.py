@@ -15,12 +15,21 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from traitement.config import DatacenterConfig, ProfileConfig, Uncertain
+from traitement.export import check_finite
 from traitement.reference.schemas import GpuEntry, RegionEntry, SourceEntry
 
 
 def json_response(data: Any, status_code: int = 200) -> Response:
-    """A JSON answer, serialised once by orjson (no FastAPI re-validation of the returned dict)."""
-    return Response(orjson.dumps(data), status_code=status_code, media_type="application/json")
+    """A JSON answer, serialised once by orjson (no FastAPI re-validation of the returned dict).
+
+    orjson writes NaN and infinity as ``null``, which would pass for a missing
+    value: an answer holding ``null`` is searched for one, and a non-finite
+    number is a one-line error naming where it is (it is a bug; none occurs).
+    """
+    body = orjson.dumps(data)
+    if b"null" in body:
+        check_finite(data)
+    return Response(body, status_code=status_code, media_type="application/json")
 
 
 class Out(BaseModel):

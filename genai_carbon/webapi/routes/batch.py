@@ -27,6 +27,7 @@ from traitement.errors import InvalidInputError, UploadTooLargeError
 from traitement.settings import variable
 
 from .. import state
+from ..limits import MULTIPART_OVERHEAD_BYTES
 
 PATH = "/batch"
 router = APIRouter()
@@ -83,7 +84,8 @@ async def batch(
     """Same keys as the CLI's `batch --json`. 413 past the size limit, 422 for bad rows (with their line numbers)."""
     limit = state.settings(request).batch_max_bytes
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    envelope = MULTIPART_OVERHEAD_BYTES if request.headers.get("content-type", "").startswith("multipart/form-data") else 0
+    if declared and declared.isdigit() and int(declared) > limit + envelope:
         raise _too_large(limit)
     keys = group_by
     with tempfile.TemporaryDirectory(prefix="genai-batch-") as folder:
@@ -106,8 +108,8 @@ async def _save_upload(request: Request, limit: int, folder: Path, fmt: str | No
     """Write the uploaded file into ``folder``; returns its name and path."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
-        try:
-            form = await MultiPartParser(request.headers, _limited(request, limit), max_files=1, max_fields=10).parse()
+        try:  # the envelope around the file does not count against the file's limit; the file's own bytes do, below
+            form = await MultiPartParser(request.headers, _limited(request, limit + MULTIPART_OVERHEAD_BYTES), max_files=1, max_fields=10).parse()
         except MultiPartException as error:
             raise InvalidInputError(f"file: {error.message}") from None
         upload = form.get("file")
@@ -117,8 +119,12 @@ async def _save_upload(request: Request, limit: int, folder: Path, fmt: str | No
         if fmt is None and Path(name).suffix.lower() not in EXTENSIONS:
             raise InvalidInputError(f"format: cannot tell the format of {name!r}; name the file .csv, .jsonl or .parquet, or add ?format=")
         path = folder / ("upload" + (Path(name).suffix.lower() if fmt is None else f".{fmt}"))
+        written = 0
         with open(path, "wb") as out:
             while chunk := await upload.read(1 << 20):
+                written += len(chunk)
+                if written > limit:
+                    raise _too_large(limit)
                 out.write(chunk)
         await upload.close()
         return name, path

@@ -8,9 +8,10 @@ from fastapi.responses import Response
 import traitement
 
 from .. import state
+from ..guards import JSONBodyRoute
 from ..responses import EstimateOut, json_response, ok
 
-router = APIRouter()
+router = APIRouter(route_class=JSONBodyRoute)  # a body not sent as JSON: 415
 
 
 @router.post("/calculate-raw", summary="Estimate from raw numbers (powers, speeds, grid intensity)", response_model=None, responses=ok(EstimateOut))

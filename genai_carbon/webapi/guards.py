@@ -1,0 +1,118 @@
+"""HTTP manners the routes share: HEAD on every GET route, one value per query parameter, JSON bodies only where JSON is read.
+
+* :class:`HeadAsGet`: ``HEAD`` answers what ``GET`` answers, without the body
+  (FastAPI's routes answer 405 to it otherwise);
+* :class:`OneValuePerParameter`: a query parameter given twice is an error
+  (``?region=usa&region=france`` silently took the last), except the
+  parameters that are lists (``/validate?method=``, ``/batch?group_by=``);
+* :class:`JSONBodyRoute`: the estimate routes answer 415 to a body that is
+  not declared as JSON, instead of reading it as text and echoing it.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Callable, Coroutine, Iterable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import HTTPException, Request, Response
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
+
+from .errors import send_error
+
+
+class HeadAsGet:
+    """Pure ASGI middleware: a ``HEAD`` request runs as ``GET`` and its answer is sent without the body (headers kept)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: dict) -> None:
+            if message["type"] == "http.response.body":
+                if not message.get("more_body", False):
+                    await send({"type": "http.response.body", "body": b""})
+                return
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
+
+
+def _is_list(annotation: Any) -> bool:
+    """Whether a parameter's annotation takes several values (``list[...]``, possibly ``| None`` or ``Annotated``)."""
+    if typing.get_origin(annotation) in (list, tuple, set, frozenset):
+        return True
+    return any(_is_list(argument) for argument in typing.get_args(annotation) if argument is not type(None))
+
+
+def list_parameters(routes: Iterable[Any]) -> dict[str, frozenset[str]]:
+    """Path -> the query parameters of its routes that take several values (the others may be given once)."""
+    out: dict[str, set[str]] = {}
+    for route in routes:
+        if not isinstance(route, APIRoute):
+            continue
+        names = out.setdefault(route.path, set())
+        for param in route.dependant.query_params:
+            annotation = param.field_info.annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):  # the query parameters are one model's fields
+                names.update(info.alias or name for name, info in annotation.model_fields.items() if _is_list(info.annotation))
+            elif _is_list(annotation):
+                names.add(param.alias)
+    return {path: frozenset(names) for path, names in out.items()}
+
+
+class OneValuePerParameter:
+    """Pure ASGI middleware: 422 naming a query parameter given more than once, unless its route takes a list there."""
+
+    def __init__(self, app: Any, lists: dict[str, frozenset[str]]) -> None:
+        self.app = app
+        self.lists = lists
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        query = scope.get("query_string", b"") if scope["type"] == "http" else b""
+        if b"&" in query:
+            allowed = self.lists.get(scope.get("path", ""), frozenset())
+            seen: set[str] = set()
+            for name, _ in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+                if name in seen and name not in allowed:
+                    detail = f"{name}: given more than once in the query; allowed: one value"
+                    await send_error(send, 422, "repeated-parameter", detail)
+                    return
+                seen.add(name)
+        await self.app(scope, receive, send)
+
+
+def upload_name(filename: str | None) -> str:
+    """An uploaded file's name as the messages show it: its last part, printable, at most 100 characters (default ``upload``)."""
+    name = "".join(char for char in (filename or "").replace("\\", "/").rsplit("/", 1)[-1] if char.isprintable())[:100]
+    return name.strip() or "upload"
+
+
+JSON_TYPES = ("application/json",)
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media in JSON_TYPES or (media.startswith("application/") and media.endswith("+json"))
+
+
+class JSONBodyRoute(APIRoute):
+    """A route whose body is JSON: a body of another declared type, or of none, is answered 415 without being read back."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def json_only(request: Request) -> Response:
+            content_type = request.headers.get("content-type", "")
+            if not _is_json(content_type):
+                got = repr(content_type[:60]) if content_type else "none"
+                raise HTTPException(415, f"content-type: must be application/json (got {got}); allowed: a JSON object sent as application/json")
+            return await handler(request)
+
+        return json_only
