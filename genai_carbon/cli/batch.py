@@ -10,7 +10,6 @@ formats the answer; the heavy libraries are imported by that call only.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from typing import Any
@@ -20,7 +19,7 @@ from traitement import methods
 from traitement.errors import InvalidInputError
 
 from .common import Command
-from .formatting import CARBON_UNITS_G, ENERGY_UNITS_KWH, WATER_UNITS_L, carbon, energy, number, ranged, table, water
+from .formatting import CARBON_UNITS_G, ENERGY_UNITS_KWH, WATER_UNITS_L, carbon, energy, number, ranged, table, to_json, water
 
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
 """Dask's own variable naming a scheduler (read by Dask, not a setting of the calculator)."""
@@ -75,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
             write_groups_csv(result, args.csv_out)
         except OSError as error:
             raise InvalidInputError(f"--csv {args.csv_out}: cannot write: {error.strerror}") from None
-    sys.stdout.write((json.dumps(result, indent=2) if args.json else format_batch(result)) + "\n")
+    sys.stdout.write((to_json(result) if args.json else format_batch(result)) + "\n")
     return 0
 
 

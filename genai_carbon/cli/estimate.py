@@ -20,6 +20,7 @@ FLAGS = {
     "input_tokens": "--in_tok",
     "output_tokens": "--out_tok",
     "count": "--count",
+    "profile": "--profile",
     "method": "--method",
     "active_params_b": "--active-params-b",
     "total_params_b": "--total-params-b",

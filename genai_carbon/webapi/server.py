@@ -53,12 +53,13 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     head_timeout_s: float = 10.0
     """Seconds a client has to send a request's line and headers."""
     max_head_bytes: int = 64 * 1024
-    """Largest request line and headers, in bytes (counted in whole reads, so a read may pass it by one buffer)."""
+    """Largest request line and headers, in bytes."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._head_timer: asyncio.TimerHandle | None = None
         self._in_head = True
         self._head_bytes = 0
+        self._head_tail = b""
         super().connection_made(transport)
         self._arm_head_timer()
 
@@ -67,18 +68,19 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        in_head = self._in_head
-        super().data_received(data)
-        if in_head and self._in_head:  # all of this read belongs to a head not finished yet
-            self._head_bytes += len(data)
+        if self._in_head:  # count the head's bytes before the parser keeps them: up to the blank line that ends it
+            seen = self._head_tail + data
+            end = seen.find(b"\r\n\r\n")
+            self._head_bytes += len(data) if end < 0 else max(end + 4 - len(self._head_tail), 0)
+            self._head_tail = seen[-3:]
             if self._head_bytes > self.max_head_bytes:
                 detail = f"headers: the request line and headers are larger than {self.max_head_bytes:,} bytes"
                 self._refuse(_answer(431, "Request Header Fields Too Large", "headers-too-large", detail))
+                return
+        super().data_received(data)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self._in_head = True
-        self._head_bytes = 0
         if self._head_timer is None:
             self._arm_head_timer()
 
@@ -86,6 +88,10 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._in_head = False
         self._cancel_head_timer()
         super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._in_head, self._head_bytes, self._head_tail = True, 0, b""  # the next bytes begin the next request's head
 
     def _arm_head_timer(self) -> None:
         self._head_timer = self.loop.call_later(self.head_timeout_s, self._head_timed_out)

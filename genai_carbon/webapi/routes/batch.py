@@ -15,7 +15,7 @@ from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BeforeValidator
 from starlette.concurrency import run_in_threadpool
 from starlette.formparsers import MultiPartException, MultiPartParser
@@ -28,6 +28,7 @@ from traitement.settings import variable
 
 from .. import state
 from ..limits import MULTIPART_OVERHEAD_BYTES
+from ..responses import json_response
 
 PATH = "/batch"
 router = APIRouter()
@@ -71,7 +72,7 @@ def _split(values: Any) -> Any:
 GroupBy = Annotated[list[Annotated[str, OneOf(GROUP_BY)]], BeforeValidator(_split)]
 
 
-@router.post(PATH, summary="Estimate an uploaded log of requests (CSV, JSON Lines, Parquet)", openapi_extra=_UPLOAD_BODY)
+@router.post(PATH, summary="Estimate an uploaded log of requests (CSV, JSON Lines, Parquet)", openapi_extra=_UPLOAD_BODY, response_model=dict[str, Any])
 async def batch(
     request: Request,
     group_by: Annotated[GroupBy, Query(description=_GROUP_BY_HELP)] = [],  # noqa: B006 - FastAPI copies defaults
@@ -80,7 +81,7 @@ async def batch(
     datacenter: Annotated[str | None, Query(max_length=64, description="datacentre of rows without one (default from config)")] = None,
     method: Annotated[Annotated[str, methods.offered("batch")], Query(description=methods.help_text("batch"))] = methods.hardware.NAME,
     format: Annotated[Annotated[str, OneOf(FORMATS)] | None, Query(description=f"{', '.join(FORMATS)}; default from the uploaded file name")] = None,  # noqa: A002
-) -> dict[str, Any]:
+) -> Response:
     """Same keys as the CLI's `batch --json`. 413 past the size limit, 422 for bad rows (with their line numbers)."""
     limit = state.settings(request).batch_max_bytes
     declared = request.headers.get("content-length")
@@ -90,7 +91,7 @@ async def batch(
     keys = group_by
     with tempfile.TemporaryDirectory(prefix="genai-batch-") as folder:
         name, path = await _save_upload(request, limit, Path(folder), format)
-        return await run_in_threadpool(
+        result = await run_in_threadpool(
             estimate_log,
             path,
             state.config(request),
@@ -102,6 +103,7 @@ async def batch(
             group_by=keys,
             source=name,
         )
+    return json_response(result)  # one check that the answer is finite JSON, as every route's
 
 
 async def _save_upload(request: Request, limit: int, folder: Path, fmt: str | None) -> tuple[str, Path]:
