@@ -455,6 +455,27 @@ def test_item19_a_measured_machine_with_a_model_size_or_in_a_case(user_file, cap
     assert row["status"] == "skipped" and "its memory, bandwidth or compute is unknown (a measured machine)" in row["reason"]
 
 
+def test_item19_a_measured_machine_is_left_out_of_the_cross_validation(user_file):
+    user_file.write_text(MEASURED_USER_FILE)
+    app = TestClient(create_app())
+    common = "boundary: gpu, output_tokens: 389, batch_size: 8"
+    lines = [
+        f"  - {{id: a, model: m1, active_params_b: 8, n_gpu: 1, hardware: h100, {common}, energy_j_per_output_token: 0.455}}",
+        f"  - {{id: b, model: m2, active_params_b: 70, n_gpu: 4, hardware: h100, {common}, energy_j_per_output_token: 0.9}}",
+        f"  - {{id: c, model: m3, active_params_b: 8, n_gpu: 1, hardware: measured-box, {common}, energy_j_per_output_token: 0.5}}",
+    ]
+    answer = app.post("/validate?method=model-aware&cross_validate=true", files={"file": ("c.yaml", ("cases:\n" + "\n".join(lines)).encode())})
+    assert answer.status_code == 200, answer.text[:300]
+    assert [row["id"] for row in answer.json()["leave_one_model_out"]["cases"]] == ["a", "b"]
+
+
+def test_cross_validation_refits_are_capped(monkeypatch):
+    monkeypatch.setattr(validation, "MAX_CROSS_VALIDATION_MODELS", 1)
+    answer = api_error(client.post("/validate?cross_validate=true", files={"file": ("p.yaml", CASES.read_bytes())}), 422)
+    assert answer["code"] == "too-many-models" and answer["detail"].startswith("cross_validate: the measured cases name ")
+    assert answer["detail"].endswith("models (one refit each); allowed: at most 1")
+
+
 # --- item 20: published figures of 1e308 and 1e-320; JSON output always valid --------------------------------
 
 
@@ -485,7 +506,7 @@ def test_item20_a_ratio_that_is_not_finite_is_never_an_ok_row(monkeypatch):
 def test_item20_json_output_is_never_nan_or_infinity(monkeypatch, capsys, tmp_path):
     import traitement.validation as module
 
-    monkeypatch.setattr(module, "validate", lambda *args: {"method": "x", "error_factor": math.inf, "methods": {}})
+    monkeypatch.setattr(module, "validate", lambda *args, **options: {"method": "x", "error_factor": math.inf, "methods": {}})
     code, out, err = cli(capsys, "validate", str(write(tmp_path, "c.yaml", GOOD_CASES)), "--json")
     assert code == 1 and out == ""
     assert one_line(err) == "interface.py: error: error_factor: the result is not a finite number; this is a bug, please report it with the input"
@@ -573,7 +594,9 @@ def test_item24_an_upload_of_exactly_the_limit_is_accepted_and_one_byte_more_is_
 # --- item 25: HEAD, repeated parameters, 503 paths, a file sent as text, disconnects ---------------------------
 
 
-@pytest.mark.parametrize("path", ["/health", "/regions", "/hardware", "/profiles", "/models", "/methods", "/", "/openapi.json", "/static/app.js"])
+@pytest.mark.parametrize(
+    "path", ["/health", "/regions", "/hardware", "/profiles", "/models", "/methods", "/equivalences", "/", "/openapi.json", "/static/app.js"]
+)
 def test_item25_head_answers_like_get_without_a_body(path):
     got, head = client.get(path), client.head(path)
     assert got.status_code == head.status_code == 200 and head.content == b""
@@ -755,13 +778,25 @@ def test_item28_a_kv_cache_clipped_by_memory_is_a_warning(capsys):
     [
         (["--active-params-b", "100000"], "--active-params-b (active_params_b): the weights (200,000 GB in bf16) need 4,096 x h100, more than 1,024;"),
         (["--active-params-b", "10", "--total-params-b", "100000"], "--total-params-b (total_params_b): the weights"),
-        (["--active-params-b", "5000"], "--active-params-b (active_params_b): the serving setup derived for this model is out of range (cpu_power_w: must be"),
     ],
 )
 def test_item28_a_model_too_large_names_fields_the_user_can_set(capsys, argv, start):
     code, _, err = cli(capsys, *argv)
     line = one_line(err).removeprefix("interface.py: error: ")
     assert code == 2 and line.startswith(start) and "allowed: a smaller model" in line and "precision" in line and "hardware" in line
+
+
+def test_item28_a_derived_setup_out_of_range_names_fields_the_user_can_set(monkeypatch, capsys):
+    from traitement import energy_model
+
+    def refuse(**values):
+        raise InvalidInputError("cpu_power_w: must be <= 5,000 (got 22400.0)")
+
+    monkeypatch.setattr(energy_model, "_setup_modele", refuse)
+    code, _, err = cli(capsys, "--active-params-b", "70")
+    line = one_line(err).removeprefix("interface.py: error: ")
+    assert code == 2 and line.startswith("--active-params-b (active_params_b): the serving setup derived for this model is out of range (cpu_power_w:")
+    assert "allowed: a smaller model (total_params_b, active_params_b, model), a lower precision (precision), another hardware preset" in line
 
 
 # --- the shared readers: what each refuses -----------------------------------------------------------------------

@@ -53,6 +53,8 @@ DEFAULT_CASES = SHIPPED_CASES["mlenergy-v3"]
 """The shipped public cases (ML.ENERGY Leaderboard v3's measured configurations): what ``validate`` checks when given no file."""
 MAX_CASES = 10_000
 """Most cases in one cases file: each is estimated by every method (about 1 ms per case here)."""
+MAX_CROSS_VALIDATION_MODELS = 100
+"""Most models in a leave-one-model-out cross-validation: one refit each (18 in the 397 ML.ENERGY cases)."""
 MAX_CASES_FILE_BYTES = 8 << 20
 """Largest cases file the ``validate`` command reads (8 MiB; the 397 ML.ENERGY cases take 235 kB)."""
 
@@ -184,6 +186,15 @@ def parse_cases_text(text: str | bytes, where: str = "upload") -> list[Case]:
 def _gpu_name(config: Config, hardware: str | None) -> str:
     key = (hardware or "").strip().lower()
     return config.gpu(GPU_ALIASES.get(key, key))[0]
+
+
+def _board_is_complete(config: Config, hardware: str | None) -> bool:
+    """Whether the case's board is known and gives memory, bandwidth and compute (a measured machine gives none): the fit needs all three."""
+    try:
+        board = config.gpu(_gpu_name(config, hardware))[1]
+    except CalculatorError:
+        return False
+    return None not in (board.memory_gb, board.memory_bandwidth_tb_per_s, board.bf16_tflop_per_s)
 
 
 def _board_label(config: Config, hardware: str | None) -> str:
@@ -554,10 +565,15 @@ def leave_one_model_out(columns: dict[str, Any], groups: Sequence[str], model: E
 
 def cross_validation_report(cases: list[Case], config: Config, model: EnergyModelFile) -> dict[str, Any]:
     """Leave-one-model-out ratios of the measured GPU-boundary cases, with their statistics overall and by task, board, model and batch band."""
-    measured = [case for case in cases if case.measured]
+    measured = [case for case in cases if case.measured and _board_is_complete(config, case.hardware)]
     names = [case.model or case.id for case in measured]
     if len(set(names)) < 2:
         return {"n_cases": len(measured), "skipped": "needs measured gpu-boundary cases of at least two models"}
+    if len(set(names)) > MAX_CROSS_VALIDATION_MODELS:
+        raise InvalidInputError(
+            f"cross_validate: the measured cases name {len(set(names)):,} models (one refit each); allowed: at most {MAX_CROSS_VALIDATION_MODELS:,}",
+            code="too-many-models",
+        )
     ratios, fits = leave_one_model_out(case_columns(measured, config, model), names, model)
     rows = [
         {
