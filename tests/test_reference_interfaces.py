@@ -84,15 +84,15 @@ def test_a_given_datacenter_wins_over_the_cloud_providers(capsys):
 @pytest.mark.parametrize(
     ("argv", "body", "status", "words"),
     [
-        (["--region", ""], {"region": ""}, 422, "must not be empty; allowed: a region name or code"),
+        (["--region", ""], {"region": ""}, 422, "must not be empty"),
         (["--region", "spian"], {"region": "spian"}, 404, "unknown region 'spian'; closest: Spain (ESP)"),
         (["--region", "US-ZZ"], {"region": "US-ZZ"}, 404, "unknown ISO 3166-2 subdivision 'US-ZZ'"),
         (["--region", "aws:"], {"region": "aws:"}, 422, "is not a cloud region"),
         (["--region", "12"], {"region": "12"}, 422, "is a number"),
         (["--model", "gtp-4o", "--out_tok", "400"], {"model": "gtp-4o", "output_tokens": 400}, 404, "unknown model 'gtp-4o'; closest: gpt-4o"),
-        (["--model", ""], {"model": ""}, 422, "must not be empty; allowed: a model name or code"),
+        (["--model", ""], {"model": ""}, 422, "must not be empty"),
         (["--hardware", "h1000"], {"hardware": "h1000"}, 404, "unknown hardware 'h1000'"),
-        (["--hardware", ""], {"hardware": ""}, 422, "must not be empty; allowed: a GPU board name or code"),
+        (["--hardware", ""], {"hardware": ""}, 422, "must not be empty"),
     ],
 )
 def test_bad_names_are_one_line_exit_2_and_4xx(capsys, argv, body, status, words):

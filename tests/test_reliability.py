@@ -240,6 +240,26 @@ def test_item6_config_and_user_files_are_read_with_a_bound(config_dir, user_file
     assert code == 1 and f"{user_file}: larger than the limit" in one_line(err)
 
 
+@pytest.mark.parametrize("table", ["/dev/zero", "[" * 100_000])
+def test_item6_a_data_pack_table_is_read_with_a_bound(tmp_path, table):
+    """A pack folder (GENAI_CARBON_PACK_DIR) holding a device or deep JSON: one line, exit 1 (a separate process: the pack is read once per process)."""
+    import subprocess
+    import sys
+
+    pack = tmp_path / "pack"
+    shutil.copytree(DATA_DIR / "pack", pack)
+    (pack / "regions.json").unlink()
+    if table.startswith("/"):
+        (pack / "regions.json").symlink_to(table)
+    else:
+        (pack / "regions.json").write_text(table)
+    env = {"PATH": "/usr/bin:/bin", "GENAI_CARBON_PACK_DIR": str(pack), "GENAI_CARBON_USER_CONFIG": str(tmp_path / "none.yaml")}
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "interface.py", "--region", "FRA"], cwd=root, env=env, capture_output=True, text=True, timeout=120, check=False)
+    expected = "larger than the limit of 67,108,864 bytes" if table.startswith("/") else "invalid JSON: nested too deeply"
+    assert done.returncode == 1 and f"regions.json: {expected}" in one_line(done.stderr)
+
+
 def test_item6_a_file_over_the_limit_is_refused_before_it_is_read(tmp_path):
     big = write(tmp_path, "big.yaml", b"#" * 100)
     with pytest.raises(InvalidInputError, match=r"big\.yaml: larger than the limit of 99 bytes"):
@@ -289,10 +309,10 @@ def test_items10_15_cases_file(tmp_path, capsys, change, needle):
 
 def test_items10_15_config_files(config_dir, capsys):
     site = (CONFIG_DIR / "config.yaml").read_text()
-    (config_dir / "config.yaml").write_text(site + "\nregions: {}\n")
+    (config_dir / "config.yaml").write_text(site + "\ndatacenters: {}\n")
     fresh()
     code, _, err = cli(capsys, "regions")
-    assert code == 1 and "config.yaml: invalid YAML at line" in one_line(err) and "duplicate key 'regions'" in err
+    assert code == 1 and "config.yaml: invalid YAML at line" in one_line(err) and "duplicate key 'datacenters'" in err
     (config_dir / "config.yaml").write_text(site + "\nbuilt: 2025-02-30\n")
     fresh()
     code, _, err = cli(capsys, "regions")

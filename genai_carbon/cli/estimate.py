@@ -27,7 +27,6 @@ FLAGS = {
     "precision": "--precision",
     "model": "--model",
     "mix": "--mix",
-    "profile": "--profile",
 }
 """The CLI flag of each request field, so an error names what the user typed."""
 

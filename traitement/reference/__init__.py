@@ -19,7 +19,6 @@ one-line message that names the option, the kind of name and the closest matches
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import unicodedata
@@ -30,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError
 
 from ..errors import ConfigError, InvalidInputError, UnknownNameError
+from ..files import load_json, read_bounded
 from ..paths import PACK_DIR
 from ..settings import load_settings, variable
 from .schemas import GpuEntry, ModelEntry, Range, RegionEntry, SourceEntry
@@ -69,6 +69,10 @@ _ENTRIES: dict[str, type[BaseModel]] = {"regions": RegionEntry, "models": ModelE
 # Loading: one table at a time, cached per process.
 
 
+MAX_TABLE_BYTES = 64 << 20
+"""Largest table of a data pack read (64 MiB; the shipped tables are under 300 kB)."""
+
+
 def pack_dir() -> Path:
     """The folder holding the pack: ``$GENAI_CARBON_PACK_DIR`` or the project's ``data/pack``."""
     return _pack_dir(os.environ.get(variable("pack_dir")))
@@ -83,13 +87,12 @@ def _pack_dir(raw: str | None) -> Path:
 @lru_cache(maxsize=16)
 def _read(directory: Path, name: str) -> dict[str, Any]:
     path = directory / f"{name}.json"
-    try:
-        with open(path, "rb") as handle:
-            data = json.loads(handle.read())
-    except FileNotFoundError:
+    try:  # bounded, like every file the tool reads (docs/reliability.md): a pack folder set by GENAI_CARBON_PACK_DIR may hold anything
+        data = load_json(read_bounded(path, MAX_TABLE_BYTES, ConfigError), path, ConfigError, code="invalid-data-pack")
+    except ConfigError as error:
+        if error.code != "file-not-found":
+            raise
         raise ConfigError(f"{path}: data pack table not found (rebuild with python scripts/build_data_pack.py)") from None
-    except (OSError, ValueError) as error:
-        raise ConfigError(f"{path}: unreadable data pack table: {error}") from None
     if not isinstance(data, dict) or (name != "manifest" and data.get("table") != name):
         raise ConfigError(f"{path}: not the {name!r} table of a data pack")
     return data
