@@ -1,0 +1,265 @@
+"""From the summed tokens to the footprint: the physics applied once per distinct setup, and the answer's shape.
+
+The ``hardware`` method's busy time is ``count x (input_tokens / prefill +
+output_tokens / decode)``, and every energy, carbon and water figure is that
+time multiplied by constants of the setup and the site: the figures are
+linear in the token sums of each setup. So :func:`report` calls
+:func:`traitement.core.footprint` once per distinct (hardware, region,
+datacenter) and side (central, low, high), over the arrays of that setup's
+group sums. The ``seed-quadratic`` method's busy time is ``count x
+(input_tokens^2 + output_tokens) / throughput``: linear in ``sum(count x
+input_tokens^2)``, which the query sums too; footprint receives its square
+root as ``input_tokens`` (footprint squares it back).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any, Literal
+
+from ..config import Config
+from ..core import COVERS, HARDWARE_METHOD, METHODS, SEED_QUADRATIC_METHOD, footprint
+from ..errors import InvalidInputError, UnknownNameError
+from ..presets import modele_from_config, site_from_config
+from .columns import GROUP_BY, NAME_COLUMNS, TIME_KEYS
+from .engine import Settled
+from .limits import CapError
+
+QUANTITIES = ("energy_gpu_kwh", "energy_cpu_kwh", "energy_it_kwh", "energy_kwh", "carbon_gco2eq", "water_l", "carbon_embodied_gco2eq")
+SUMS = ("requests", "input_tokens", "output_tokens", *(f"{name}{suffix}" for name in QUANTITIES for suffix in ("", "_min", "_max")))
+"""The summed columns of every total and group, in output order."""
+_SIDES: tuple[tuple[str, Literal["low", "high"] | None], ...] = (("", None), ("_min", "low"), ("_max", "high"))
+NOTES = [
+    "_min/_max: every uncertain input of the hardware preset and datacentre at its low/high bound; token counts are taken as exact",
+    "defaults_used: rows whose hardware, region or datacenter was empty or absent and took the default",
+]
+
+
+@dataclass
+class Plan:
+    """What a log estimate needs besides the rows: config, defaults, method, grouping; names resolved once."""
+
+    config: Config
+    hardware: str
+    region: str
+    datacenter: str
+    method: str = HARDWARE_METHOD
+    group_by: tuple[str, ...] = ()
+    _names: dict[tuple[str, str], str | None] = field(default_factory=dict, repr=False)
+    _known: dict[str, str] = field(default_factory=dict, repr=False)
+    _setups: dict[tuple[str, str, str], Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def time_keys(self) -> tuple[str, ...]:
+        return tuple(key for key in self.group_by if key in TIME_KEYS)
+
+    @property
+    def quadratic(self) -> bool:
+        return self.method == SEED_QUADRATIC_METHOD
+
+    @property
+    def defaults(self) -> dict[str, str]:
+        return {"hardware": self.hardware, "region": self.region, "datacenter": self.datacenter}
+
+    def resolve(self, column: str, name: str) -> str | None:
+        """The config's name for ``name`` in ``column`` (case-insensitive, ISO codes for regions), or None if unknown."""
+        key = (column, name)
+        if key not in self._names:
+            try:
+                self._names[key] = getattr(self.config, column)(name)[0]
+            except UnknownNameError as error:
+                self._names[key] = None
+                self._known[column] = str(error).rsplit("known: ", 1)[-1]
+        return self._names[key]
+
+    def hints(self) -> dict[str, str]:
+        """Column -> the known names, for messages about unknown ones."""
+        return dict(self._known)
+
+    def setups(self, hardware: str, region: str, datacenter: str) -> dict[str | None, tuple[Any, Any]]:
+        """``(Modele, Site)`` central and at each side, built once per combination."""
+        key = (hardware, region, datacenter)
+        if key not in self._setups:
+            _, modele = modele_from_config(self.config, hardware)
+            site = site_from_config(self.config, region, datacenter)
+            self._setups[key] = {side: (modele, site) if side is None else (modele.at(side), site.at(side)) for _, side in _SIDES}
+        return self._setups[key]
+
+
+def make_plan(
+    config: Config,
+    hardware: str | None = None,
+    region: str | None = None,
+    datacenter: str | None = None,
+    method: str = HARDWARE_METHOD,
+    group_by: Sequence[str] = (),
+) -> Plan:
+    """Check the defaults, method and grouping keys; raise a one-line error naming the bad one."""
+    if method not in METHODS:
+        raise InvalidInputError(f"method: unknown method {method!r}; allowed: {', '.join(METHODS)}", code="unknown-method")
+    keys: list[str] = []
+    for key in group_by:
+        key = key.strip().lower()
+        if key not in GROUP_BY:
+            raise InvalidInputError(f"group_by: unknown column {key!r}; allowed: {', '.join(GROUP_BY)}", code="unknown-group-by")
+        if key not in keys:
+            keys.append(key)
+    return Plan(
+        config=config,
+        hardware=config.hardware(hardware)[0],
+        region=config.region(region)[0],
+        datacenter=config.datacenter(datacenter)[0],
+        method=method,
+        group_by=tuple(keys),
+    )
+
+
+def _utc(stamp: datetime) -> str:
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone(timezone.utc).replace(tzinfo=None)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S") + "Z"
+
+
+def report(settled: Settled, plan: Plan, max_groups: int, *, source: str, fmt: str, engine: str) -> dict[str, Any]:
+    """The JSON shape shared by the CLI's ``--json`` and ``POST /batch``: totals and groups with ranges."""
+    positions = {column: index for index, column in enumerate(NAME_COLUMNS)}
+    positions.update({key: len(NAME_COLUMNS) + index for index, key in enumerate(plan.time_keys)})
+    group_positions = [positions[key] for key in plan.group_by]
+    labels: dict[Any, str] = {}  # a day or month -> its text, once per distinct date
+
+    def label(value: Any, key: str) -> Any:
+        if not isinstance(value, date):
+            return value
+        if (value, key) not in labels:
+            labels[value, key] = value.strftime("%Y-%m") if key == "month" else value.isoformat()
+        return labels[value, key]
+
+    # Exact integer sums per (setup, group): the model and profile only label the rows here.
+    by_setup: dict[tuple, dict[tuple, list[int]]] = {}
+    first = last = None
+    # In the order of the keys: the float sums below then add up in the same order whatever the engine.
+    for key, values in sorted(settled.cells.items(), key=lambda item: tuple((v is None, str(v)) for v in item[0])):
+        groups = by_setup.setdefault(key[:3], {})
+        group = tuple(label(key[index], name) for index, name in zip(group_positions, plan.group_by, strict=True))
+        sums = groups.get(group)
+        if sums is None:
+            groups[group] = values[2:6]  # requests, input, output, input squared
+        else:
+            groups[group] = [a + b for a, b in zip(sums, values[2:6], strict=True)]
+        if values[6] is not None:
+            first = values[6] if first is None or values[6] < first else first
+            last = values[7] if last is None or values[7] > last else last
+    distinct = {group for groups in by_setup.values() for group in groups}
+    if len(distinct) > max_groups:
+        raise CapError(f"{source}: {len(distinct):,} groups, over the cap of {max_groups:,} groups in an answer")
+
+    figures_by_setup = _figures(plan, by_setup)
+    zero = [0, 0, 0, *([0.0] * len(SUMS[3:]))]
+    totals: dict[tuple, list] = {}
+    for setup, groups in by_setup.items():
+        figures = figures_by_setup[setup]
+        for index, (name, sums) in enumerate(groups.items()):
+            out = totals.get(name)
+            if out is None:
+                out = totals[name] = list(zero)
+            out[0] += sums[0]
+            out[1] += sums[1]
+            out[2] += sums[2]
+            for position, column in enumerate(figures, start=3):
+                out[position] += column[index]
+    summed = list(zero)
+    for values in totals.values():
+        summed = [a + b for a, b in zip(summed, values, strict=True)]
+    grand: dict[str, Any] = dict(zip(SUMS, summed, strict=True))
+    requests = grand["requests"]
+    groups_out = [
+        {**dict(zip(plan.group_by, name, strict=True)), **dict(zip(SUMS, values, strict=True))}
+        for name, values in sorted(totals.items(), key=lambda item: tuple((v is None, str(v)) for v in item[0]))
+    ]
+    return {
+        "source": source,
+        "format": fmt,
+        "engine": engine,
+        "method": plan.method,
+        "rows": settled.rows,
+        "blank_lines": settled.blank,
+        "defaults": plan.defaults,
+        "defaults_used": dict(sorted(settled.defaulted.items())),
+        "period": None if first is None else {"first": _utc(first), "last": _utc(last)},  # type: ignore[arg-type]
+        "totals": grand,
+        "per_request": {
+            "energy_wh": grand["energy_kwh"] * 1000.0 / requests if requests else 0.0,
+            "carbon_gco2eq": grand["carbon_gco2eq"] / requests if requests else 0.0,
+            "water_l": grand["water_l"] / requests if requests else 0.0,
+        },
+        "group_by": list(plan.group_by),
+        "groups": groups_out if plan.group_by else [],
+        "covers": dict(COVERS),
+        "notes": list(NOTES),
+    }
+
+
+SCALAR_PAIRS = 10_000
+"""Up to this many (setup, group) sums, footprint runs on plain floats, once per sum and side: numpy's import alone
+(60 to 120 ms measured here) costs more than 5,400 such calls (12 ms). Above, once per setup and side on numpy columns."""
+
+
+def _figures(plan: Plan, by_setup: dict[tuple, dict[tuple, list[int]]]) -> dict[tuple, list[list[float]]]:
+    """For each setup, the columns of QUANTITIES x sides (SUMS[3:] order) over its groups, from footprint."""
+    pairs = sum(len(groups) for groups in by_setup.values())
+    out: dict[tuple, list[list[float]]] = {}
+    order = [(position, name) for name in QUANTITIES for position, _ in enumerate(_SIDES)]  # SUMS order: name, then side
+    for setup, groups in by_setup.items():
+        sums = list(groups.values())
+        first_moment = [row[3] if plan.quadratic else row[1] for row in sums]
+        tokens_out = [row[2] for row in sums]
+        sides = []
+        for _, side in _SIDES:
+            modele, site = plan.setups(*setup)[side]
+            if pairs <= SCALAR_PAIRS:
+                per_group = [
+                    footprint(math.sqrt(i) if plan.quadratic else float(i), float(o), 1.0, modele, site, plan.method)
+                    for i, o in zip(first_moment, tokens_out, strict=True)
+                ]
+                sides.append({name: [values[name] for values in per_group] for name in QUANTITIES})
+            else:
+                import numpy as np
+
+                tokens_in = np.array(first_moment, dtype=np.float64)
+                values = footprint(np.sqrt(tokens_in) if plan.quadratic else tokens_in, np.array(tokens_out, dtype=np.float64), 1.0, modele, site, plan.method)
+                sides.append({name: values[name].tolist() for name in QUANTITIES})
+        out[setup] = [sides[position][name] for position, name in order]
+    return out
+
+
+# --- CSV export --------------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula gets a leading quote; line breaks become spaces."""
+    if not isinstance(value, str):
+        return value
+    value = value.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def write_groups_csv(result: dict[str, Any], path: str | os.PathLike) -> None:
+    """The grouped table (or the totals, without grouping) as CSV; units are in the column names; labels are
+    made safe for spreadsheets (no formula, no line break)."""
+    import csv
+
+    columns = [*result["group_by"], *SUMS]
+    rows = result["groups"] if result["group_by"] else [result["totals"]]
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows({name: spreadsheet_safe(value) for name, value in row.items()} for row in rows)
+
+
+__all__ = ["QUANTITIES", "SUMS", "Plan", "make_plan", "report", "spreadsheet_safe", "write_groups_csv", "NAME_COLUMNS"]
