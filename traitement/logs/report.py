@@ -141,8 +141,7 @@ def report(settled: Settled, plan: Plan, max_groups: int, *, source: str, fmt: s
     # Exact integer sums per (setup, group): the model and profile only label the rows here.
     by_setup: dict[tuple, dict[tuple, list[int]]] = {}
     first = last = None
-    # In the order of the keys: the float sums below then add up in the same order whatever the engine.
-    for key, values in sorted(settled.cells.items(), key=lambda item: tuple((v is None, str(v)) for v in item[0])):
+    for key, values in settled.cells.items():
         groups = by_setup.setdefault(key[:3], {})
         group = tuple(label(key[index], name) for index, name in zip(group_positions, plan.group_by, strict=True))
         sums = groups.get(group)
@@ -157,6 +156,9 @@ def report(settled: Settled, plan: Plan, max_groups: int, *, source: str, fmt: s
     if len(distinct) > max_groups:
         raise CapError(f"{source}: {len(distinct):,} groups, over the cap of {max_groups:,} groups in an answer")
 
+    # Setups and groups in the order of their names: the float sums below then add up in the same order,
+    # whatever order the engine (or Dask's partitions) gave the cells in.
+    by_setup = {setup: dict(sorted(by_setup[setup].items(), key=_order)) for setup in sorted(by_setup)}
     figures_by_setup = _figures(plan, by_setup)
     zero = [0, 0, 0, *([0.0] * len(SUMS[3:]))]
     totals: dict[tuple, list] = {}
@@ -178,7 +180,7 @@ def report(settled: Settled, plan: Plan, max_groups: int, *, source: str, fmt: s
     requests = grand["requests"]
     groups_out = [
         {**dict(zip(plan.group_by, name, strict=True)), **dict(zip(SUMS, values, strict=True))}
-        for name, values in sorted(totals.items(), key=lambda item: tuple((v is None, str(v)) for v in item[0]))
+        for name, values in sorted(totals.items(), key=_order)
     ]
     return {
         "source": source,
@@ -201,6 +203,11 @@ def report(settled: Settled, plan: Plan, max_groups: int, *, source: str, fmt: s
         "covers": dict(COVERS),
         "notes": list(NOTES),
     }
+
+
+def _order(item: tuple[tuple, Any]) -> tuple:
+    """Sort key of a group: its labels as text, missing ones last."""
+    return tuple((value is None, str(value)) for value in item[0])
 
 
 SCALAR_PAIRS = 10_000
