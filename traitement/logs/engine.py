@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .checks import MAX_SHOWN, BadRowsError, CheckPlan, describe, reject_message
-from .columns import NAME_COLUMNS, NUMBER_COLUMNS, SITE_COLUMNS, TIME_COLUMN, TIME_KEYS
+from .columns import NAME_COLUMNS, SITE_COLUMNS, TIME_COLUMN, TIME_KEYS
 from .formats import REJECTS_KEPT, Source, raw_lines, unreadable
 from .limits import CapError, Limits
 from .query import SUM_NAMES, Partial, key_columns, locate_sql, presence_columns, sums_sql
@@ -437,17 +437,3 @@ def group_by_check(present: set[str], group_by: tuple[str, ...], name: str) -> N
         if need not in present:
             raise BadRowsError(f"group_by {key}: the log has no {need!r} column")
 
-
-__all__ = [
-    "NUMBER_COLUMNS",
-    "Located",
-    "Settled",
-    "connect",
-    "fetch",
-    "group_by_check",
-    "locate",
-    "over_cap",
-    "raise_bad_rows",
-    "run_sums",
-    "settle",
-]

@@ -6,10 +6,11 @@ the canonical columns (:mod:`.columns`) raw, as the file holds them, with the
 parse and validate them. Nothing here parses a row: DuckDB reads the file
 (streamed, in parallel) when the engine runs the query built on that SQL.
 
-- ``csv``: DuckDB's CSV reader, every column as text, the header read here
-  (first line only). Rows that do not parse (wrong field count, not UTF-8,
-  line over the cap, unclosed quote) go to DuckDB's reject tables with their
-  line number.
+- ``csv``: DuckDB's CSV reader; the header is read here (first line only);
+  the reader parses the number columns itself and reads the others as text.
+  Rows that do not parse (a number that is not one, a wrong field count, not
+  UTF-8, a line over the cap, an unclosed quote) go to DuckDB's reject tables
+  with their line number.
 - ``jsonl``: one JSON object per line. Lines are read as text by DuckDB's CSV
   reader (one column, no quoting), then parsed by DuckDB's JSON functions, so
   a line that is not JSON, or not an object, is a bad row with its line
@@ -71,7 +72,6 @@ class Source:
     """A record may span lines inside quotes (CSV)."""
     dynamic_columns: bool = False
     """Columns are present when some row has a value (JSON Lines), not from a header or schema."""
-    progress_total: int = 100
     header: bytes = b""
     """The raw header line with its line end (CSV), prepended to each block by the Dask engine."""
     reject_fields: dict[str, str] = field(default_factory=dict)

@@ -269,4 +269,3 @@ def write_groups_csv(result: dict[str, Any], path: str | os.PathLike) -> None:
         writer.writerows({name: spreadsheet_safe(value) for name, value in row.items()} for row in rows)
 
 
-__all__ = ["QUANTITIES", "SUMS", "Plan", "make_plan", "report", "spreadsheet_safe", "write_groups_csv", "NAME_COLUMNS"]
