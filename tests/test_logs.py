@@ -487,6 +487,18 @@ def test_dask_engine_on_a_local_cluster(tmp_path):
     assert result == expected
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_json_lines_fast_reader_falls_back_line_by_line(tmp_path, engine):
+    """DuckDB's JSON Lines reader refuses the whole file at a duplicate key; the line-by-line source names it."""
+    good = '{"input_tokens": 10, "output_tokens": 2, "region": "france"}\n' * 5
+    twice = '{"input_tokens": 1, "output_tokens": 1, "count": 1, "count": 1000}\n'
+    path = write(tmp_path, "log.jsonl", good + twice + good + '{"input_tokens": 0, "output_tokens": 1}\n')
+    with pytest.raises(BadRowsError) as caught:
+        run(path, engine)
+    assert caught.value.lines == [(6, "a column is given twice in this object"), (12, "input_tokens: below 1 (got 0)")]
+    assert run(write(tmp_path, "good.jsonl", good), engine)["totals"]["input_tokens"] == 50
+
+
 def test_answers_are_json(tmp_path):
     result = run(save(random_log(50), tmp_path, "jsonl"), group_by=GROUPS)
     assert json.loads(json.dumps(result)) == result

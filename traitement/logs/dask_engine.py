@@ -57,6 +57,8 @@ class PartResult:
     partial: Partial
     newlines: int = 0
     quotes: int = 0
+    failed: bool = False
+    """The fast reader could not read the partition (the line-by-line source will)."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,8 @@ class _Job:
     data_start: int = 0
     size: int = 0
     hints: dict[str, str] = field(default_factory=dict)
+    line_by_line: bool = False
+    """Read each partition with the format's slower source that names every bad row (JSON Lines)."""
 
 
 def dask_settle(path: Path, fmt: str, plan: Plan, limits: Limits, name: str) -> Settled:
@@ -97,17 +101,15 @@ def dask_settle(path: Path, fmt: str, plan: Plan, limits: Limits, name: str) -> 
         job = replace(job, header=header, data_start=len(header[1]) if header else 0, size=path.stat().st_size)
         starts = range(job.data_start, max(job.size, job.data_start + 1), BLOCK_BYTES)
         parts = [Part(start, min(start + BLOCK_BYTES, job.size)) for start in starts]
-    while True:
-        results = list(dask.compute(*[dask.delayed(_sums)(job, part) for part in parts]))
-        merged = _merge_odd_boundaries(job, parts, results)
-        if merged is None:
-            break
-        parts = merged
-    partial = Partial(keys=results[0].partial.keys, presence=results[0].partial.presence)
-    for result in results:
-        partial.merge(result.partial)
-    over_cap(len(partial.cells), name, limits)
-    settled = settle(partial, src.columns, plan.resolve, plan.defaults)
+    parts, results, partial = _all_sums(job, parts)
+    settled = None if any(result.failed for result in results) else settle(partial, src.columns, plan.resolve, plan.defaults)
+    if src.fallback is not None and (settled is None or settled.bad or partial.rejected):
+        # As on one machine: the fast reader failed, or a row is bad: every partition is read line by line.
+        job = replace(job, line_by_line=True)
+        src = src.fallback
+        parts, results, partial = _all_sums(job, parts)
+        settled = settle(partial, src.columns, plan.resolve, plan.defaults)
+    assert settled is not None
     finish(settled, name, plan, dynamic=src.dynamic_columns)
     if settled.bad or partial.rejected:
         job = replace(job, checks=replace(job.checks, unknown=settled.unknown), hints=plan.hints())
@@ -124,6 +126,25 @@ def dask_settle(path: Path, fmt: str, plan: Plan, limits: Limits, name: str) -> 
             rows_before += sum(_rows(result.partial))
         raise_bad_rows(total, settled.bad + total.rejected, name)
     return settled
+
+
+def _all_sums(job: _Job, parts: list[Part]) -> tuple[list[Part], list[PartResult], Partial]:
+    """Every partition's sums, added up (partitions cut inside quoted cells are merged and read again)."""
+    import dask
+
+    while True:
+        results = list(dask.compute(*[dask.delayed(_sums)(job, part) for part in parts]))
+        merged = _merge_odd_boundaries(job, parts, results)
+        if merged is None:
+            break
+        parts = merged
+    read = [result.partial for result in results if not result.failed]
+    partial = Partial(keys=read[0].keys, presence=read[0].presence) if read else Partial(keys=())
+    for one in read:
+        partial.merge(one)
+    if len(read) == len(results):
+        over_cap(len(partial.cells), job.name, job.limits)
+    return parts, results, partial
 
 
 def _row_parts(src: Source) -> list[Part]:
@@ -183,6 +204,8 @@ def _partition_source(job: _Job, part: Part, con: Any, folder: Path) -> tuple[So
         out.write(data)
     options = {"header": job.header} if job.header is not None else {}
     src = open_source(block, job.fmt, job.limits, con, folder, name=job.name, **options)
+    if job.line_by_line and src.fallback is not None:
+        src = src.fallback
     return src, data.count(b"\n"), data.count(b'"') if job.fmt == "csv" else 0
 
 
@@ -195,8 +218,13 @@ def _sums(job: _Job, part: Part) -> PartResult:
         con = connect(limits, folder)
         try:
             src, newlines, quotes = _partition_source(job, part, con, folder)
-            with duckdb_errors(src, limits):
-                frame = con.sql(src.scan).to_arrow_table().to_pandas(types_mapper=pd.ArrowDtype)
+            try:
+                with duckdb_errors(src, limits):
+                    frame = con.sql(src.scan).to_arrow_table().to_pandas(types_mapper=pd.ArrowDtype)
+            except InvalidInputError as error:
+                if src.fallback is None or error.code != "unreadable-log":
+                    raise
+                return PartResult(Partial(keys=()), newlines, quotes, failed=True)
             framed = replace(frame_source(con, frame, job.name, kinds=src.columns), dynamic_columns=src.dynamic_columns)
             partial = run_sums(con, framed, job.checks, limits, quadratic=job.quadratic)
             partial.rejected = src.rejects and has_rejects(con)

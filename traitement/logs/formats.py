@@ -11,10 +11,12 @@ parse and validate them. Nothing here parses a row: DuckDB reads the file
   Rows that do not parse (a number that is not one, a wrong field count, not
   UTF-8, a line over the cap, an unclosed quote) go to DuckDB's reject tables
   with their line number.
-- ``jsonl``: one JSON object per line. Lines are read as text by DuckDB's CSV
-  reader (one column, no quoting), then parsed by DuckDB's JSON functions, so
-  a line that is not JSON, or not an object, is a bad row with its line
-  number, and deep nesting is no risk (DuckDB's parser does not recurse).
+- ``jsonl``: one JSON object per line, read by DuckDB's JSON Lines reader.
+  When it fails (a line that is not JSON, not an object, or gives a column
+  twice) or a row is bad, the file is read again line by line: lines as text
+  by DuckDB's CSV reader (one column, no quoting), each parsed by DuckDB's
+  JSON functions, so each bad line is named; deep nesting is no risk
+  (DuckDB's parser does not recurse).
 - ``parquet``: DuckDB's Parquet reader; rows and row groups are checked
   against the caps from the metadata before any row is read.
 
@@ -30,7 +32,7 @@ import io
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +78,9 @@ class Source:
     """The raw header line with its line end (CSV), prepended to each block by the Dask engine."""
     reject_fields: dict[str, str] = field(default_factory=dict)
     """The reader's column names -> canonical columns, for the messages of rejected rows."""
+    fallback: Source | None = None
+    """A slower source of the same rows that names every bad one (JSON Lines read line by line): used when this
+    one fails to read the file or finds a bad row."""
 
 
 @dataclass(frozen=True)
@@ -267,9 +272,28 @@ def raw_lines(path: Path, limits: Limits, rejects: bool = True) -> str:
 
 _JSON_STRUCT = "{" + ", ".join(f'"{column}": "JSON"' for column in LOG_COLUMNS) + "}"
 _JSON_KEYS = ", ".join(sql_string(column) for column in LOG_COLUMNS)
+_JSON_COLUMNS = "{" + ", ".join(f"'{column}': 'JSON'" for column in LOG_COLUMNS) + "}"
+
+
+def _json_values(field: str) -> str:
+    """Each canonical column of a JSON object as text (strings unquoted) and its JSON type (``<column>__kind``)."""
+    return ", ".join(
+        f"json_type({field}{column}) AS {column}__kind, "
+        f"CASE WHEN json_type({field}{column}) = 'VARCHAR' THEN {field}{column} ->> '$' ELSE {field}{column}::VARCHAR END AS {column}"
+        for column in LOG_COLUMNS
+    )
 
 
 def _open_jsonl(path: Path, name: str, limits: Limits, con: Any) -> Source:
+    lines = _jsonl_lines(path, name, limits)
+    # The fast path: DuckDB's JSON Lines reader, strict (a line that is not an object with distinct keys is an
+    # error there); any error, or any bad row, sends the engine to the line-by-line source, which names them.
+    reader = f"read_json({sql_string(str(path))}, format = 'newline_delimited', columns = {_JSON_COLUMNS})"
+    return replace(lines, scan=f"SELECT {_json_values('')}, NULL::VARCHAR AS _record FROM {reader}", rejects=False, fallback=lines)
+
+
+def _jsonl_lines(path: Path, name: str, limits: Limits) -> Source:
+    """JSON Lines read line by line: each line is parsed on its own, so each bad line is named."""
     # A record problem: not JSON, not an object, or a column given twice (DuckDB would keep the first silently).
     keys = f"list_filter(json_keys(l), lambda k: k IN ({_JSON_KEYS}))"
     record = (
@@ -278,17 +302,12 @@ def _open_jsonl(path: Path, name: str, limits: Limits, con: Any) -> Source:
         f"WHEN len({keys}) <> len(list_distinct({keys})) THEN 'duplicate' END"
     )
     parsed = f"CASE WHEN json_valid(l) THEN CASE WHEN json_type(l) = 'OBJECT' THEN from_json(l, '{_JSON_STRUCT}') END END"
-    values = ", ".join(
-        f"json_type(s.{column}) AS {column}__kind, "
-        f"CASE WHEN json_type(s.{column}) = 'VARCHAR' THEN s.{column} ->> '$' ELSE s.{column}::VARCHAR END AS {column}"
-        for column in LOG_COLUMNS
-    )
     lines = raw_lines(path, limits)
 
     def scan(position: str) -> str:
         inner = f"SELECT {position}l, {parsed} AS s FROM {lines}"
         kept = "_position, CASE WHEN s IS NULL THEN l END AS _line_text, " if position else ""
-        return f"SELECT {kept}{values}, {record} AS _record FROM ({inner}) WHERE l IS NOT NULL AND trim(l) <> ''"
+        return f"SELECT {kept}{_json_values('s.')}, {record} AS _record FROM ({inner}) WHERE l IS NOT NULL AND trim(l) <> ''"
 
     return Source(
         path=path,
