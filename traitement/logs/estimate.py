@@ -80,17 +80,18 @@ def settle_source(con: Any, src: Source, plan: Plan, limits: Limits, progress: P
     checks = check_plan(plan)
     if not src.dynamic_columns:
         group_by_check(set(src.columns), plan.group_by, src.name)
+    settled: Settled | None = None
     try:
         partial = run_sums(con, src, checks, limits, quadratic=plan.quadratic, progress=progress)
         settled = settle(partial, src.columns, plan.resolve, plan.defaults)
     except InvalidInputError as error:
         if src.fallback is None or error.code != "unreadable-log":
             raise
-        settled = None
     if src.fallback is not None and (settled is None or settled.bad or partial.rejected):
         src = src.fallback  # the fast reader failed, or a row is bad: read line by line, to name each bad line
         partial = run_sums(con, src, checks, limits, quadratic=plan.quadratic, progress=progress)
         settled = settle(partial, src.columns, plan.resolve, plan.defaults)
+    assert settled is not None
     finish(settled, src.name, plan, dynamic=src.dynamic_columns)
     if settled.bad or partial.rejected:
         located = locate(con, src, replace(checks, unknown=settled.unknown), settled, limits, plan.hints(), rejected=partial.rejected)
