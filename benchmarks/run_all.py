@@ -19,8 +19,9 @@ both sides alike:
    default); target >= 0.85x.
 4. One ``estimate_named``/``estimate_raw`` call against a bare ``footprint()``
    (what the value objects, presets and assumptions add to the formulas).
-5. Request logs against a pandas read, when ``traitement.batch`` exists (its own
-   script, ``benchmarks/bench_batch.py``, is run); skipped with a message otherwise.
+5. Request logs: ``benchmarks/bench_logs.py`` (``python interface.py batch`` against
+   DuckDB's own minimal query on a 5,000,000-row log, as whole processes, and the
+   peak memory of a 20,000,000-row CSV; ``--quick``: 1,000,000 rows, no memory run).
 6. One estimate against the ``ecologits`` package's per-request estimate, in process.
 
 EcoLogits is in requirements.txt: figures 1 and 6 need it.
@@ -154,10 +155,24 @@ def ecologits_comparison(repeat: int, calls: int) -> dict | None:
     return {"calls": calls, "ours_us": ours_s / calls * 1e6, "ecologits_us": theirs_s / calls * 1e6, "ratio": theirs_s / ours_s}
 
 
+def request_logs(quick: bool) -> dict:
+    """``benchmarks/bench_logs.py``'s figures (its own interleaved runs; see its docstring)."""
+    import tempfile
+
+    options = ["--rows", "1000000", "--rounds", "3", "--skip-memory"] if quick else []
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "logs.json"
+        script = Path(__file__).resolve().parent / "bench_logs.py"
+        subprocess.run([sys.executable, str(script), *options, "--json-out", str(out)], cwd=ROOT, capture_output=True, check=True, timeout=1800)
+        return json.loads(out.read_text())
+
+
 def other_scripts() -> list[tuple[str, int, str]]:
     """Run every other benchmarks/bench_*.py (other parts of the project); their output as they print it."""
     results = []
     for script in sorted(Path(__file__).resolve().parent.glob("bench_*.py")):
+        if script.name == "bench_logs.py":  # run above, with its figures in the summary
+            continue
         done = subprocess.run([sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True, timeout=600)
         results.append((script.name, done.returncode, (done.stdout + done.stderr).strip()))
     return results
@@ -208,12 +223,14 @@ def main(argv: list[str] | None = None) -> int:
             f"client CPU {f['calculate-raw']['client_cpu_share']:.0%}, errors {sum(f[k]['errors'] for k in load_test.ENDPOINTS)}"
         )
 
-    if importlib.util.find_spec("traitement.batch") is None:
-        lines.append("Request logs       skipped: traitement.batch is not in this checkout (the request-log module)")
-    elif not (Path(__file__).resolve().parent / "bench_batch.py").is_file():
-        lines.append("Request logs       skipped: traitement.batch exists but benchmarks/bench_batch.py does not")
-    else:
-        lines.append("Request logs       see bench_batch.py below (against a pandas read)")
+    figures["request_logs"] = f = request_logs(quick)
+    for row in f.get("speed", []):
+        lines.append(
+            f"Request logs       {row['file']} {row['work']}: {row['ratio_median']:.2f}x DuckDB's own minimal query "
+            f"[{row['ratio_range'][0]:.2f} - {row['ratio_range'][1]:.2f}] ({row['estimate_s']:.2f} s vs {row['minimal_s']:.2f} s; target <= 1.2x)"
+        )
+    if "memory" in f:
+        lines.append(f"Request logs       {f['memory']['rows']:,}-row CSV: peak RSS {f['memory']['estimate_peak_rss_mib']:.0f} MiB (target <= 512 MiB)")
 
     figures["ecologits"] = f = ecologits_comparison(repeat=3, calls=100 if quick else 500)
     if f is None:

@@ -150,7 +150,7 @@ def test_an_unknown_setting_is_named(monkeypatch, capsys):
 
 
 def test_one_off_estimate_imports_no_heavy_library():
-    heavy = "('numpy', 'pandas', 'fastapi', 'starlette', 'seaborn', 'matplotlib', 'codecarbon', 'traitement.batch', 'traitement.analytics')"
+    heavy = "('numpy', 'pandas', 'fastapi', 'starlette', 'seaborn', 'matplotlib', 'codecarbon', 'duckdb', 'traitement.logs', 'traitement.analytics')"
     code = f"import sys, interface; interface.main(['--in_tok', '10', '--out_tok', '10']); print(sorted(m for m in {heavy} if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert result.stdout.strip().splitlines()[-1] == "[]"

@@ -32,6 +32,16 @@ def _whole_number(value: Any) -> Any:
 ByteCount = Annotated[int, Field(ge=1), BeforeValidator(_whole_number)]
 
 
+def _count(value: Any) -> Any:
+    """A count from the environment: digits only (``1e6``, ``-1``, ``1_000`` and ``abc`` are refused)."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise PydanticCustomError("whole_number", "must be a whole number, written with digits only")
+    return value
+
+
+Count = Annotated[int, Field(ge=1), BeforeValidator(_count)]
+
+
 class Settings(BaseSettings):
     """The calculator's settings; each field is read from ``GENAI_CARBON_<FIELD NAME>``."""
 
@@ -46,6 +56,17 @@ class Settings(BaseSettings):
     )
     max_body_bytes: ByteCount = Field(1024 * 1024, description="largest request body of the API in bytes, a whole number >= 1 (default 1 MiB)")
     batch_max_bytes: ByteCount = Field(50 << 20, description="largest request log uploaded to POST /batch in bytes, a whole number >= 1 (default 50 MiB)")
+    batch_max_rows: Count = Field(100_000_000, description="most rows of a Parquet request log (read from its metadata), a whole number >= 1")
+    batch_max_row_groups: Count = Field(4_096, description="most row groups of a Parquet request log, a whole number >= 1")
+    batch_max_line_bytes: ByteCount = Field(1 << 20, description="longest line of a CSV or JSON Lines request log in bytes, a whole number >= 1 (1 MiB)")
+    batch_max_groups: Count = Field(10_000, description="most groups in the answer of a request log, a whole number >= 1")
+    batch_max_cells: Count = Field(
+        100_000, description="most distinct (hardware, region, datacenter, profile, model, group) sums of a request log, a whole number >= 1"
+    )
+    batch_memory_mb: Count = Field(1_024, description="DuckDB's memory for a request log in MiB (beyond, it spills to a temporary folder), a whole number >= 1")
+    batch_threads: Annotated[int, Field(ge=0), BeforeValidator(_count)] = Field(
+        0, description="DuckDB's threads for a request log, a whole number; 0: one per core (the default)"
+    )
     body_timeout_s: Annotated[float, Field(gt=0, le=3600, allow_inf_nan=False)] = Field(
         30.0, description="seconds the API waits for the next part of a request body before answering 408, > 0 and <= 3600 (default 30)"
     )

@@ -3,8 +3,9 @@
     python interface.py batch data/sample_requests.csv --group-by region
     python interface.py batch log.parquet --group-by day --csv by_day.csv --json
 
-Parses the options, makes one call (:func:`traitement.batch.estimate_log`) and
-formats the answer; the heavy libraries are imported by that call only.
+Parses the options, makes one call (:func:`traitement.logs.estimate_log`, on
+DuckDB) and formats the answer; the heavy libraries are imported by that call
+only. The caps come from the settings (``GENAI_CARBON_BATCH_*``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any
 import traitement
 from traitement import methods
 from traitement.errors import InvalidInputError
+from traitement.export import output_path
+from traitement.settings import load_settings
 
 from .common import Command
 from .formatting import CARBON_UNITS_G, ENERGY_UNITS_KWH, WATER_UNITS_L, carbon, energy, number, ranged, table, to_json, water
@@ -26,10 +29,10 @@ SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from traitement.batch import ENGINES, FORMATS, GROUP_BY
+    from traitement.logs import ENGINES, FORMATS, GROUP_BY
 
     parser.add_argument("file", metavar="FILE", help="log of requests: .csv, .jsonl or .parquet with input_tokens and output_tokens columns")
-    parser.add_argument("--format", dest="fmt", choices=FORMATS, help="file format (default: from the extension)")
+    parser.add_argument("--format", dest="fmt", choices=list(FORMATS), help="file format (default: from the extension)")
     parser.add_argument(
         "--group-by", nargs="+", default=[], metavar="COL", help=f"sum per value of these columns: {', '.join(GROUP_BY)} (day and month: UTC, from timestamp)"
     )
@@ -38,7 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--datacenter", help="datacentre preset of rows without a datacenter column or value (default: industry-average)")
     parser.add_argument("--method", default=methods.hardware.NAME, help=f"{methods.help_text('batch')} (default: {methods.hardware.NAME})")
     parser.add_argument("--csv", dest="csv_out", metavar="OUT", help="also write the grouped table (or the totals) to this CSV file")
-    parser.add_argument("--engine", choices=ENGINES, default="pandas", help="pandas: stream blocks in this process (default); dask: Dask partitions")
+    parser.add_argument(
+        "--engine", choices=ENGINES, default=ENGINES[0], help="duckdb: one DuckDB query on the file (default); dask: the same query on Dask partitions"
+    )
     parser.add_argument(
         "--scheduler",
         metavar="ADDRESS",
@@ -49,8 +54,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from traitement.batch import estimate_log, write_groups_csv
+    from traitement.logs import Limits, estimate_log, write_groups_csv
 
+    csv_path = None if args.csv_out is None else output_path(args.csv_out, "--csv")
     if args.scheduler and args.engine != "dask":
         raise InvalidInputError("--scheduler: needs --engine dask")
     options: dict[str, Any] = {
@@ -62,39 +68,27 @@ def run(args: argparse.Namespace) -> int:
         "group_by": args.group_by,
         "engine": args.engine,
         "progress": None if args.quiet else _progress_bar,
+        "limits": Limits.from_settings(load_settings()),
     }
     config = traitement.load_config()
     if args.scheduler:
-        with _client(args.scheduler):
+        from traitement.logs.dask_engine import dask_client
+
+        with dask_client(args.scheduler):
             result = estimate_log(args.file, config, **options)
     else:
         result = estimate_log(args.file, config, **options)
-    if args.csv_out:
-        try:
-            write_groups_csv(result, args.csv_out)
-        except OSError as error:
-            raise InvalidInputError(f"--csv {args.csv_out}: cannot write: {error.strerror}") from None
+    if csv_path is not None:
+        write_groups_csv(result, csv_path, what="--csv")
     sys.stdout.write((to_json(result) if args.json else format_batch(result)) + "\n")
     return 0
 
 
 def _progress_bar(total: int, unit: str) -> Any:
-    """A tqdm bar on stderr, drawn only for runs longer than half a second on a terminal."""
+    """A tqdm bar on stderr that follows DuckDB's progress (percent), drawn only for runs longer than half a second on a terminal."""
     from tqdm import tqdm
 
-    return tqdm(total=total, unit=unit, unit_scale=True, file=sys.stderr, delay=0.5, disable=None, desc="estimating", leave=False)
-
-
-def _client(address: str) -> Any:
-    """A dask.distributed client on ``address`` (used as a context manager)."""
-    try:
-        from dask.distributed import Client
-    except ImportError:
-        raise InvalidInputError("--scheduler: needs dask.distributed (pip install 'dask[distributed]')") from None
-    try:
-        return Client(address, timeout="10s")
-    except OSError as error:
-        raise InvalidInputError(f"--scheduler {address}: cannot connect ({error})") from None
+    return tqdm(total=total, unit=unit, file=sys.stderr, delay=0.5, disable=None, desc="estimating", leave=False, bar_format="{l_bar}{bar}| {elapsed}")
 
 
 def format_batch(result: dict[str, Any]) -> str:

@@ -18,7 +18,7 @@ from .columns import GROUP_BY, LOG_COLUMNS, NUMBER_COLUMNS, REQUIRED_COLUMNS
 from .estimate import ENGINES, estimate_frame, estimate_log
 from .formats import FORMATS, Format, detect_format, extensions, register
 from .limits import CapError, Limits
-from .report import QUANTITIES, SUMS, make_plan, spreadsheet_safe, write_groups_csv
+from .report import QUANTITIES, SUMS, make_plan, write_groups_csv
 
 __all__ = [
     "ENGINES",
@@ -40,6 +40,5 @@ __all__ = [
     "extensions",
     "make_plan",
     "register",
-    "spreadsheet_safe",
     "write_groups_csv",
 ]

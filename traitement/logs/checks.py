@@ -287,7 +287,7 @@ def describe(row: dict[str, Any], columns: dict[str, str], hints: dict[str, str]
     for column in NAME_COLUMNS:
         code = row.get(f"{column}__code")
         if code == "unknown":
-            out.append((f"{column} {_shown(str(row[column]))!r} unknown", f"known: {hints.get(column, '')}"))
+            out.append((f"{column} {_shown(str(row[column]))!r} unknown", hints.get(column, "")))
         elif code in ("list", "object"):
             what = "a list" if code == "list" else "an object"
             out.append((f"{column}: {what}, not a name", "allowed: text"))

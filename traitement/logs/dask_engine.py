@@ -29,7 +29,7 @@ from typing import Any
 
 from ..errors import InvalidInputError
 from .checks import CheckPlan
-from .engine import Located, Settled, connect, duckdb_errors, group_by_check, has_rejects, locate, over_cap, raise_bad_rows, run_sums, settle
+from .engine import Located, Settled, connect, duckdb_errors, finish, group_by_check, has_rejects, locate, over_cap, raise_bad_rows, run_sums, settle
 from .formats import FORMATS, Source, Workdir, frame_source, open_source, read_header
 from .limits import Limits
 from .query import Partial
@@ -83,8 +83,6 @@ def dask_settle(path: Path, fmt: str, plan: Plan, limits: Limits, name: str) -> 
     """The Dask engine: the same checks, sums and errors as :func:`.estimate.duckdb_settle`."""
     import dask
 
-    from .estimate import check_plan, finish
-
     with Workdir() as workdir:  # the same opening checks as the one-machine engine (header, caps, schema)
         con = connect(limits, workdir)
         try:
@@ -93,7 +91,7 @@ def dask_settle(path: Path, fmt: str, plan: Plan, limits: Limits, name: str) -> 
             con.close()
     if not src.dynamic_columns:
         group_by_check(set(src.columns), plan.group_by, name)
-    job = _Job(str(path.resolve()), fmt, name, limits, check_plan(plan), plan.quadratic)
+    job = _Job(str(path.resolve()), fmt, name, limits, plan.checks(), plan.quadratic)
     if FORMATS[fmt].blocks == "row-groups":
         parts = _row_parts(src)
     else:
@@ -110,10 +108,11 @@ def dask_settle(path: Path, fmt: str, plan: Plan, limits: Limits, name: str) -> 
         parts, results, partial = _all_sums(job, parts)
         settled = settle(partial, src.columns, plan.resolve, plan.defaults)
     assert settled is not None
-    finish(settled, name, plan, dynamic=src.dynamic_columns)
+    finish(settled, name, plan.group_by, dynamic=src.dynamic_columns)
     if settled.bad or partial.rejected:
         job = replace(job, checks=replace(job.checks, unknown=settled.unknown), hints=plan.hints())
-        found = dask.compute(*[dask.delayed(_locate)(job, part, result.partial) for part, result in zip(parts, results, strict=True)])
+        tasks = [dask.delayed(_locate)(job, part, result.partial) for part, result in zip(parts, results, strict=True)]
+        found = dask.compute(*tasks, scheduler=_scheduler())
         total = Located(unit=src.unit)
         lines_before = rows_before = 0
         for result, located in zip(results, found, strict=True):
@@ -133,7 +132,7 @@ def _all_sums(job: _Job, parts: list[Part]) -> tuple[list[Part], list[PartResult
     import dask
 
     while True:
-        results = list(dask.compute(*[dask.delayed(_sums)(job, part) for part in parts]))
+        results = list(dask.compute(*[dask.delayed(_sums)(job, part) for part in parts], scheduler=_scheduler()))
         merged = _merge_odd_boundaries(job, parts, results)
         if merged is None:
             break
@@ -145,6 +144,22 @@ def _all_sums(job: _Job, parts: list[Part]) -> tuple[list[Part], list[PartResult
     if len(read) == len(results):
         over_cap(len(partial.cells), job.name, job.limits)
     return parts, results, partial
+
+
+def _scheduler() -> str | None:
+    """Dask's current scheduler (None), or local threads when the configuration still names a distributed client
+    that is gone (a client that failed, or closed without restoring the configuration)."""
+    import dask
+
+    if dask.config.get("scheduler", None) not in ("dask.distributed", "distributed"):
+        return None
+    try:
+        from dask.distributed import default_client
+
+        default_client()
+    except (ImportError, ValueError):
+        return "threads"
+    return None
 
 
 def _row_parts(src: Source) -> list[Part]:
@@ -290,12 +305,23 @@ def _merge_odd_boundaries(job: _Job, parts: list[Part], results: list[PartResult
 
 def dask_client(address: str) -> Any:
     """A ``dask.distributed.Client`` on ``address`` (a context manager); a one-line error if it cannot connect."""
+    import dask
+
     try:
         from dask.distributed import Client
     except ImportError:
         raise InvalidInputError("--scheduler: needs dask.distributed (pip install 'dask[distributed]')") from None
+    before = dask.config.config.get("scheduler", _ABSENT)
     try:
         return Client(address, timeout="10s")
     except (OSError, ValueError, TypeError, TimeoutError) as error:
+        # A client that failed to start has already made itself Dask's scheduler: put the previous one back.
+        if before is _ABSENT:
+            dask.config.config.pop("scheduler", None)
+        else:
+            dask.config.config["scheduler"] = before
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise InvalidInputError(f"--scheduler {address}: cannot connect ({reason})", code="bad-scheduler") from None
+
+
+_ABSENT = object()

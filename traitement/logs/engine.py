@@ -27,8 +27,8 @@ from typing import Any
 
 from .checks import MAX_SHOWN, BadRowsError, CheckPlan, describe, reject_message
 from .columns import NAME_COLUMNS, SITE_COLUMNS, TIME_COLUMN, TIME_KEYS
-from .formats import REJECTS_KEPT, Source, raw_lines, unreadable
-from .limits import CapError, Limits
+from .formats import REJECTS_KEPT, Source, raw_lines, require, unreadable
+from .limits import CapError, Limits, setting
 from .query import SUM_NAMES, Partial, key_columns, locate_sql, presence_columns, sums_sql
 
 Progress = Callable[[int, str], Any]
@@ -71,7 +71,7 @@ def duckdb_errors(source: Source, limits: Limits) -> Iterator[None]:
     try:
         yield
     except duckdb.OutOfMemoryException:
-        raise CapError(f"{source.name}: needs more memory than the cap of {limits.memory_limit_mb:,} MiB") from None
+        raise CapError(f"{source.name}: needs more memory than the cap of {limits.memory_limit_mb:,} MiB ({setting('memory_limit_mb')})") from None
     except duckdb.InterruptException:
         raise KeyboardInterrupt from None
     except duckdb.Error as error:
@@ -128,7 +128,7 @@ def over_cap(cells: int, name: str, limits: Limits) -> None:
     if cells > limits.max_cells:
         raise CapError(
             f"{name}: more than {limits.max_cells:,} distinct combinations of hardware, region, datacenter, profile, model"
-            " and group keys (the cap on groups summed; a column with one label per row?)"
+            f" and group keys ({setting('max_cells')}; a column with one label per row?)"
         )
 
 
@@ -426,6 +426,13 @@ def raise_bad_rows(located: Located, total: int, source_name: str) -> None:
     tail = f"; and {more:,} more bad rows" if more > 0 else ""
     plural = "s" if total > 1 else ""
     raise BadRowsError(f"{source_name}: {total:,} bad row{plural}, nothing estimated: {'; '.join(shown)}{tail}", lines, total)
+
+
+def finish(settled: Settled, name: str, group_by: tuple[str, ...], *, dynamic: bool) -> None:
+    """Checks that need the sums: a JSON Lines log's required and grouped-by columns exist in some row."""
+    if dynamic and settled.rows and not settled.bad_records:  # lines that are not objects: named by the bad-row error instead
+        require(sorted(settled.present), name)
+        group_by_check(settled.present, group_by, name)
 
 
 def group_by_check(present: set[str], group_by: tuple[str, ...], name: str) -> None:

@@ -9,11 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Config
-from ..core import HARDWARE_METHOD
+from ..core import DEFAULT_METHOD
 from ..errors import InvalidInputError
-from .checks import CheckPlan
-from .engine import Progress, Settled, connect, group_by_check, locate, raise_bad_rows, run_sums, settle
-from .formats import Source, Workdir, detect_format, open_source, require
+from .engine import Progress, Settled, connect, finish, group_by_check, locate, raise_bad_rows, run_sums, settle
+from .formats import Source, Workdir, detect_format, open_source
 from .limits import Limits
 from .report import Plan, make_plan, report
 
@@ -28,7 +27,7 @@ def estimate_log(
     hardware: str | None = None,
     region: str | None = None,
     datacenter: str | None = None,
-    method: str = HARDWARE_METHOD,
+    method: str = DEFAULT_METHOD,
     group_by: Sequence[str] = (),
     engine: str = "duckdb",
     progress: Progress | None = None,
@@ -60,10 +59,6 @@ def estimate_log(
     return report(settled, plan, limits.max_groups, source=name, fmt=fmt, engine=engine)
 
 
-def check_plan(plan: Plan) -> CheckPlan:
-    return CheckPlan(time_required=bool(plan.time_keys), time_keys=plan.time_keys)
-
-
 def duckdb_settle(path: Path, fmt: str, plan: Plan, limits: Limits, name: str, progress: Progress | None = None) -> Settled:
     """The sums of one file by one DuckDB query; names checked; bad rows raised with their positions."""
     with Workdir() as workdir:
@@ -77,7 +72,7 @@ def duckdb_settle(path: Path, fmt: str, plan: Plan, limits: Limits, name: str, p
 
 def settle_source(con: Any, src: Source, plan: Plan, limits: Limits, progress: Progress | None = None) -> Settled:
     """Sums, names, bad rows of one source on one connection (a file, or an in-memory frame)."""
-    checks = check_plan(plan)
+    checks = plan.checks()
     if not src.dynamic_columns:
         group_by_check(set(src.columns), plan.group_by, src.name)
     settled: Settled | None = None
@@ -92,19 +87,11 @@ def settle_source(con: Any, src: Source, plan: Plan, limits: Limits, progress: P
         partial = run_sums(con, src, checks, limits, quadratic=plan.quadratic, progress=progress)
         settled = settle(partial, src.columns, plan.resolve, plan.defaults)
     assert settled is not None
-    finish(settled, src.name, plan, dynamic=src.dynamic_columns)
+    finish(settled, src.name, plan.group_by, dynamic=src.dynamic_columns)
     if settled.bad or partial.rejected:
         located = locate(con, src, replace(checks, unknown=settled.unknown), settled, limits, plan.hints(), rejected=partial.rejected)
         raise_bad_rows(located, settled.bad + located.rejected, src.name)
     return settled
-
-
-def finish(settled: Settled, name: str, plan: Plan, *, dynamic: bool) -> None:
-    """Checks that need the sums: a JSON Lines log's required and grouped-by columns exist in some row."""
-    if dynamic:
-        if settled.rows and not settled.bad_records:  # lines that are not objects: named by the bad-row error instead
-            require(sorted(settled.present), name)
-            group_by_check(settled.present, plan.group_by, name)
 
 
 def estimate_frame(frame: Any, config: Config, *, limits: Limits | None = None, source: str = "dataframe", **options: Any) -> dict[str, Any]:

@@ -39,7 +39,7 @@ from typing import Any
 from ..errors import InvalidInputError
 from .checks import BadRowsError, sql_string
 from .columns import LOG_COLUMNS, NAME_COLUMNS, NUMBER_COLUMNS, REQUIRED_COLUMNS, TIME_COLUMN
-from .limits import CapError, Limits
+from .limits import CapError, Limits, setting
 
 REJECTS_KEPT = 10_000
 """Errors DuckDB keeps in its CSV reject table per scan (the first ones, when the scan is ordered)."""
@@ -177,7 +177,7 @@ def read_header(path: Path, name: str, limits: Limits) -> tuple[list[str], bytes
     end = head.find(b"\n")
     if end < 0:
         if len(head) > limits.max_line_bytes:
-            raise CapError(f"{name}: line 1 (the header) is longer than the cap of {limits.max_line_bytes:,} bytes")
+            raise CapError(f"{name}: line 1 (the header) is longer than the cap of {limits.max_line_bytes:,} bytes ({setting('max_line_bytes')})")
         end = len(head)
     raw = head[: end + 1]
     try:
@@ -390,9 +390,10 @@ def _open_parquet(path: Path, name: str, limits: Limits, con: Any, *, rows: tupl
     except duckdb.Error as error:
         raise unreadable(name, "Parquet", error) from None
     if rows_total > limits.max_rows:
-        raise CapError(f"{name}: {rows_total:,} rows, over the cap of {limits.max_rows:,} rows")
+        raise CapError(f"{name}: {rows_total:,} rows, over the cap of {limits.max_rows:,} rows ({setting('max_rows')})")
     if groups > limits.max_row_groups:
-        raise CapError(f"{name}: {groups:,} row groups, over the cap of {limits.max_row_groups:,} (rewrite it with larger row groups)")
+        cap = setting("max_row_groups")
+        raise CapError(f"{name}: {groups:,} row groups, over the cap of {limits.max_row_groups:,} ({cap}; or rewrite it with larger row groups)")
     described = parquet_columns(path, name, con)
     kinds: dict[str, str] = {}
     for column, sql_type in described:

@@ -3,13 +3,15 @@
 Every cap is checked before the rows are read where the file says how big it
 is (Parquet metadata: rows and row groups; a CSV header), and by DuckDB while
 it reads (line length); the number of groups is capped when the grouped sums
-come back. The API passes tighter caps than the command line (a server runs
-uploads from strangers); both come from settings at the edge, never from here.
+come back. The command line and the API take them from the settings
+(``GENAI_CARBON_BATCH_MAX_ROWS``... :meth:`Limits.from_settings`); the core
+reads no environment.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Any
 
 from ..errors import InvalidInputError
 
@@ -35,6 +37,19 @@ class Limits:
     threads: int = 0
     """DuckDB threads; 0: one per core."""
 
+    @classmethod
+    def from_settings(cls, settings: Any) -> Limits:
+        """The caps of a :class:`traitement.settings.Settings` (its ``batch_*`` fields)."""
+        return cls(
+            max_rows=settings.batch_max_rows,
+            max_row_groups=settings.batch_max_row_groups,
+            max_line_bytes=settings.batch_max_line_bytes,
+            max_groups=settings.batch_max_groups,
+            max_cells=settings.batch_max_cells,
+            memory_limit_mb=settings.batch_memory_mb,
+            threads=settings.batch_threads,
+        )
+
     def __post_init__(self) -> None:
         for spec in fields(self):
             value = getattr(self, spec.name)
@@ -44,7 +59,14 @@ class Limits:
 
 
 class CapError(InvalidInputError):
-    """A log is over one of the :class:`Limits`; the message names the cap and its value."""
+    """A log is over one of the :class:`Limits`; the message names the cap, its value and its setting."""
 
     code = "over-cap"
     http_status = 413
+
+
+def setting(cap: str) -> str:
+    """The environment variable of a cap: ``max_rows`` -> ``GENAI_CARBON_BATCH_MAX_ROWS``."""
+    from ..settings import variable
+
+    return variable("batch_memory_mb" if cap == "memory_limit_mb" else f"batch_{cap}")

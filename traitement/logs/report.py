@@ -21,18 +21,24 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any, Literal
 
+from .. import methods, reference
 from ..config import Config
-from ..core import COVERS, HARDWARE_METHOD, METHODS, SEED_QUADRATIC_METHOD, footprint
+from ..core import DEFAULT_METHOD, footprint
 from ..errors import InvalidInputError, UnknownNameError
 from ..presets import modele_from_config, site_from_config
+from .checks import CheckPlan
 from .columns import GROUP_BY, NAME_COLUMNS, TIME_KEYS
 from .engine import Settled
-from .limits import CapError
+from .limits import CapError, setting
 
 QUANTITIES = ("energy_gpu_kwh", "energy_cpu_kwh", "energy_it_kwh", "energy_kwh", "carbon_gco2eq", "water_l", "carbon_embodied_gco2eq")
 SUMS = ("requests", "input_tokens", "output_tokens", *(f"{name}{suffix}" for name in QUANTITIES for suffix in ("", "_min", "_max")))
 """The summed columns of every total and group, in output order."""
 _SIDES: tuple[tuple[str, Literal["low", "high"] | None], ...] = (("", None), ("_min", "low"), ("_max", "high"))
+FIRST_MOMENT = {methods.hardware.NAME: "input_tokens", methods.seed_quadratic.NAME: "input_tokens_squared"}
+"""For each method offered on logs, the sum its busy time is linear in (with the output tokens): footprint runs on
+that sum per setup and group. ``hardware``: input_tokens / prefill + output_tokens / decode. ``seed-quadratic``:
+(input_tokens^2 + output_tokens) / throughput, so footprint gets the square root of the summed squares."""
 NOTES = [
     "_min/_max: every uncertain input of the hardware preset and datacentre at its low/high bound; token counts are taken as exact",
     "defaults_used: rows whose hardware, region or datacenter was empty or absent and took the default",
@@ -47,8 +53,10 @@ class Plan:
     hardware: str
     region: str
     datacenter: str
-    method: str = HARDWARE_METHOD
+    method: str = DEFAULT_METHOD
     group_by: tuple[str, ...] = ()
+    datacenter_given: bool = False
+    """A datacentre named by the caller; else a cloud region's rows take their provider's preset, not the default."""
     _names: dict[tuple[str, str], str | None] = field(default_factory=dict, repr=False)
     _known: dict[str, str] = field(default_factory=dict, repr=False)
     _setups: dict[tuple[str, str, str], Any] = field(default_factory=dict, repr=False)
@@ -57,9 +65,14 @@ class Plan:
     def time_keys(self) -> tuple[str, ...]:
         return tuple(key for key in self.group_by if key in TIME_KEYS)
 
+    def checks(self) -> CheckPlan:
+        """What the row checks need from the plan: a timestamp is required when grouping by day or month."""
+        return CheckPlan(time_required=bool(self.time_keys), time_keys=self.time_keys)
+
     @property
     def quadratic(self) -> bool:
-        return self.method == SEED_QUADRATIC_METHOD
+        """The method's busy time is linear in the input tokens squared (else in the input tokens)."""
+        return FIRST_MOMENT[self.method] == "input_tokens_squared"
 
     @property
     def defaults(self) -> dict[str, str]:
@@ -73,11 +86,13 @@ class Plan:
                 self._names[key] = getattr(self.config, column)(name)[0]
             except UnknownNameError as error:
                 self._names[key] = None
-                self._known[column] = str(error).rsplit("known: ", 1)[-1]
+                message = str(error)  # the closest names (data pack), or the known ones (config presets)
+                closest = message.split("; closest: ", 1)[1] if "; closest: " in message else ""
+                self._known[column] = f"closest: {closest}" if closest else "known: " + message.rsplit("known: ", 1)[-1]
         return self._names[key]
 
     def hints(self) -> dict[str, str]:
-        """Column -> the known names, for messages about unknown ones."""
+        """Column -> the closest or the known names, for messages about unknown ones."""
         return dict(self._known)
 
     def setups(self, hardware: str, region: str, datacenter: str) -> dict[str | None, tuple[Any, Any]]:
@@ -85,7 +100,8 @@ class Plan:
         key = (hardware, region, datacenter)
         if key not in self._setups:
             _, modele = modele_from_config(self.config, hardware)
-            site = site_from_config(self.config, region, datacenter)
+            center = None if datacenter == self.datacenter and not self.datacenter_given else datacenter
+            site = site_from_config(self.config, region, center)
             self._setups[key] = {side: (modele, site) if side is None else (modele.at(side), site.at(side)) for _, side in _SIDES}
         return self._setups[key]
 
@@ -95,12 +111,13 @@ def make_plan(
     hardware: str | None = None,
     region: str | None = None,
     datacenter: str | None = None,
-    method: str = HARDWARE_METHOD,
+    method: str = DEFAULT_METHOD,
     group_by: Sequence[str] = (),
 ) -> Plan:
     """Check the defaults, method and grouping keys; raise a one-line error naming the bad one."""
-    if method not in METHODS:
-        raise InvalidInputError(f"method: unknown method {method!r}; allowed: {', '.join(METHODS)}", code="unknown-method")
+    methods.get(method, "batch")  # an unknown method is a one-line error naming the allowed ones
+    if method not in FIRST_MOMENT:
+        raise InvalidInputError(f"method: {method!r} has no way to run on summed tokens yet; allowed: {', '.join(FIRST_MOMENT)}", code="unknown-method")
     keys: list[str] = []
     for key in group_by:
         key = key.strip().lower()
@@ -115,6 +132,7 @@ def make_plan(
         datacenter=config.datacenter(datacenter)[0],
         method=method,
         group_by=tuple(keys),
+        datacenter_given=datacenter is not None,
     )
 
 
@@ -154,7 +172,7 @@ def report(settled: Settled, plan: Plan, max_groups: int, *, source: str, fmt: s
             last = values[7] if last is None or values[7] > last else last
     distinct = {group for groups in by_setup.values() for group in groups}
     if len(distinct) > max_groups:
-        raise CapError(f"{source}: {len(distinct):,} groups, over the cap of {max_groups:,} groups in an answer")
+        raise CapError(f"{source}: {len(distinct):,} groups, over the cap of {max_groups:,} groups in an answer ({setting('max_groups')})")
 
     # Setups and groups in the order of their names: the float sums below then add up in the same order,
     # whatever order the engine (or Dask's partitions) gave the cells in.
@@ -190,6 +208,7 @@ def report(settled: Settled, plan: Plan, max_groups: int, *, source: str, fmt: s
         "rows": settled.rows,
         "blank_lines": settled.blank,
         "defaults": plan.defaults,
+        "data_pack_version": reference.pack_version(),
         "defaults_used": dict(sorted(settled.defaulted.items())),
         "period": None if first is None else {"first": _utc(first), "last": _utc(last)},  # type: ignore[arg-type]
         "totals": grand,
@@ -200,7 +219,7 @@ def report(settled: Settled, plan: Plan, max_groups: int, *, source: str, fmt: s
         },
         "group_by": list(plan.group_by),
         "groups": groups_out if plan.group_by else [],
-        "covers": dict(COVERS),
+        "covers": dict(methods.get(plan.method).covers),
         "notes": list(NOTES),
     }
 
@@ -245,27 +264,19 @@ def _figures(plan: Plan, by_setup: dict[tuple, dict[tuple, list[int]]]) -> dict[
 
 # --- CSV export --------------------------------------------------------------------------------
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
-
-def spreadsheet_safe(value: Any) -> Any:
-    """A text cell that a spreadsheet would run as a formula gets a leading quote; line breaks become spaces."""
-    if not isinstance(value, str):
-        return value
-    value = value.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
-def write_groups_csv(result: dict[str, Any], path: str | os.PathLike) -> None:
-    """The grouped table (or the totals, without grouping) as CSV; units are in the column names; labels are
-    made safe for spreadsheets (no formula, no line break)."""
+def write_groups_csv(result: dict[str, Any], path: str | os.PathLike, what: str = "output") -> None:
+    """The grouped table (or the totals, without grouping) as CSV at exactly ``path``; units are in the column names;
+    text cells are made safe for a spreadsheet (:func:`traitement.export.safe_cell`: no formula, no line break); a
+    failed write is one line naming ``what`` (:class:`traitement.export.WriteError`, exit code 1)."""
     import csv
+    import io
 
-    columns = [*result["group_by"], *SUMS]
-    rows = result["groups"] if result["group_by"] else [result["totals"]]
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows({name: spreadsheet_safe(value) for name, value in row.items()} for row in rows)
+    from ..export import safe_cell, write_bytes
 
-
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=[*result["group_by"], *SUMS], extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in result["groups"] if result["group_by"] else [result["totals"]]:
+        writer.writerow({name: safe_cell(value) if isinstance(value, str) else value for name, value in row.items()})
+    write_bytes(path, text.getvalue().encode("utf-8"), what)

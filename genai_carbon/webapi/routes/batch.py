@@ -3,9 +3,11 @@
 The upload is a multipart form with one file field (``file``), or the raw file
 as the body with ``?format=csv|jsonl|parquet``. It is counted while it
 arrives: past the size limit (the setting ``GENAI_CARBON_BATCH_MAX_BYTES``,
-default 50 MiB) the answer is 413 and the rest is not read. The answer has the same
-keys as ``python interface.py batch FILE --json``; bad rows answer 422 naming
-their lines.
+default 50 MiB) the answer is 413 and the rest is not read. The estimate
+(:func:`traitement.logs.estimate_log`, DuckDB) runs in a worker thread, off the
+event loop, so the server keeps answering meanwhile; the caps of the settings
+(``GENAI_CARBON_BATCH_*``) answer 413. The answer has the same keys as
+``python interface.py batch FILE --json``; bad rows answer 422 naming their lines.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 
 from traitement import methods
 from traitement.base import OneOf
-from traitement.batch import EXTENSIONS, FORMATS, GROUP_BY, estimate_log
 from traitement.errors import InvalidInputError, UploadTooLargeError
+from traitement.logs import FORMATS, GROUP_BY, Limits, estimate_log, extensions
 from traitement.settings import variable
 
 from .. import state
@@ -80,10 +82,11 @@ async def batch(
     region: Annotated[str | None, Query(max_length=64, description="region of rows without one (default from config)")] = None,
     datacenter: Annotated[str | None, Query(max_length=64, description="datacentre of rows without one (default from config)")] = None,
     method: Annotated[Annotated[str, methods.offered("batch")], Query(description=methods.help_text("batch"))] = methods.hardware.NAME,
-    format: Annotated[Annotated[str, OneOf(FORMATS)] | None, Query(description=f"{', '.join(FORMATS)}; default from the uploaded file name")] = None,  # noqa: A002
+    format: Annotated[Annotated[str, OneOf(tuple(FORMATS))] | None, Query(description=f"{', '.join(FORMATS)}; default from the uploaded file name")] = None,  # noqa: A002
 ) -> Response:
     """Same keys as the CLI's `batch --json`. 413 past the size limit, 422 for bad rows (with their line numbers)."""
-    limit = state.settings(request).batch_max_bytes
+    settings = state.settings(request)
+    limit = settings.batch_max_bytes
     declared = request.headers.get("content-length")
     envelope = MULTIPART_OVERHEAD_BYTES if request.headers.get("content-type", "").startswith("multipart/form-data") else 0
     if declared and declared.isdigit() and int(declared) > limit + envelope:
@@ -102,6 +105,7 @@ async def batch(
             method=method,
             group_by=keys,
             source=name,
+            limits=Limits.from_settings(settings),
         )
     return json_response(result)  # one check that the answer is finite JSON, as every route's
 
@@ -118,7 +122,7 @@ async def _save_upload(request: Request, limit: int, folder: Path, fmt: str | No
         if upload is None or isinstance(upload, str):
             raise InvalidInputError("file: missing; send the log as a multipart file field named 'file'")
         name = Path(upload.filename or "upload").name
-        if fmt is None and Path(name).suffix.lower() not in EXTENSIONS:
+        if fmt is None and Path(name).suffix.lower() not in extensions():
             raise InvalidInputError(f"format: cannot tell the format of {name!r}; name the file .csv, .jsonl or .parquet, or add ?format=")
         path = folder / ("upload" + (Path(name).suffix.lower() if fmt is None else f".{fmt}"))
         written = 0
