@@ -9,15 +9,17 @@ Method. A log of ``--rows`` rows (timestamp, input and output tokens,
 hardware, region, model; 90 days of 2025, 4 x 5 x 3 setups) is written by
 DuckDB from a fixed formula (the same file every time), as CSV and as its
 Parquet copy. Each measure is a whole process, started fresh: Python, its
-imports and the work. The estimate is ``python interface.py batch FILE --json
---quiet`` (``--engine library``: a process that imports ``traitement`` and
-calls ``estimate_log``), for the totals and with ``--group-by day region
-hardware``. The reference is DuckDB's own minimal query on the same file in a
+imports and the work. The estimate is ``python interface.py batch FILE`` (its
+text answer; no progress bar, stderr is not a terminal; ``--engine library``:
+a process that imports ``traitement`` and prints ``estimate_log``'s JSON), for
+the totals and with ``--group-by day region hardware``. The reference is DuckDB's own minimal query on the same file in a
 process of its own: group sums of ``input_tokens`` and ``output_tokens`` by
 hardware, region and model, min and max of the timestamp, and a count of the
 rows breaking the token rules (CSV types detected by DuckDB's sniffer). The
 commands run interleaved, ``--rounds`` times; the figures are medians and the
-ratios medians of the per-round ratios. Peak memory is the resident set size
+ratios medians of the per-round ratios, of wall time and of CPU time (user +
+system, all threads: less moved by other jobs on a shared machine, but blind to
+how well the cores are used). Peak memory is the resident set size
 of the whole process (``os.wait4``), for a ``--memory-rows`` CSV. The Python
 files are byte-compiled first (as an installed package is).
 """
@@ -92,21 +94,21 @@ def generate(folder: Path, rows: int, parquet: bool = True) -> tuple[Path, Path]
     return csv_path, parquet_path
 
 
-def run(command: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak resident memory (KiB) of a whole process."""
+def run(command: list[str]) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds (user + system, all threads) and peak resident memory (KiB) of a whole process."""
     start = time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - start
     if status != 0:
         raise SystemExit(f"{' '.join(command)} failed: {process.stderr.read().decode()[-500:] if process.stderr else status}")
-    return seconds, usage.ru_maxrss
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 
 def estimate_command(engine: str, path: Path, group_by: list[str]) -> list[str]:
     if engine == "library":
         return [sys.executable, "-c", LIBRARY, str(path), *group_by]
-    return [sys.executable, "interface.py", "batch", str(path), "--json", "--quiet", *(["--group-by", *group_by] if group_by else [])]
+    return [sys.executable, "interface.py", "batch", str(path), *(["--group-by", *group_by] if group_by else [])]
 
 
 def speed(paths: dict[str, Path], rounds: int, engine: str) -> list[dict]:
@@ -122,11 +124,15 @@ def speed(paths: dict[str, Path], rounds: int, engine: str) -> list[dict]:
         for command in commands.values():  # warm the page cache and the bytecode
             run(command)
         times: dict[str, list[float]] = {name: [] for name in commands}
+        cpu: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(rounds):
             for name, command in commands.items():
-                times[name].append(run(command)[0])
+                wall_s, cpu_s, _ = run(command)
+                times[name].append(wall_s)
+                cpu[name].append(cpu_s)
         for name in ("totals", "grouped"):
             ratios = [a / b for a, b in zip(times[name], times["minimal"], strict=True)]
+            cpu_ratios = [a / b for a, b in zip(cpu[name], cpu["minimal"], strict=True)]
             out.append(
                 {
                     "file": fmt,
@@ -135,6 +141,9 @@ def speed(paths: dict[str, Path], rounds: int, engine: str) -> list[dict]:
                     "minimal_s": round(statistics.median(times["minimal"]), 3),
                     "ratio_median": round(statistics.median(ratios), 3),
                     "ratio_range": [round(min(ratios), 3), round(max(ratios), 3)],
+                    "cpu_estimate_s": round(statistics.median(cpu[name]), 3),
+                    "cpu_minimal_s": round(statistics.median(cpu["minimal"]), 3),
+                    "cpu_ratio_median": round(statistics.median(cpu_ratios), 3),
                 }
             )
             print(json.dumps(out[-1]), flush=True)
@@ -142,8 +151,8 @@ def speed(paths: dict[str, Path], rounds: int, engine: str) -> list[dict]:
 
 
 def memory(path: Path, engine: str) -> dict:
-    _, estimate_kib = run(estimate_command(engine, path, ["day", "region"]))
-    _, minimal_kib = run([sys.executable, "-c", MINIMAL, str(path)])
+    _, _, estimate_kib = run(estimate_command(engine, path, ["day", "region"]))
+    _, _, minimal_kib = run([sys.executable, "-c", MINIMAL, str(path)])
     figures = {
         "file_mb": round(path.stat().st_size / 1e6),
         "estimate_peak_rss_mib": round(estimate_kib / 1024, 1),
