@@ -196,7 +196,7 @@ def test_many_groups_take_the_numpy_path_with_the_same_figures(tmp_path, monkeyp
 def test_group_sums_equal_totals(tmp_path):
     result = run(save(random_log(500), tmp_path, "parquet"), group_by=["month", "region", "hardware"])
     assert {g["month"] for g in result["groups"]} == {"2025-01", "2025-02"}
-    assert {g["region"] for g in result["groups"]} == {"france", "usa", "germany"}  # DEU -> germany
+    assert {g["region"] for g in result["groups"]} == {"FRA", "USA", "DEU"}  # france -> FRA (the data pack's ids)
     assert {g["hardware"] for g in result["groups"]} == {"h100", "a100", "l4"}
     for name in SUMS:
         assert sum(g[name] for g in result["groups"]) == pytest.approx(result["totals"][name], rel=1e-12), name
@@ -259,7 +259,7 @@ def test_bad_rows_are_named_by_line(tmp_path, engine):
     assert "\n" not in message
     assert message.startswith("bad.csv: 9 bad rows, nothing estimated: line 3: input_tokens: not a number (got 'abc')")
     assert "(allowed: an integer from 1 to 10,000,000)" in message
-    assert "line 11: region 'mars' unknown (known: canada, china, france" in message
+    assert "line 11: region 'mars' unknown (closest: Marshall Islands (MHL), Morocco (MAR), Serbia (SRB))" in message
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -459,7 +459,7 @@ def test_groups_csv_is_safe_in_a_spreadsheet(tmp_path):
     logs.write_groups_csv(result, out)
     with open(out, newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    assert [row["model"] for row in rows] == ["'+1 line", "'-2", "'=HYPERLINK(\"http://x\",\"y\")", "'@SUM(A1)", "plain"]
+    assert [row["model"] for row in rows] == ["'+1\\nline", "'-2", "'=HYPERLINK(\"http://x\",\"y\")", "'@SUM(A1)", "plain"]
     assert rows[0]["requests"] == "1" and float(rows[0]["energy_kwh"]) > 0
 
 

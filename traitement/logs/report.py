@@ -15,10 +15,10 @@ root as ``input_tokens`` (footprint squares it back).
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from pathlib import Path
 from typing import Any, Literal
 
 from .. import methods, reference
@@ -265,7 +265,7 @@ def _figures(plan: Plan, by_setup: dict[tuple, dict[tuple, list[int]]]) -> dict[
 # --- CSV export --------------------------------------------------------------------------------
 
 
-def write_groups_csv(result: dict[str, Any], path: str | os.PathLike, what: str = "output") -> None:
+def write_groups_csv(result: dict[str, Any], path: str | Path, what: str = "output") -> None:
     """The grouped table (or the totals, without grouping) as CSV at exactly ``path``; units are in the column names;
     text cells are made safe for a spreadsheet (:func:`traitement.export.safe_cell`: no formula, no line break); a
     failed write is one line naming ``what`` (:class:`traitement.export.WriteError`, exit code 1)."""
