@@ -23,7 +23,7 @@ def test_every_method_is_declared_once_with_what_its_figures_cover():
 @pytest.mark.parametrize(
     ("interface_name", "names"),
     [
-        ("estimate", ("hardware", "parameter", "seed-quadratic")),
+        ("estimate", ("hardware", "model-aware", "parameter", "seed-quadratic")),
         ("raw", ("hardware", "seed-quadratic")),
         ("batch", ("hardware", "seed-quadratic")),
         ("validate", ("model-aware", "ecologits", "parameter", "seed-quadratic")),
@@ -46,7 +46,7 @@ def test_footprint_runs_only_the_methods_with_a_time_model():
     config = traitement.load_config()
     _, modele = traitement.modele_from_config(config)
     site = traitement.site_from_config(config)
-    with pytest.raises(traitement.InvalidInputError, match="'parameter' does not run on a serving setup; allowed: hardware, seed-quadratic"):
+    with pytest.raises(traitement.InvalidInputError, match="'parameter' does not run on a serving setup; allowed: hardware, model-aware, seed-quadratic"):
         traitement.footprint(10, 10, 1, modele, site, "parameter")
 
 

@@ -49,7 +49,7 @@ def cli_error(capsys, *argv):
 
 
 def test_calibration_point_through_the_cli(capsys):
-    result = cli_json(capsys, "--model", "mistral-large-2", "--out_tok", "400")
+    result = cli_json(capsys, "--model", "mistral-large-2", "--out_tok", "400", "--method", "parameter")
     assert result["method"] == "parameter"
     assert result["energy_kwh"] == pytest.approx(0.00495572, rel=1e-9)
     assert round(result["energy_kwh"], 7) == 0.0049557
@@ -86,7 +86,7 @@ def test_alpha_beta_arithmetic(config, model, tokens, energy_wh):
 
 
 def test_grid_mix_is_energy_times_the_region_intensity(capsys, config):
-    result = cli_json(capsys, "--model", "mistral-small", "--out_tok", "100", "--mix", "grid", "--region", "DEU")
+    result = cli_json(capsys, "--model", "mistral-small", "--out_tok", "100", "--mix", "grid", "--region", "DEU", "--method", "parameter")
     intensity = config.region("DEU")[1].carbon_intensity_gco2eq_per_kwh
     assert result["carbon_gco2eq"] == pytest.approx(0.35684 / 1000 * intensity, rel=1e-9)
     assert result["region"] == "DEU"
@@ -94,7 +94,7 @@ def test_grid_mix_is_energy_times_the_region_intensity(capsys, config):
     assert result["scope"] == "scope 2, electricity only"
     assert "scope 2" in result["covers"]["carbon_gco2eq"] and "grid" in result["covers"]["carbon_gco2eq"]
     # same energy whatever the mix
-    implied = cli_json(capsys, "--model", "mistral-small", "--out_tok", "100")
+    implied = cli_json(capsys, "--model", "mistral-small", "--out_tok", "100", "--method", "parameter")
     assert implied["energy_kwh"] == pytest.approx(result["energy_kwh"], rel=1e-12)
 
 
@@ -249,7 +249,7 @@ def test_method_defaults(config):
     def method(**fields):
         return traitement.estimate_named(config, traitement.parse(traitement.NamedRequest, fields)).method
 
-    assert method(model="mistral-small") == "parameter"
+    assert method(model="mistral-small") == "model-aware"  # a model alone: the validated method, the deployment as ranges
     assert method() == "hardware"
     assert method(model="mistral-small", hardware="a100") == "hardware"  # model-aware hardware: another branch
     assert method(model="mistral-small", method="parameter") == "parameter"
@@ -260,13 +260,14 @@ def test_method_defaults(config):
     [
         (["--model", "mistral-small", "--out_tok", "-5"], "--out_tok (output_tokens)"),
         (["--model", "mistral-small", "--out_tok", "0"], "--out_tok (output_tokens): must be >= 1"),
-        (["--model", "mistral-small", "--pue", "1.2"], "--pue (pue): not used by method 'parameter'"),
+        (["--model", "mistral-small", "--method", "parameter", "--pue", "1.2"], "--pue (pue): not used by method 'parameter'"),
         (["--model", "mistral-small", "--method", "parameter", "--hardware", "a100"], "--hardware (hardware): not used by method 'parameter'"),
         (["--model", "mistral-small", "--mix", "coal"], "--mix (mix)"),
-        (["--model", "mistral-small", "--intensity", "50"], "not used by the implied mix"),
+        (["--model", "mistral-small", "--method", "parameter", "--intensity", "50"], "not used by the implied mix"),
         (["--mix", "grid"], "--mix (mix): used only by method 'parameter'"),
         (["--method", "parameter"], "--model (model): required by method 'parameter'"),
-        (["--model", "mistral-small", "--mix", "grid", "--region", "atlantis"], "unknown region 'atlantis'"),
+        (["--model", "mistral-small", "--method", "parameter", "--mix", "grid", "--region", "atlantis"], "unknown region 'atlantis'"),
+        (["--model", "mistral-small", "--mix", "grid"], "--mix (mix): used only by method 'parameter', not 'model-aware'"),
     ],
 )
 def test_bad_inputs_cli(capsys, argv, needle):
@@ -289,7 +290,7 @@ def test_api_models_and_calculate():
     models = client.get("/models")
     assert models.status_code == 200
     assert set(REQUIRED) <= set(models.json()["models"])
-    answer = client.post("/calculate", json={"model": "Mistral-Large-2", "output_tokens": 400})
+    answer = client.post("/calculate", json={"model": "Mistral-Large-2", "output_tokens": 400, "method": "parameter"})
     assert answer.status_code == 200
     assert answer.json()["carbon_gco2eq"] == pytest.approx(1.14, rel=1e-9)
     assert answer.json()["method"] == "parameter"
@@ -301,7 +302,7 @@ def test_api_models_and_calculate():
         ({"model": "gpt-99"}, 404, "unknown-model"),
         ({"model": "mistral-small", "output_tokens": -3}, 422, "invalid-input"),
         ({"model": "mistral-small", "mix": "coal"}, 422, "invalid-input"),
-        ({"model": "mistral-small", "batch_size": 8}, 422, "invalid-input"),
+        ({"model": "mistral-small", "method": "parameter", "batch_size": 8}, 422, "invalid-input"),
     ],
 )
 def test_api_bad_inputs(body, status, code):

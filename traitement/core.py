@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, TypeVar
 
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from . import methods, physics
 from .base import INTEGER, NUMBER, Frozen, check_against
@@ -23,6 +23,8 @@ MAX_TOKENS = 10_000_000
 MIN_TOKENS_PER_S = 0.01
 """Slowest speed accepted, in tokens/s (one token in 100 s, far below any CPU inference); speeds divide
 token counts, so a speed near zero would overflow the result to infinity (found by fuzzing the API)."""
+MAX_PREFILL_TOKENS_PER_S = 1e7
+"""Fastest prompt reading speed accepted, in tokens/s (``Modele.prefill_tokens_per_s``)."""
 MAX_COUNT = 10**13
 """Largest number of requests accepted in one estimate (about 1,000 years of 300 requests per second)."""
 
@@ -39,12 +41,14 @@ _BOUNDS_DESCRIPTION = "(min, max) of uncertain fields, by field name; each range
 
 # The constrained number types shared by the value objects and the request schemas (traitement/schemas.py).
 TokenCount = Annotated[int, Field(ge=1, le=MAX_TOKENS), INTEGER]
+TokenPart = Annotated[int, Field(ge=0, le=MAX_TOKENS), INTEGER]
+"""A part of a token count (cached input, reasoning output): 0 or more."""
 RequestCount = Annotated[int, Field(ge=1, le=MAX_COUNT), INTEGER]
 GpuCount = Annotated[int, Field(ge=1, le=1024), INTEGER]
 Fraction = Annotated[float, Field(ge=0, le=1), NUMBER]
 BoardPowerW = Annotated[float, Field(gt=0, le=5000), NUMBER]
 HostPowerW = Annotated[float, Field(ge=0, le=5000), NUMBER]
-PrefillSpeed = Annotated[float, Field(ge=MIN_TOKENS_PER_S, le=1e7), NUMBER]
+PrefillSpeed = Annotated[float, Field(ge=MIN_TOKENS_PER_S, le=MAX_PREFILL_TOKENS_PER_S), NUMBER]
 DecodeSpeed = Annotated[float, Field(ge=MIN_TOKENS_PER_S, le=1e6), NUMBER]
 BatchSize = Annotated[float, Field(ge=1, le=100_000), NUMBER]
 Pue = Annotated[float, Field(ge=1, le=3), NUMBER]
@@ -108,13 +112,45 @@ class _Bounded(Frozen):
         return self.model_copy(update=update)
 
 
+CACHED_DESCRIPTION = "input tokens read from the KV cache (prompt caching) instead of recomputed, an integer from 0 to input_tokens (they are part of it)"
+REASONING_DESCRIPTION = "output tokens spent reasoning before the answer, an integer from 0 to output_tokens (they are part of it)"
+
+
+def part_of(value: int, total: int | None, name: str, what: str) -> int:
+    """``value`` when it is at most ``total`` (a subset of it), else a one-line error naming ``name``."""
+    if total is not None and value > total:
+        raise ValueError(f"must be at most {name} ({total:,}): {what}")
+    return value
+
+
 class Requete(_Bounded):
-    """A request: tokens in, tokens out, and how many such requests."""
+    """A request: tokens in (of which some cached), tokens out (of which some reasoning), and how many such requests."""
 
     input_tokens: TokenCount = Field(description=f"prompt length in tokens, an integer from 1 to {MAX_TOKENS:,}")
     output_tokens: TokenCount = Field(description=f"answer length in tokens, an integer from 1 to {MAX_TOKENS:,}")
     count: RequestCount = Field(1, description=f"number of such requests, an integer from 1 to {MAX_COUNT:,}")
+    cached_input_tokens: TokenPart = Field(0, description=CACHED_DESCRIPTION)
+    reasoning_tokens: TokenPart = Field(0, description=REASONING_DESCRIPTION)
     bounds: Bounds = Field(default_factory=dict, description=_BOUNDS_DESCRIPTION)
+
+    @field_validator("cached_input_tokens")
+    @classmethod
+    def _cached_within_input(cls, value: int, info: ValidationInfo) -> int:
+        return part_of(value, info.data.get("input_tokens"), "input_tokens", "the cached tokens are part of the prompt")
+
+    @field_validator("reasoning_tokens")
+    @classmethod
+    def _reasoning_within_output(cls, value: int, info: ValidationInfo) -> int:
+        return part_of(value, info.data.get("output_tokens"), "output_tokens", "the reasoning tokens are part of the output")
+
+    @model_validator(mode="after")
+    def _parts_within_ranges(self) -> Requete:
+        """A ranged token count keeps its part within it at both ends (the low estimate takes the low end)."""
+        for total, part in (("input_tokens", self.cached_input_tokens), ("output_tokens", self.reasoning_tokens)):
+            low = self.bounds.get(total, (part, part))[0]
+            if part > low:
+                raise ValueError(f"{total}: its range's min ({low:g}) is below its part ({part:,}); give {total} exactly")
+        return self
 
 
 class Modele(_Bounded):
@@ -168,8 +204,13 @@ class Estimate:
     high: Mapping[str, float]
     assumptions: Mapping[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    cached_input_tokens: int = 0
+    reasoning_tokens: int = 0
+    reasoning_energy_kwh: float = 0.0
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    """Blocks of some methods' answers (``deployment``, ``parameter_method``), added to ``to_dict`` as they are."""
 
-    RANGED: ClassVar[tuple[str, ...]] = ("energy_kwh", "carbon_gco2eq", "water_l", "carbon_embodied_gco2eq")
+    RANGED: ClassVar[tuple[str, ...]] = ("energy_gpu_kwh", "energy_it_kwh", "energy_kwh", "carbon_gco2eq", "water_l", "carbon_embodied_gco2eq")
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape shared by the CLI's ``--json`` and the API."""
@@ -178,7 +219,9 @@ class Estimate:
             "region": self.assumptions.get("region"),
             "count": self.count,
             "input_tokens": self.input_tokens,
+            "cached_input_tokens": self.cached_input_tokens,
             "output_tokens": self.output_tokens,
+            "reasoning_tokens": self.reasoning_tokens,
             "prefill_s": self.prefill_s,
             "decode_s": self.decode_s,
             "duration_s": self.duration_s,
@@ -191,11 +234,18 @@ class Estimate:
             "carbon_embodied_gco2eq": self.carbon_embodied_gco2eq,
         }
         add_ranges(out, self.RANGED, self.low, self.high)
+        out.update(reasoning_share(self.reasoning_energy_kwh, self.energy_kwh))
         out["per_request"] = per_request(self.count, self.energy_kwh, self.carbon_gco2eq, water_l=self.water_l)
         out["covers"] = dict(methods.get(self.method).covers)
         out["assumptions"] = dict(self.assumptions)
         out["warnings"] = list(self.warnings)
+        out.update(self.extra)
         return out
+
+
+def reasoning_share(reasoning_energy_kwh: float, energy_kwh: float) -> dict[str, float]:
+    """``reasoning_energy_kwh`` and its share of the energy (0 when there is none)."""
+    return {"reasoning_energy_kwh": reasoning_energy_kwh, "reasoning_energy_share": reasoning_energy_kwh / energy_kwh if energy_kwh > 0 else 0.0}
 
 
 def add_ranges(out: dict[str, Any], names: tuple[str, ...], low: Mapping[str, float], high: Mapping[str, float]) -> None:
@@ -279,6 +329,9 @@ def estimate(
         exact = {name: central[name] for name in Estimate.RANGED}
         sides = {"low": exact, "high": exact}
     warnings = [*notes, *methods.get(method).warnings]
+    reasoning_kwh = physics.reasoning_energy_kwh(
+        central["energy_kwh"], central["decode_s"], central["duration_s"], requete.reasoning_tokens, requete.output_tokens
+    )
     recorded: dict[str, Any] = {"region": site.region, "datacenter": site.datacenter}
     recorded.update(site.model_dump(exclude={"bounds", "region", "datacenter"}))
     recorded.update(modele.model_dump(exclude={"bounds"}))
@@ -294,4 +347,7 @@ def estimate(
         high=sides["high"],
         assumptions=recorded,
         warnings=tuple(warnings),
+        cached_input_tokens=requete.cached_input_tokens,
+        reasoning_tokens=requete.reasoning_tokens,
+        reasoning_energy_kwh=float(reasoning_kwh),
     )

@@ -24,8 +24,8 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from .base import Frozen, parse
-from .config import Config, config_dir, read_yaml, validate_file
-from .core import Modele
+from .config import Config, Uncertain, config_dir, read_yaml, validate_file, within
+from .core import MAX_PREFILL_TOKENS_PER_S, BatchSize, Modele
 from .errors import InvalidInputError, UnknownNameError
 from .reference import pack_version
 from .reference.schemas import GpuEntry
@@ -110,6 +110,29 @@ class FitConfig(Frozen):
     provenance: str
 
 
+class OlderBoardConfig(Frozen):
+    """A board of an older generation that also serves the models up to a size (``deployment.older_boards``)."""
+
+    board: str = Field(description="a GPU board of config_model.yaml or of the data pack")
+    models_up_to_total_params_b: Annotated[float, Field(gt=0, le=100_000)] = Field(description="the largest model it serves, in billions of parameters")
+    max_batch_size: Annotated[float, Field(ge=1, le=100_000)] | None = Field(None, description="the most requests it runs at once (null: the range's)")
+
+
+class DeploymentConfig(Frozen):
+    """``deployment:``: how a model named without its serving setup is served (the model-aware default's ranges)."""
+
+    boards: Annotated[list[str], Field(min_length=1)] = Field(description="the GPU boards models are served on")
+    older_boards: list[OlderBoardConfig] = Field(default_factory=list, description="boards that also serve the smaller models")
+    node_gpus: Annotated[int, Field(ge=1, le=1024)] = Field(description="the most GPUs of a serving instance that fits in memory with fewer")
+    precisions: Annotated[list[str], Field(min_length=1)] = Field(description="weight precisions when the data pack does not know the model's")
+    batch_size: Annotated[Uncertain, within(BatchSize)] = Field(description="mean running batch per serving instance: central value and range")
+    kv_cache_low_factor: Efficiency = Field(description="the low estimate's share of the KV-cache formula (latent attention, sliding windows)")
+    central_board: str = Field(description="the board of the central (typical) deployment")
+    central_precision: str = Field(description="the central precision when the data pack does not know the model's")
+    server_from_hardware: str = Field(description="the serving setup of config_model.yaml whose host embodied carbon per GPU and lifetime are used")
+    source: str
+
+
 class EnergyModelFile(Frozen):
     """``config/energy_model.yaml``."""
 
@@ -122,6 +145,7 @@ class EnergyModelFile(Frozen):
     default_input_tokens: Annotated[int, Field(ge=1, le=10_000_000)]
     ecologits: EcologitsConfig
     boundaries: BoundaryConfig
+    deployment: DeploymentConfig
     fit: FitConfig
 
     @model_validator(mode="after")
@@ -132,6 +156,10 @@ class EnergyModelFile(Frozen):
         duplicates = sorted({label for label in labels if labels.count(label) > 1})
         if duplicates:
             raise ValueError(f"tasks: the label {duplicates[0]!r} names two tasks")
+        deployment = self.deployment
+        for name in (*deployment.precisions, deployment.central_precision):
+            if name not in self.precisions:
+                raise ValueError(f"deployment: unknown precision {name!r}; known: {', '.join(self.precisions)}")
         return self
 
     def precision(self, name: str | None) -> tuple[str, PrecisionConfig]:
@@ -207,10 +235,24 @@ def kv_cache_bytes_per_token(active_params_b, coefficient, exponent):
     return coefficient * active_params_b**exponent
 
 
+def free_memory_bytes(n_gpu, gpu_memory_gb, usable_fraction, weight_bytes):
+    """Memory left for the KV cache, in bytes: the usable share of the GPUs' memory less the weights (at least 0)."""
+    return np.maximum(n_gpu * gpu_memory_gb * BYTES_PER_GB * usable_fraction - weight_bytes, 0.0)
+
+
 def kv_cache_read_bytes(batch_size, context_tokens, bytes_per_token, n_gpu, gpu_memory_gb, usable_fraction, weight_bytes):
     """KV cache read by one decode step: the batch's contexts, at most what the memory left after the weights holds."""
-    free_bytes = np.maximum(n_gpu * gpu_memory_gb * BYTES_PER_GB * usable_fraction - weight_bytes, 0.0)
-    return np.minimum(batch_size * context_tokens * bytes_per_token, free_bytes)
+    return np.minimum(batch_size * context_tokens * bytes_per_token, free_memory_bytes(n_gpu, gpu_memory_gb, usable_fraction, weight_bytes))
+
+
+def batch_capacity(free_bytes, context_tokens, bytes_per_token):
+    """Requests whose KV cache the free memory holds at once: free bytes / (mean context x bytes per token).
+
+    A server cannot run more requests at once than their caches fit in memory
+    (vLLM queues the others): a long prompt lowers the batch and raises the
+    energy each request is charged for the weights read at every step.
+    """
+    return free_bytes / (context_tokens * bytes_per_token)
 
 
 def context_tokens(input_tokens, output_tokens):
@@ -260,6 +302,17 @@ def prefill_energy_j(active_params_b, input_tokens, flop_j):
     return flop_j * 2 * active_params_b * PARAMS_PER_B * input_tokens
 
 
+def cached_prefill_energy_j(cached_tokens, bytes_per_token, memory_j_per_byte):
+    """GPU energy of the cached part of a prompt in joules: its KV cache read once (bytes per token x energy per byte).
+
+    A prefix served from the cache (prompt caching, prefix caching) is not
+    recomputed: the new tokens' attention reads its keys and values. At the
+    fit's 211 pJ per byte that is about 1/2,000 of recomputing it (Llama-3.1-70B:
+    306 kB per token, 65 uJ, against 0.14 J for 2 x 70.6 G FLOP on an H100).
+    """
+    return cached_tokens * bytes_per_token * memory_j_per_byte
+
+
 def power_fraction(batch_size, small_batch_fraction, half_batch):
     """Mean GPU draw as a fraction of board power: f0 + (1 - f0) x B / (B + B_half), rising with the batch and saturating."""
     return small_batch_fraction + (1 - small_batch_fraction) * batch_size / (batch_size + half_batch)
@@ -277,6 +330,7 @@ def serving(
     gpu_power_w,
     bf16_tflop_per_s,
     data_parallel=1.0,
+    cached_input_tokens=0.0,
     *,
     memory_j_per_byte,
     flop_energy_factor,
@@ -298,10 +352,11 @@ def serving(
     project's formula (energy = power x (prefill + decode time) / batch).
     """
     weights = params_read_per_step_b(active_params_b, total_params_b, batch_size, routed_share, data_parallel) * PARAMS_PER_B * bytes_per_param
+    kv_per_token = kv_cache_bytes_per_token(active_params_b, kv_coefficient, kv_exponent)
     kv_bytes = kv_cache_read_bytes(
         batch_size,
         context_tokens(input_tokens, output_tokens),
-        kv_cache_bytes_per_token(active_params_b, kv_coefficient, kv_exponent),
+        kv_per_token,
         n_gpu,
         gpu_memory_gb,
         usable_fraction,
@@ -312,7 +367,9 @@ def serving(
     )
     overhead_j = overhead_energy_j(gpu_power_w, active_params_b, n_gpu, batch_size, step_overhead_s_per_sqrt_b, token_overhead_s_per_sqrt_b)
     step_j = decode_step_energy_j(weights + kv_bytes, 2 * active_params_b * PARAMS_PER_B * batch_size, flop_j, memory_j_per_byte, overhead_j)
-    prompt_j = prefill_energy_j(active_params_b, input_tokens, flop_j)
+    prompt_j = prefill_energy_j(active_params_b, input_tokens - cached_input_tokens, flop_j) + cached_prefill_energy_j(
+        cached_input_tokens, kv_per_token, memory_j_per_byte
+    )
     utilisation = power_fraction(batch_size, draw_fraction_small_batch, draw_half_batch)
     power_w = n_gpu * gpu_power_w * utilisation
     step_s = step_j / power_w
@@ -395,6 +452,7 @@ def model_aware_modele(
     data_parallel: int = 1,
     input_tokens: float,
     output_tokens: float,
+    cached_input_tokens: float = 0,
 ) -> tuple[Modele, dict[str, Any], tuple[str, ...]]:
     """The serving setup of a model on a hardware preset's GPU board, with ranges.
 
@@ -463,6 +521,7 @@ def model_aware_modele(
             board.power_w,
             tensor_tflop_per_s,
             data_parallel,
+            cached_input_tokens,
             **coefficient_values,
         )
         for batch in batches
@@ -489,6 +548,13 @@ def model_aware_modele(
     if host_power_w > HOST_POWER_LIMIT_W:
         notes.append(f"host power {host_power_w:.0f} W capped at {HOST_POWER_LIMIT_W:.0f} W (the calculator's limit for one host): server energy understated")
         host_power_w = HOST_POWER_LIMIT_W
+    prefill_speed = float(central["prefill_tokens_per_s"])
+    if prefill_speed > MAX_PREFILL_TOKENS_PER_S:  # a prompt read almost all from the cache, on a small model
+        notes.append(
+            f"prefill speed {prefill_speed:,.0f} tokens/s capped at {MAX_PREFILL_TOKENS_PER_S:,.0f} (the calculator's limit): "
+            "the cached prompt's energy is overstated"
+        )
+        prefill_speed = MAX_PREFILL_TOKENS_PER_S
     try:
         modele = _setup_modele(
             n_gpu=n_gpu,
@@ -496,7 +562,7 @@ def model_aware_modele(
             gpu_utilisation=utilisation,
             cpu_power_w=host_power_w,
             cpu_utilisation=1.0,
-            prefill_tokens_per_s=float(central["prefill_tokens_per_s"]),
+            prefill_tokens_per_s=prefill_speed,
             decode_tokens_per_s=decode,
             batch_size=batch_size,
             gpu_embodied_kgco2eq=board.embodied_kgco2eq.value if board.embodied_kgco2eq is not None else 0.0,

@@ -8,12 +8,12 @@ The method itself (its formulas and what its figures cover) is declared in
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from . import physics, reference
 from .config import Config
-from .core import add_ranges, per_request
+from .core import add_ranges, per_request, reasoning_share
 from .methods.parameter import COVERS_BY_MIX, GRID_MIX, IMPLIED_MIX, NAME, carbon_gco2eq, energy_wh, footprint, implied_mix_gco2eq_per_wh
 from .presets import requete_from_profile
 
@@ -45,6 +45,8 @@ class ParameterEstimate:
     high: Mapping[str, float]
     assumptions: Mapping[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    cached_input_tokens: int = 0
+    reasoning_tokens: int = 0
 
     method = PARAMETER_METHOD
     RANGED = ("energy_kwh", "carbon_gco2eq")
@@ -59,11 +61,15 @@ class ParameterEstimate:
             "region": self.region,
             "count": self.count,
             "input_tokens": self.input_tokens,
+            "cached_input_tokens": self.cached_input_tokens,
             "output_tokens": self.output_tokens,
+            "reasoning_tokens": self.reasoning_tokens,
             "energy_kwh": self.energy_kwh,
             "carbon_gco2eq": self.carbon_gco2eq,
         }
         add_ranges(out, self.RANGED, self.low, self.high)
+        # The energy is proportional to the output tokens: the reasoning tokens cause their share of it.
+        out.update(reasoning_share(self.energy_kwh * self.reasoning_tokens / self.output_tokens, self.energy_kwh))
         out["per_request"] = per_request(self.count, self.energy_kwh, self.carbon_gco2eq)
         out["covers"] = dict(COVERS_BY_MIX[self.mix])
         out["assumptions"] = dict(self.assumptions)
@@ -137,11 +143,13 @@ def estimate_from_config(
     output_tokens: int | None = None,
     count: int = 1,
     carbon_intensity_gco2eq_per_kwh: float | None = None,
+    cached_input_tokens: int | None = None,
+    reasoning_tokens: int | None = None,
 ) -> ParameterEstimate:
     """The parameter method for a catalogue model; token counts default to the usage profile's."""
     name, entry = config.llm(model)
     method = config.models_file().parameter_method
-    profile_name, requete = requete_from_profile(config, profile, input_tokens, output_tokens, count)
+    profile_name, requete = requete_from_profile(config, profile, input_tokens, output_tokens, count, cached_input_tokens, reasoning_tokens)
     notes = []
     grid_record: dict[str, Any] = {}
     if input_tokens is not None:
@@ -163,7 +171,7 @@ def estimate_from_config(
         notes.append(f"{name}: size not disclosed; active parameters {active.low:g} to {active.high:g} B (central {active.value:g}), {entry.source_note}")
     tokens_low, tokens_high = requete.bounds.get("output_tokens", (requete.output_tokens, requete.output_tokens))
     calibration = method.calibration
-    return estimate(
+    result = estimate(
         requete.output_tokens,
         requete.count,
         active.value,
@@ -190,6 +198,32 @@ def estimate_from_config(
         },
         notes=tuple(notes),
     )
+    return replace(result, cached_input_tokens=requete.cached_input_tokens, reasoning_tokens=requete.reasoning_tokens)
+
+
+PARAMETER_BLOCK_NOTE = (
+    "the seed's parameter method (--method parameter), for comparison: one GPU's energy per output token from the model's size "
+    "(no batching, no prompt), about 25x the published measurements on average (docs/validation.md); its carbon is scope 3 "
+    "(Mistral AI's life-cycle calibration), not comparable to the scope 2 carbon above"
+)
+
+
+def parameter_block(
+    config: Config,
+    model: str,
+    profile: str | None,
+    input_tokens: int | None,
+    output_tokens: int | None,
+    count: int,
+    cached_input_tokens: int | None = None,
+    reasoning_tokens: int | None = None,
+) -> dict[str, Any]:
+    """The parameter method's figures for the same request, labelled, to show beside a model-aware estimate."""
+    result = estimate_from_config(
+        config, model, IMPLIED_MIX, None, profile, input_tokens, output_tokens, count, None, cached_input_tokens, reasoning_tokens
+    ).to_dict()
+    keys = ("method", "mix", "scope", "energy_kwh", "energy_kwh_min", "energy_kwh_max", "carbon_gco2eq", "carbon_gco2eq_min", "carbon_gco2eq_max")
+    return {**{key: result[key] for key in keys}, "per_request": result["per_request"], "note": PARAMETER_BLOCK_NOTE}
 
 
 def describe_models(config: Config, provider: str | None = None, search: str | None = None) -> dict[str, Any]:
@@ -227,4 +261,5 @@ __all__ = [
     "footprint",
     "implied_mix_from_config",
     "implied_mix_gco2eq_per_wh",
+    "parameter_block",
 ]

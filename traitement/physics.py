@@ -67,6 +67,16 @@ def request_energy_kwh(power_w, duration_s, batch_size=1.0):
     return power_w * duration_s / batch_size / J_PER_KWH
 
 
+def reasoning_energy_kwh(energy_kwh, decode_s, duration_s, reasoning_tokens, output_tokens):
+    """Energy the reasoning tokens cause, in kWh: their share of the output tokens x the decode's share of the time.
+
+    Reasoning tokens are output tokens the user does not see: each is charged the
+    mean decode step. The power is the same during prefill and decode, so the
+    decode's share of the energy is its share of the time.
+    """
+    return energy_kwh * (reasoning_tokens / output_tokens) * (decode_s / duration_s)
+
+
 def facility_energy_kwh(energy_it_kwh, pue):
     """Energy drawn by the whole facility, in kWh: IT energy x PUE (cooling, power losses)."""
     return energy_it_kwh * pue

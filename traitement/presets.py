@@ -112,13 +112,20 @@ def requete_from_profile(
     input_tokens: Any = None,
     output_tokens: Any = None,
     count: Any = 1,
+    cached_input_tokens: Any = None,
+    reasoning_tokens: Any = None,
 ) -> tuple[str, Requete]:
-    """A request of the usage profile ``profile``; given token counts replace the profile's (and its range)."""
+    """A request of the usage profile ``profile``; given token counts replace the profile's (and its range).
+
+    ``cached_input_tokens`` and ``reasoning_tokens`` (default 0) are parts of the input and output tokens.
+    """
     name, usage = config.profile(profile)
     values = _split({"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens})
     values["input_tokens"] = round(values["input_tokens"])
     values["output_tokens"] = round(values["output_tokens"])
     values["count"] = 1 if count is None else count
+    values["cached_input_tokens"] = 0 if cached_input_tokens is None else cached_input_tokens
+    values["reasoning_tokens"] = 0 if reasoning_tokens is None else reasoning_tokens
     return name, parse(Requete, _apply(values, {"input_tokens": input_tokens, "output_tokens": output_tokens}))
 
 

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 
 from . import methods
 from .base import NUMBER, Frozen, parse
 from .config import Config
 from .core import (
+    CACHED_DESCRIPTION,
     MAX_COUNT,
     MAX_TOKENS,
+    REASONING_DESCRIPTION,
     BatchSize,
     BoardPowerW,
     DecodeSpeed,
@@ -33,18 +35,21 @@ from .core import (
     Requete,
     Site,
     TokenCount,
+    TokenPart,
     WueOffsiteLPerKwh,
     WueSiteLPerKwh,
     estimate,
     not_blank,
+    part_of,
 )
 from .errors import InvalidInputError, UnknownNameError
-from .parameter import IMPLIED_MIX, PARAMETER_METHOD, ParameterEstimate
+from .parameter import IMPLIED_MIX, PARAMETER_METHOD, ParameterEstimate, parameter_block
 from .parameter import estimate_from_config as parameter_estimate
 from .presets import modele_from_config, requete_from_profile, site_and_record
 
 # Fields of the serving setup: meaningless for the parameter method, which knows only the model's size.
 _HARDWARE_ONLY = ("hardware", "datacenter", "batch_size", "gpu_utilisation", "pue", "active_params_b", "total_params_b", "precision")
+MODEL_AWARE = methods.model_aware.NAME
 ModelSizeB = Annotated[float, Field(ge=0.1, le=100_000), NUMBER]
 
 
@@ -66,15 +71,17 @@ class NamedRequest(SetupOptions):
     profile: Label | None = Field(None, description="usage profile (see /profiles) giving the token counts when not set; default from config")
     input_tokens: TokenCount | None = Field(None, description=f"prompt length in tokens, an integer from 1 to {MAX_TOKENS:,}; default from the profile")
     output_tokens: TokenCount | None = Field(None, description=f"answer length in tokens, an integer from 1 to {MAX_TOKENS:,}; default from the profile")
+    cached_input_tokens: TokenPart | None = Field(None, description=f"{CACHED_DESCRIPTION}; needs input_tokens; default 0")
+    reasoning_tokens: TokenPart | None = Field(None, description=f"{REASONING_DESCRIPTION}; needs output_tokens; default 0")
     count: RequestCount = Field(1, description=f"number of such requests, an integer from 1 to {MAX_COUNT:,}")
     method: Annotated[str, methods.offered("estimate")] | None = Field(
         None,
-        description=f"{methods.help_text('estimate')}; default: '{PARAMETER_METHOD}' when model is given without hardware, else '{methods.hardware.NAME}'",
+        description=f"{methods.help_text('estimate')}; default: '{MODEL_AWARE}' when model is given without hardware, else '{methods.hardware.NAME}'",
     )
     model: Label | None = Field(
         None,
-        description="LLM of the catalogue, e.g. mistral-large-2 (see /models), case-insensitive; alone: method 'parameter'; with hardware: "
-        "the model-aware hardware estimate from its size",
+        description="LLM of the catalogue, e.g. llama-3.1-70b (see /models), case-insensitive; alone: method 'model-aware' with the deployment "
+        "unknown (boards, GPUs, precision and batch as ranges); with hardware: the model-aware estimate on that hardware",
     )
     mix: Literal["implied", "grid"] | None = Field(
         None,
@@ -92,6 +99,26 @@ class NamedRequest(SetupOptions):
     precision: Annotated[str, Field(min_length=1, max_length=16), AfterValidator(not_blank)] | None = Field(
         None, description="weight precision: bf16, fp16, fp8, int8, mxfp4 or int4; default bf16"
     )
+
+    @field_validator("cached_input_tokens")
+    @classmethod
+    def _cached_within_input(cls, value: int | None, info: ValidationInfo) -> int | None:
+        return _part(value, info, "input_tokens", "the cached tokens are part of the prompt")
+
+    @field_validator("reasoning_tokens")
+    @classmethod
+    def _reasoning_within_output(cls, value: int | None, info: ValidationInfo) -> int | None:
+        return _part(value, info, "output_tokens", "the reasoning tokens are part of the output")
+
+
+def _part(value: int | None, info: ValidationInfo, total_name: str, what: str) -> int | None:
+    """A part of a token count: at most the count, which must then be given (a profile's count is a guess)."""
+    if not value or total_name not in info.data:  # none, or the total was refused (its own error says why)
+        return value
+    total = info.data[total_name]
+    if total is None:
+        raise ValueError(f"needs {total_name} too: {what}, so give the whole count")
+    return part_of(value, total, total_name, what)
 
 
 class RawRegion(Frozen):
@@ -138,10 +165,10 @@ class RawRequest(Frozen):
 
 
 def resolved_method(request: NamedRequest) -> str:
-    """The method asked for, or by default 'parameter' when a model is given without hardware, else 'hardware'."""
+    """The method asked for, or by default 'model-aware' when a model is given without hardware, else 'hardware'."""
     if request.method is not None:
         return request.method
-    return PARAMETER_METHOD if request.model is not None and request.hardware is None else methods.hardware.NAME
+    return MODEL_AWARE if request.model is not None and request.hardware is None else methods.hardware.NAME
 
 
 def estimate_named(config: Config, request: NamedRequest) -> Estimate | ParameterEstimate:
@@ -150,7 +177,7 @@ def estimate_named(config: Config, request: NamedRequest) -> Estimate | Paramete
     if method == PARAMETER_METHOD:
         return _parameter_named(config, request)
     if request.mix is not None:
-        raise InvalidInputError(f"mix: used only by method 'parameter', not {method!r}; allowed: remove mix, or give model without hardware")
+        raise InvalidInputError(f"mix: used only by method 'parameter', not {method!r}; allowed: remove mix, or set method 'parameter'")
     site, record, notes = site_and_record(
         config,
         request.region,
@@ -158,14 +185,29 @@ def estimate_named(config: Config, request: NamedRequest) -> Estimate | Paramete
         pue=request.pue,
         carbon_intensity_gco2eq_per_kwh=request.carbon_intensity_gco2eq_per_kwh,
     )
-    profile, requete = requete_from_profile(config, request.profile, request.input_tokens, request.output_tokens, request.count)
+    profile, requete = requete_from_profile(
+        config, request.profile, request.input_tokens, request.output_tokens, request.count, request.cached_input_tokens, request.reasoning_tokens
+    )
+    if method == methods.seed_quadratic.NAME and requete.cached_input_tokens:
+        raise InvalidInputError(
+            "cached_input_tokens: not used by the legacy method 'seed-quadratic'; allowed: remove it, or use method 'model-aware'",
+            code="cached-tokens-need-a-model",
+        )
+    if method == MODEL_AWARE and request.hardware is None:
+        return _estimate_model_default(config, request, requete, site, profile, record, notes)
     if request.hardware is not None and not config.is_hardware_preset(request.hardware):
         return _estimate_model_aware(config, request, requete, site, profile, method, record, notes, board=request.hardware)
     hardware, modele = modele_from_config(config, request.hardware, batch_size=request.batch_size, gpu_utilisation=request.gpu_utilisation)
-    if request.model is not None or request.active_params_b is not None:
+    if request.model is not None or request.active_params_b is not None or method == MODEL_AWARE:
         return _estimate_model_aware(config, request, requete, site, profile, method, record, notes)
     if request.total_params_b is not None or request.precision is not None:
         raise InvalidInputError("total_params_b, precision: need active_params_b (the model's size) or model as well", code="missing-model-size")
+    if requete.cached_input_tokens:
+        raise InvalidInputError(
+            f"cached_input_tokens: not used by method {method!r} on a hardware preset (its prefill speed knows no cache); "
+            "allowed: give model (or active_params_b), whose KV cache the model-aware method reads, or remove cached_input_tokens",
+            code="cached-tokens-need-a-model",
+        )
     return estimate(requete, modele, site, method, {"hardware": hardware, "profile": profile, **record}, notes)
 
 
@@ -189,7 +231,145 @@ def _parameter_named(config: Config, request: NamedRequest) -> ParameterEstimate
         request.output_tokens,
         request.count,
         request.carbon_intensity_gco2eq_per_kwh,
+        request.cached_input_tokens,
+        request.reasoning_tokens,
     )
+
+
+def _estimate_model_default(
+    config: Config, request: NamedRequest, requete: Requete, site: Site, profile: str, record: dict[str, Any], notes: tuple[str, ...]
+) -> Estimate:
+    """The model-aware method with the deployment unknown: boards, GPU count, precision and batch as ranges (traitement.deployment).
+
+    The central value is the config's typical deployment; the range spans the deployment's ranges, the model's size range,
+    the fit's residual factor, the site's ranges and the profile's token ranges. Given fields fix their axis (``batch_size``,
+    ``precision``); the sizes given replace the model's.
+    """
+    from .deployment import ModelSizes, central_notes, deployment_for, model_footprint
+    from .energy_model import load_energy_model
+
+    if request.gpu_utilisation is not None:
+        raise InvalidInputError(
+            "gpu_utilisation: the model-aware method derives the draw from the batch; allowed: remove gpu_utilisation, or give hardware with it"
+        )
+    energy_model = load_energy_model(config.directory)
+    named: dict[str, Any] = {}
+    if request.model is not None:
+        name, entry = config.llm(request.model)
+        sizes = ModelSizes.of(entry)
+        if request.active_params_b is not None or request.total_params_b is not None:
+            active = request.active_params_b if request.active_params_b is not None else entry.active_params_b.value
+            sizes = ModelSizes.exact(
+                active, request.total_params_b if request.total_params_b is not None else max(active, entry.total_params_b.value), entry.precision, name
+            )
+        named = {"model": name, "provider": entry.provider, "model_source": f"{entry.source} ({entry.year})", "model_size_estimate": entry.estimate}
+        if entry.estimate and sizes.active_params_b.low != sizes.active_params_b.high:
+            notes = (
+                *notes,
+                f"{name}: size not published; active parameters {entry.active_params_b.min:g} to {entry.active_params_b.max:g} B "
+                f"(central {entry.active_params_b.value:g}), total {_span_words(entry.total_params_b)} B, in the range ({entry.source_note})",
+            )
+    elif request.active_params_b is not None:
+        sizes = ModelSizes.exact(request.active_params_b, request.total_params_b)
+    else:
+        raise InvalidInputError(
+            "model: required by method 'model-aware' (or active_params_b); allowed: a model name of the catalogue (GET /models, or the CLI's models command)",
+            code="missing-model-size",
+        )
+    deployment = deployment_for(config, energy_model, sizes, precision=request.precision, batch_size=request.batch_size)
+    # Three rows: the request, then its tokens at the low and the high end of the profile's ranges.
+    ends = [requete, requete.at("low"), requete.at("high")]
+    result = model_footprint(
+        sizes,
+        site,
+        [r.input_tokens * r.count for r in ends],
+        [r.output_tokens * r.count for r in ends],
+        [r.count for r in ends],
+        [r.cached_input_tokens * r.count for r in ends],
+        [r.reasoning_tokens * r.count for r in ends],
+        config=config,
+        energy_model=energy_model,
+        deployment=deployment,
+    )
+    columns, central = result.columns, result.central
+    board = deployment.central_board
+    n_gpu, batch = int(central["n_gpu"][0]), float(central["batch_size"][0])
+    precision = deployment.central_precision
+    active, total = sizes.sizes("central")
+    assumptions = {
+        **named,
+        "energy_model": "model-aware",
+        "deployment": "unknown: ranges (see the deployment block)"
+        if not deployment.known
+        else f"partly known ({', '.join(deployment.known)}): ranges for the rest",
+        "hardware": f"{n_gpu} x {board.name}",
+        "gpu": board.name,
+        "gpu_source": board.source,
+        "active_params_b": active,
+        "total_params_b": total,
+        "precision": precision,
+        "n_gpu": n_gpu,
+        "gpu_power_w": board.power_w,
+        "gpu_utilisation": float(central["gpu_utilisation"][0]),
+        "batch_size": batch,
+        "cpu_power_w": float(central["host_power_w"][0]),
+        "cpu_utilisation": 1.0,
+        "prefill_tokens_per_s": float(central["prefill_tokens_per_s"][0]),
+        "decode_tokens_per_s": float(central["decode_tokens_per_s"][0]),
+        "decode_step_energy_j": float(central["decode_step_energy_j"][0]),
+        "prefill_energy_j": float(central["prefill_energy_j"][0]),
+        "weight_read_gb": float(central["weight_read_gb"][0]),
+        "kv_cache_read_gb": float(central["kv_cache_read_gb"][0]),
+        "host_share_of_gpu_energy": energy_model.boundaries.host_share_of_gpu_energy + energy_model.boundaries.idle_reserve_share_of_gpu_energy,
+        "profile": profile,
+        **record,
+    }
+    recorded = {"region": site.region, "datacenter": site.datacenter, **site.model_dump(exclude={"bounds", "region", "datacenter"}), **assumptions}
+    extra: dict[str, Any] = {"deployment": {**deployment.describe(), "central": deployment_words(n_gpu, board.name, precision, batch)}}
+    if request.model is not None:
+        extra["parameter_method"] = parameter_block(
+            config,
+            str(named["model"]),
+            request.profile,
+            request.input_tokens,
+            request.output_tokens,
+            request.count,
+            request.cached_input_tokens,
+            request.reasoning_tokens,
+        )
+    row = {name: float(values[0]) for name, values in columns.items()}
+    return Estimate(
+        method=MODEL_AWARE,
+        count=requete.count,
+        input_tokens=requete.input_tokens,
+        output_tokens=requete.output_tokens,
+        **{name: row[name] for name in ("prefill_s", "decode_s", "duration_s", "energy_gpu_kwh", "energy_cpu_kwh", "energy_it_kwh", "energy_kwh")},
+        **{name: row[name] for name in ("carbon_gco2eq", "water_l", "carbon_embodied_gco2eq")},
+        low={name: min(float(columns[f"{name}_min"][index]) for index in (0, 1)) for name in Estimate.RANGED},
+        high={name: max(float(columns[f"{name}_max"][index]) for index in (0, 2)) for name in Estimate.RANGED},
+        assumptions=recorded,
+        warnings=(*notes, *central_notes(deployment, sizes, {name: values[:1] for name, values in central.items()}, energy_model), DEPLOYMENT_NOTE),
+        cached_input_tokens=requete.cached_input_tokens,
+        reasoning_tokens=requete.reasoning_tokens,
+        reasoning_energy_kwh=row["reasoning_energy_kwh"],
+        extra=extra,
+    )
+
+
+def _span_words(span: Any) -> str:
+    """``440`` for an exact figure, ``200 to 600`` for a range."""
+    return f"{span.value:g}" if span.min == span.max else f"{span.min:g} to {span.max:g}"
+
+
+DEPLOYMENT_NOTE = (
+    "deployment unknown: the range spans the boards, GPU counts, precisions and batches such models are served with "
+    "(config/energy_model.yaml deployment:) and the fit's residual; give hardware (and batch_size) for a known setup"
+)
+
+
+def deployment_words(n_gpu: int, board: str, precision: str, batch_size: float) -> str:
+    """The central deployment in plain words."""
+    return f"{n_gpu} x {board} in {precision}, {batch_size:,.0f} requests served at once"
 
 
 def _estimate_model_aware(
@@ -251,6 +431,7 @@ def _estimate_model_aware(
         batch_size=request.batch_size,
         input_tokens=requete.input_tokens,
         output_tokens=requete.output_tokens,
+        cached_input_tokens=requete.cached_input_tokens,
     )
     if request.gpu_utilisation is not None:
         bounds = {name: pair for name, pair in modele.bounds.items() if name != "gpu_utilisation"}

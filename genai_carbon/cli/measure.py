@@ -172,7 +172,7 @@ def run_compare(args: argparse.Namespace) -> int:
     if options.output_tokens is None:
         raise UsageError("--out_tok is required: the API model is estimated for the same output tokens")
     measured["input_tokens"], measured["output_tokens"] = options.input_tokens, options.output_tokens
-    common = {"model": args.model, "input_tokens": options.input_tokens, "output_tokens": options.output_tokens}
+    common = {"model": args.model, "method": traitement.methods.parameter.NAME, "input_tokens": options.input_tokens, "output_tokens": options.output_tokens}
     scope3 = traitement.estimate_named(config, traitement.NamedRequest(**common)).to_dict()
     grid = traitement.estimate_named(config, traitement.NamedRequest(**common, mix="grid", region=options.region)).to_dict()
     data = compare(measured, scope3, grid)

@@ -52,7 +52,9 @@ class EstimateOut(Out):
     region: str | None
     count: int
     input_tokens: int
+    cached_input_tokens: int = Field(description="of the input tokens, those read from the KV cache")
     output_tokens: int
+    reasoning_tokens: int = Field(description="of the output tokens, those spent reasoning")
     prefill_s: float = Field(description="time to read the prompt, seconds per request")
     decode_s: float = Field(description="time to write the answer, seconds per request")
     duration_s: float = Field(description="prefill_s + decode_s, seconds per request")
@@ -63,6 +65,10 @@ class EstimateOut(Out):
     carbon_gco2eq: float = Field(description="scope 2 usage carbon of all requests, gCO2e")
     water_l: float = Field(description="water of all requests, litres")
     carbon_embodied_gco2eq: float = Field(description="scope 3 hardware share, not included in carbon_gco2eq")
+    energy_gpu_kwh_min: float
+    energy_gpu_kwh_max: float
+    energy_it_kwh_min: float
+    energy_it_kwh_max: float
     energy_kwh_min: float
     energy_kwh_max: float
     carbon_gco2eq_min: float
@@ -71,10 +77,18 @@ class EstimateOut(Out):
     water_l_max: float
     carbon_embodied_gco2eq_min: float
     carbon_embodied_gco2eq_max: float
+    reasoning_energy_kwh: float = Field(description="facility energy the reasoning tokens cause (their share of the decode), kWh")
+    reasoning_energy_share: float = Field(description="reasoning_energy_kwh / energy_kwh")
     per_request: PerRequestOut
     covers: dict[str, str] = Field(description="what each quantity includes, by key")
     assumptions: dict[str, Any] = Field(description="every input used: site, hardware, profile")
     warnings: list[str]
+    deployment: dict[str, Any] | None = Field(
+        None, description="method 'model-aware' with the hardware unknown: the boards, GPU counts, precisions and batches the range spans, and the central one"
+    )
+    parameter_method: dict[str, Any] | None = Field(
+        None, description="with a model name and the hardware unknown: the parameter method's figures for the same request, for comparison (scope 3)"
+    )
 
 
 class RegionsOut(Out):

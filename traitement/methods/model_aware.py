@@ -9,15 +9,18 @@ a prompt costs 2 x active parameters FLOP per token; the GPUs' draw rises with
 the batch and saturates, which gives the speeds. Five coefficients are fitted on
 397 ML.ENERGY measurements (``docs/validation.md``). The physics is
 :mod:`traitement.energy_model` (:func:`~traitement.energy_model.model_aware_modele`
-builds the ``Modele``); the footprint is then the hardware method's. In an
-estimate it is chosen by giving a model size (``model`` with ``hardware``, or
-``active_params_b``), not by name; ``validate`` names it.
+builds the ``Modele``); the footprint is then the hardware method's. A model
+named without its hardware (``--model NAME`` alone) gets it with the deployment
+unknown: boards, GPU count, precision and batch as ranges
+(:mod:`traitement.deployment`); with ``hardware`` (or ``active_params_b``) it
+runs on that setup. ``validate`` names it too.
 """
 
 from __future__ import annotations
 
 from .base import Method
 from .hardware import COVERS as HARDWARE_COVERS
+from .hardware import times
 
 NAME = "model-aware"
 
@@ -30,7 +33,9 @@ COVERS = {
 
 METHOD = Method(
     name=NAME,
-    description="the hardware method on a serving setup derived from the model's size, precision, GPU board and batch",
+    description="GPU energy from the model's size, precision, GPU board, GPU count and batch (fitted on 397 measurements); "
+    "a model alone: the deployment as ranges, the default with a model",
     covers=COVERS,
-    interfaces=frozenset({"validate"}),
+    interfaces=frozenset({"estimate", "validate"}),
+    times=times,
 )

@@ -22,5 +22,7 @@ async def calculate_raw(body: traitement.RawRequest, request: Request) -> Respon
 
 @router.post("/calculate", summary="Estimate from config names (region, hardware, profile, model)", response_model=None, responses=ok(EstimateOut))
 async def calculate(body: traitement.NamedRequest, request: Request) -> Response:
-    """Unknown names answer 404 listing the known ones; same keys as the CLI's `--json`. With `model` and no `hardware`: method `parameter`."""
+    """Unknown names answer 404 listing the known ones; same keys as the CLI's `--json`. With `model` and no `hardware`: method
+    `model-aware` with the deployment unknown (boards, GPU count, precision and batch as ranges; `deployment` says which, and
+    `parameter_method` gives the parameter method's figures beside); `method: parameter` for the seed's parameter method."""
     return json_response(traitement.estimate_named(state.config(request), body).to_dict())
