@@ -601,3 +601,73 @@ def gpus_needed_check(cases: list[Case], config: Config, model: EnergyModelFile)
         rule = int(gpus_for_weights(case.total_params_b or case.active_params_b, bytes_per_param, gpu.memory_gb, model.memory.overhead_fraction))
         out.append((case.id, rule, case.n_gpu))
     return out
+
+
+# --- the model-aware default's range against the measurements ------------------------------------------
+
+COVERAGE_TASKS = ("chat", "reasoning")
+"""The tasks whose measurements the default range is checked against (the code task's prompt length is a guess)."""
+
+
+def default_range_coverage(cases: Sequence[Case], config: Config, model: EnergyModelFile) -> dict[str, Any]:
+    """Whether each measured case lies within the range of its model's default estimate (the model named alone).
+
+    The estimate is the one ``--model NAME`` gives with the case's tokens (its prompt: the task's typical one)
+    at the case's boundary; the case's board, GPU count, precision and batch are not used: the deployment's
+    ranges stand for them. Checked: the cases whose model the data pack resolves, on the chat and reasoning
+    tasks, configured for at most the range's largest batch (``max_num_seqs``); the others are listed with
+    their reason (those above the largest batch are estimated too, in ``beyond_largest_batch``). Returns every
+    checked case (measured, low, central and high Wh), counts by model and task, and the excluded cases.
+    """
+    from .schemas import NamedRequest, estimate_named  # the interfaces' estimate, exactly as a user gets it
+
+    largest = model.deployment.batch_size.high
+    rows, beyond, excluded = [], [], []
+    for case in cases:
+        task = model.task(case.task)
+        try:
+            name = config.llm(str(case.model))[0] if case.model is not None else None
+        except CalculatorError:
+            name = None
+        if name is None:
+            reason = f"model {case.model!r} is not in the data pack"
+        elif task is None or task[0] not in COVERAGE_TASKS:
+            reason = f"task {case.task!r}: only {' and '.join(COVERAGE_TASKS)} are checked (the code task's prompt length is a guess)"
+        elif case.max_num_seqs is not None and case.max_num_seqs > largest:
+            reason = f"configured for up to {case.max_num_seqs:,} requests at once, above the range's largest batch ({largest:g}, vLLM's default cap)"
+        else:
+            reason = None
+        if reason is not None:
+            excluded.append({"id": case.id, "model": case.model, "reason": reason})
+        if name is None or task is None or task[0] not in COVERAGE_TASKS:
+            continue
+        input_tokens, _ = case_input_tokens(case, model)
+        result = estimate_named(config, NamedRequest(model=name, input_tokens=input_tokens, output_tokens=case.output_tokens)).to_dict()
+        field = BOUNDARY_FIELD[case.boundary]
+        low, central, high = (result[key] * physics.WH_PER_KWH for key in (f"{field}_min", field, f"{field}_max"))
+        measured = case.published_wh
+        row = {
+            "id": case.id,
+            "model": name,
+            "task": task[0],
+            "batch_size": case.batch_size,
+            "measured_wh": measured,
+            "low_wh": low,
+            "central_wh": central,
+            "high_wh": high,
+            "inside": low <= measured <= high,
+        }
+        (beyond if reason is not None else rows).append(row)
+    by_model: dict[str, dict[str, dict[str, int]]] = {}
+    for row in rows:
+        counts = by_model.setdefault(row["model"], {}).setdefault(row["task"], {"n_cases": 0, "inside": 0})
+        counts["n_cases"] += 1
+        counts["inside"] += int(row["inside"])
+    return {
+        "cases": rows,
+        "n_cases": len(rows),
+        "inside": sum(row["inside"] for row in rows),
+        "by_model": by_model,
+        "excluded": excluded,
+        "beyond_largest_batch": beyond,
+    }
