@@ -307,12 +307,13 @@ def test_seed_example_matches_cli(open_page, capsys) -> None:
 
 METHOD_CASES = [
     ("hardware-preset", {}, [], "Serving setup h100"),
-    ("model-aware", {"model": "llama-3.1-70b"}, ["--model", "llama-3.1-70b", "--hardware", "h100"], "GPUs to hold the weights"),
-    ("parameter", {"method": "parameter", "model": "mistral-large-2"}, ["--model", "mistral-large-2"], "implied mix"),
+    ("model-aware", {"model": "llama-3.1-70b"}, ["--model", "llama-3.1-70b"], "hardware not given: the central figure assumes 4 x h100 in bf16"),
+    ("hardware-with-model", {"method": "hardware", "model": "llama-3.1-70b"}, ["--model", "llama-3.1-70b", "--hardware", "h100"], "GPUs to hold the weights"),
+    ("parameter", {"method": "parameter", "model": "mistral-large-2"}, ["--model", "mistral-large-2", "--method", "parameter"], "implied mix"),
     (
         "parameter-grid",
         {"method": "parameter", "model": "mistral-large-2", "mix": "grid", "region": "france"},
-        ["--model", "mistral-large-2", "--mix", "grid", "--region", "france"],
+        ["--model", "mistral-large-2", "--method", "parameter", "--mix", "grid", "--region", "france"],
         "grid FRA",
     ),
     ("seed-quadratic", {"method": "seed-quadratic"}, ["--method", "seed-quadratic"], "Serving setup h100"),
@@ -330,14 +331,55 @@ def test_every_method_rendered_right(open_page, shots, capsys, name: str, fields
     assert summary in page.inner_text("#result-assumptions")
     assert page.inner_text("#result-title").startswith("One request")
     parameter = expected["method"] == "parameter"
-    assert page.locator("#hardware").is_hidden() == parameter and page.locator("#datacenter").is_hidden() == parameter
+    unknown_hardware = parameter or expected["method"] == "model-aware"
+    assert page.locator("#hardware").is_hidden() == unknown_hardware and page.locator("#datacenter").is_hidden() == parameter
     assert page.locator("#mix").is_visible() == parameter
+    assert page.input_value("#method") == expected["method"]
     for warning in expected["warnings"]:
         assert warning in page.inner_text("#result-warnings")
-    if name == "model-aware":
+    if name in ("model-aware", "hardware-with-model"):
         assert "model-aware" in page.inner_text("#result-title")
+    if name == "model-aware":  # picking a model gives the validated method, the deployment as ranges, the parameter method beside
+        words = page.inner_text("#result-assumptions")
+        assert "the range spans h100, h200, b200, a100 boards" in words and "8 to 1,024 requests at once" in words
+        assert "For comparison, the parameter method" in words
+        assert expected["energy_kwh_min"] < expected["energy_kwh"] < expected["energy_kwh_max"]
     if name in ("parameter", "model-aware"):
         screenshot(page, shots, f"method-{name}")
+
+
+def test_cached_and_reasoning_tokens_in_the_advanced_box(open_page, capsys) -> None:
+    page = open_page("/")
+    assert page.locator("#cached_input_tokens").is_hidden()  # in the closed box
+    page.click("#advanced-tokens summary")
+    expected = cli_json(capsys, ["--model", "gpt-4o", "--in_tok", "2000", "--cached-input-tokens", "1500", "--out_tok", "400", "--reasoning-tokens", "200"])
+    estimate(page, model="gpt-4o", input_tokens="2000", cached_input_tokens="1,500", output_tokens="400", reasoning_tokens="200")
+    figures_match(page, expected)
+    words = page.inner_text("#result-assumptions")
+    assert "Reasoning: 200 of the 400 output tokens" in words and "1,500 of the 2,000 input tokens read from the KV cache" in words
+    assert "reasoning_tokens=200" in page.evaluate("location.search")
+    # a part above its whole: the error next to the field, the box opened
+    page.click("#advanced-tokens summary")
+    assert page.locator("#cached_input_tokens").is_hidden()
+    page.eval_on_selector("#cached_input_tokens", "(node) => { node.value = '2500'; }")  # typed before the box was closed
+    page.click("#estimate-button")
+    settle(page)
+    assert page.inner_text("#error-cached_input_tokens").startswith("cached_input_tokens: must be at most input_tokens (2,000)")
+    assert page.locator("#cached_input_tokens").is_visible() and page.get_attribute("#cached_input_tokens", "aria-invalid") == "true"
+
+
+def test_a_chosen_method_stays_when_a_model_is_picked(open_page) -> None:
+    page = open_page("/")
+    page.fill("#model", "llama-3.1-8b")
+    page.dispatch_event("#model", "change")
+    assert page.input_value("#method") == "model-aware" and page.locator("#hardware").is_hidden()
+    page.fill("#model", "")
+    page.dispatch_event("#model", "change")
+    assert page.input_value("#method") == "hardware" and page.locator("#hardware").is_visible()
+    page.select_option("#method", "seed-quadratic")
+    page.fill("#model", "llama-3.1-8b")
+    page.dispatch_event("#model", "change")
+    assert page.input_value("#method") == "seed-quadratic"
 
 
 # 3. Figures people understand -------------------------------------------------------------------
@@ -441,7 +483,7 @@ def test_comparison_with_a_model_compares_what_it_can(open_page, shots, capsys) 
     assert "compared on their grids" in page.inner_text("#compare-note")
     chart = _chart(page, "compare-chart")
     assert len(set(chart["data"][0])) > 1, "the grid differs from region to region"
-    france = cli_json(capsys, ["--model", "mistral-large-2", "--mix", "grid", "--region", "france"])
+    france = cli_json(capsys, ["--model", "mistral-large-2", "--method", "parameter", "--mix", "grid", "--region", "france"])
     assert chart["data"][0][chart["labels"].index("FRA")] == pytest.approx(france["carbon_gco2eq"], rel=1e-9)
     screenshot(page, shots, "compare-parameter-regions")
     page.select_option("#compare-by", "hardware")

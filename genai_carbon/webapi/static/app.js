@@ -11,8 +11,9 @@ import {
   openapiOf, postJSON, quantity, table, toCSV, typedNumber, unitFor, whiskerPlugin, central,
 } from "/static/format.js";
 
-const FIELDS = ["method", "model", "mix", "region", "datacenter", "hardware", "profile", "input_tokens", "output_tokens", "count"];
-const NUMBER_FIELDS = new Set(["input_tokens", "output_tokens", "count"]);
+const FIELDS = ["method", "model", "mix", "region", "datacenter", "hardware", "profile", "input_tokens", "output_tokens", "count", "cached_input_tokens", "reasoning_tokens"];
+const NUMBER_FIELDS = new Set(["input_tokens", "output_tokens", "count", "cached_input_tokens", "reasoning_tokens"]);
+const ADVANCED_FIELDS = new Set(["cached_input_tokens", "reasoning_tokens"]);
 const FIGURES = [ // row prefix in the page, key in the API's answer
   ["energy", "energy_kwh"],
   ["carbon", "carbon_gco2eq"],
@@ -21,7 +22,8 @@ const FIGURES = [ // row prefix in the page, key in the API's answer
 ];
 const QUANTITY_NAMES = { energy_kwh: "energy", carbon_gco2eq: "carbon", water_l: "water", carbon_embodied_gco2eq: "embodied carbon" };
 const METHOD_LABELS = { // option text, and the help under the select
-  hardware: ["hardware (power x time)", "a serving setup's power over the request's time; with a model, model-aware"],
+  hardware: ["hardware (power x time)", "a serving setup's power over the request's time; with a model, model-aware on that setup"],
+  "model-aware": ["model-aware (hardware unknown)", "the model's physics over the deployments such models are served with: a range"],
   parameter: ["parameter (model size only)", "from the model's size alone, for models behind an API (seed 003)"],
   "seed-quadratic": ["seed-quadratic (legacy)", "the seed's formula, wrong physics: only to reproduce its numbers"],
 };
@@ -32,6 +34,7 @@ const state = {
   defaults: { method: "hardware", mix: "implied", count: "1" },
   lists: { region: new Map(), datacenter: new Map(), hardware: new Map(), model: new Map(), profile: new Map() },
   methods: {}, // GET /methods: each method's description, where the server has the route
+  methodChosen: false, // the user (or the link) chose the method: picking a model no longer switches it
   comparedRegions: [], // GET /regions' compared_regions: what a comparison by region shows by default
   charts: {},
   redraw: {},
@@ -64,25 +67,42 @@ async function estimateAndCompare() {
 }
 
 const methodOf = () => $("method").value || "hardware";
+const hasOption = (select, value) => [...select.options].some((option) => option.value === value);
+
+/**
+ * Picking a model gives the model-aware method (the deployment unknown: ranges), and clearing it the hardware method,
+ * unless the user or the link chose the method.
+ */
+function syncMethod() {
+  if (state.methodChosen) return;
+  const wanted = $("model").value.trim() ? "model-aware" : "hardware";
+  if (hasOption($("method"), wanted)) $("method").value = wanted;
+}
 
 /** Whether a field takes part in an estimate by `method` (the parameter method knows only the model and tokens). */
-function applies(field, method, mix) {
+function applies(field, method, mix, model = $("model").value.trim()) {
   if (field === "mix") return method === "parameter";
   if (field === "region") return method !== "parameter" || mix === "grid";
-  if (field === "datacenter" || field === "hardware") return method !== "parameter";
+  if (field === "datacenter") return method !== "parameter";
+  if (field === "hardware") return method !== "parameter" && method !== "model-aware"; // model-aware alone: the hardware is unknown
+  if (field === "cached_input_tokens") return method === "model-aware" || (method === "hardware" && model !== ""); // read from the KV cache: needs a model
   return true;
 }
 
 function updateFields() {
+  syncMethod();
   const method = methodOf();
   const mix = $("mix").value;
   for (const box of document.querySelectorAll("#estimate-form .field")) box.hidden = !applies(box.dataset.field, method, mix);
   const modelName = $("model").value.trim();
   $("help-method").textContent = (state.methods[method] || {}).description || (METHOD_LABELS[method] || [])[1] || "";
-  $("help-model").textContent = method === "parameter"
-    ? "required: its size gives the energy"
-    : "optional: with a model, the GPUs and batch are sized for it (model-aware)";
-  $("model").placeholder = method === "parameter" ? "a model, e.g. mistral-large-2" : "none: the preset's own model";
+  $("help-model").textContent = {
+    parameter: "required: its size gives the energy",
+    "model-aware": "required: its hardware is unknown, so the boards, GPUs, precision and batch it is served with are ranges",
+  }[method] || "optional: with a model, the preset's GPUs and batch are sized for it (model-aware)";
+  $("model").placeholder = method === "hardware" || method === "seed-quadratic" ? "none: the preset's own model" : "a model, e.g. llama-3.1-70b";
+  $("help-cached_input_tokens").textContent = "part of the input tokens: read from the KV cache, not recomputed";
+  $("help-reasoning_tokens").textContent = method === "parameter" ? "part of the output tokens: their share of the energy is reported" : "part of the output tokens: charged as output, their share reported";
   const setup = state.lists.hardware.get($("hardware").value.trim());
   $("help-hardware").textContent = setup && setup.description
     ? (modelName ? `${setup.gpu || $("hardware").value} boards, sized for the model` : setup.description)
@@ -96,6 +116,7 @@ function updateFields() {
 
 /** The request body: the fields that apply and are filled; "2,000" is sent as 2000. */
 function formBody(overrides = {}) {
+  syncMethod();
   const method = overrides.method || methodOf();
   const mix = overrides.mix || $("mix").value;
   const body = {};
@@ -133,6 +154,7 @@ function fieldOf(error) {
 function showFieldError(field, message) {
   $(`error-${field}`).textContent = message;
   $(field).setAttribute("aria-invalid", "true");
+  if (ADVANCED_FIELDS.has(field)) $("advanced-tokens").open = true; // an error is never hidden in a closed box
 }
 
 /**
@@ -175,6 +197,8 @@ function writeURL(body = formBody()) {
 function readURL() {
   const params = new URLSearchParams(location.search);
   for (const name of FIELDS) if (params.has(name)) setValue(name, params.get(name).trim());
+  if (params.has("method")) state.methodChosen = true;
+  if (FIELDS.some((name) => ADVANCED_FIELDS.has(name) && params.has(name))) $("advanced-tokens").open = true;
   if (params.has("compare") && [...$("compare-by").options].some((option) => option.value === params.get("compare"))) $("compare-by").value = params.get("compare");
   if (params.has("quantity") && [...$("compare-quantity").options].some((option) => option.value === params.get("quantity"))) $("compare-quantity").value = params.get("quantity");
 }
@@ -192,14 +216,14 @@ function plainCovers(result, key) {
     };
     return words[key] || (result.covers || {})[key] || "";
   }
-  if (result.method !== "hardware" && result.method !== "seed-quadratic") return (result.covers || {})[key] || "";
+  if (!["hardware", "seed-quadratic", "model-aware"].includes(result.method)) return (result.covers || {})[key] || "";
   const words = {
     energy_kwh: "Electricity drawn by the servers (GPUs and host CPUs) while serving the requests, plus the datacentre's overhead for cooling and power conversion (PUE).",
     carbon_gco2eq: "Emissions of producing that electricity on the region's grid (location-based, scope 2). Manufacturing the hardware is not included: see embodied carbon.",
     water_l: "Water evaporated to cool the datacentre, plus water used to generate its electricity.",
     carbon_embodied_gco2eq: "A share of the emissions of manufacturing the GPUs and the server, for the time the requests use them (scope 3). Not included in carbon.",
   };
-  const modelAware = (result.assumptions || {}).energy_model === "model-aware";
+  const modelAware = (result.assumptions || {}).energy_model === "model-aware" || result.method === "model-aware";
   if (modelAware && key === "energy_kwh" && /idle reserve/.test((result.covers || {}).energy_it_kwh || "")) {
     words.energy_kwh = "Electricity of the GPUs serving the requests, of their host (CPUs, memory) and of the machines held idle in reserve, plus the datacentre's overhead for cooling and power conversion (PUE).";
   }
@@ -220,19 +244,54 @@ function when(values, text) {
 
 const percent = (fraction) => `${Math.round(fraction * 100)} %`;
 
+/** The deployment assumed, in plain words: the central one, then what the range spans. */
+function deploymentText(result) {
+  const a = result.assumptions || {};
+  const d = result.deployment || {};
+  const batch = d.batch_size || {};
+  const gpus = typeof d.gpu_count === "number" ? `${d.gpu_count} GPUs` : "from the fewest GPUs that hold the weights up to 8";
+  const given = (d.known || []).length ? ` (given: ${d.known.join(", ").replace(/_/g, " ")})` : "";
+  return sentence(
+    when([a.model], () => `Model ${a.model}`) + when([a.active_params_b, a.total_params_b], () => ` (${number(a.active_params_b)} B active of ${number(a.total_params_b)} B)`),
+    when([d.central], () => `hardware not given${given}: the central figure assumes ${d.central}`),
+    when([a.decode_tokens_per_s, a.gpu_utilisation], () => `answer written at ${number(a.decode_tokens_per_s)} tokens/s, GPUs at ${percent(a.gpu_utilisation)} draw`),
+    when([batch.min, batch.max, d.residual_factor], () => `the range spans ${(d.boards || []).join(", ")} boards, ${gpus}, ${(d.precisions || []).join(" or ")}, ${number(batch.min)} to ${number(batch.max)} requests at once, and the fit's residual (× or ÷ ${number(d.residual_factor)})`),
+    when([a.region, a.carbon_intensity_gco2eq_per_kwh], () => `grid ${a.region}: ${number(a.carbon_intensity_gco2eq_per_kwh)} gCO2e/kWh`),
+    when([a.datacenter, a.pue], () => `datacentre ${a.datacenter}: PUE ${number(a.pue)}`),
+  ) + ".";
+}
+
+/** The reasoning tokens' share and the parameter method beside, when the answer has them. */
+function extraText(result) {
+  const parts = [];
+  if (isNumber(result.reasoning_tokens) && result.reasoning_tokens > 0 && isNumber(result.reasoning_energy_share)) {
+    parts.push(`Reasoning: ${count(result.reasoning_tokens)} of the ${count(result.output_tokens)} output tokens, ${percent(result.reasoning_energy_share)} of the energy (${quantity("energy_kwh", result.reasoning_energy_kwh)}).`);
+  }
+  if (isNumber(result.cached_input_tokens) && result.cached_input_tokens > 0) {
+    parts.push(`${count(result.cached_input_tokens)} of the ${count(result.input_tokens)} input tokens read from the KV cache.`);
+  }
+  const p = result.parameter_method;
+  if (p && isNumber(p.energy_kwh) && isNumber(p.carbon_gco2eq)) {
+    parts.push(`For comparison, the parameter method (seed 003, one GPU per output token, no batching): ${quantity("energy_kwh", p.energy_kwh)} and ${quantity("carbon_gco2eq", p.carbon_gco2eq)} (scope 3, life cycle), about 25 times the published measurements.`);
+  }
+  return parts.join(" ");
+}
+
 function assumptionsText(result) {
   const a = result.assumptions || {};
+  const extra = extraText(result);
+  if (result.deployment) return [deploymentText(result), extra].filter(Boolean).join(" ");
   if (result.method === "parameter") {
     const model = state.lists.model.get(a.model) || {};
     const perToken = model.energy_wh_per_output_token;
     const carbon = result.mix === "grid"
       ? when([result.region, a.carbon_intensity_gco2eq_per_kwh], () => `carbon: grid ${result.region}, ${number(a.carbon_intensity_gco2eq_per_kwh)} gCO2e/kWh (scope 2)`)
       : when([a.mix_gco2eq_per_wh], () => `carbon: implied mix ${number(a.mix_gco2eq_per_wh)} gCO2e per Wh (life cycle, scope 3)`);
-    return sentence(
+    return [sentence(
       when([a.model], () => `Model ${a.model}`) + when([a.active_params_b], () => ` (${number(a.active_params_b)} B active parameters)`),
       when([perToken], () => `${number(perToken)} Wh per output token on one GPU (EcoLogits' regression)`),
       carbon,
-    ) + ".";
+    ) + ".", extra].filter(Boolean).join(" ");
   }
   const setup = state.lists.hardware.get(a.hardware) || {};
   const serving = a.energy_model === "model-aware"
@@ -248,7 +307,7 @@ function assumptionsText(result) {
     when([result.duration_s, result.prefill_s, result.decode_s], () => `${quantity("duration_s", result.duration_s)} per request (prompt ${quantity("duration_s", result.prefill_s)}, answer ${quantity("duration_s", result.decode_s)})`),
     when([a.region, a.carbon_intensity_gco2eq_per_kwh], () => `grid ${a.region}: ${number(a.carbon_intensity_gco2eq_per_kwh)} gCO2e/kWh`),
     when([a.datacenter, a.pue], () => `datacentre ${a.datacenter}: PUE ${number(a.pue)}`),
-  ) + ".";
+  ) + "." + (extra ? ` ${extra}` : "");
 }
 
 function titleText(result) {
@@ -256,6 +315,7 @@ function titleText(result) {
   const tokens = when([result.input_tokens, result.output_tokens], () => `${count(result.input_tokens)} tokens in, ${count(result.output_tokens)} out`);
   const a = result.assumptions || {};
   const how = result.method === "parameter" ? `parameter method (${[result.model, result.mix ? `${result.mix} carbon factor` : ""].filter(Boolean).join(", ")})`
+    : result.deployment ? `model-aware method (${a.model || "model size given"}, hardware unknown: ranges)`
     : a.energy_model === "model-aware" ? `${result.method} method, model-aware (${a.model || "model size given"})`
       : `${result.method} method`;
   const where = when([result.region], () => `region ${result.region}`);
@@ -752,6 +812,7 @@ async function loadLists() {
 async function start() {
   $("estimate-form").addEventListener("submit", (event) => { event.preventDefault(); busy(estimateAndCompare); });
   $("compare-button").addEventListener("click", () => busy(runCompare));
+  $("method").addEventListener("change", () => { state.methodChosen = true; });
   for (const name of ["method", "mix", "model", "hardware", "profile"]) $(name).addEventListener("change", updateFields);
   $("share-button").addEventListener("click", async () => {
     writeURL(formBody());
