@@ -622,7 +622,9 @@ def default_range_coverage(cases: Sequence[Case], config: Config, model: EnergyM
     from .schemas import NamedRequest, estimate_named  # the interfaces' estimate, exactly as a user gets it
 
     largest = model.deployment.batch_size.high
-    rows, beyond, excluded = [], [], []
+    rows: list[dict[str, Any]] = []
+    beyond: list[dict[str, Any]] = []
+    excluded: list[dict[str, Any]] = []
     for case in cases:
         task = model.task(case.task)
         try:
