@@ -31,6 +31,7 @@ from . import physics
 from .config import Config
 from .core import MAX_COUNT, MAX_TOKENS, Site
 from .energy_model import (
+    MAX_GPUS,
     PARAMS_PER_B,
     EnergyModelFile,
     batch_capacity,
@@ -46,8 +47,6 @@ from .reference.schemas import ModelEntry
 
 ROW_CHUNK_CELLS = 1 << 18
 """Rows x scenarios evaluated at once: about 30 arrays of this many floats, 2 MB each (fastest here: 1 << 16 to 1 << 20 measured)."""
-MAX_GPUS = 1024
-"""Most GPUs of a serving instance (``Modele.n_gpu``)."""
 
 RANGED = ("energy_gpu_kwh", "energy_it_kwh", "energy_kwh", "carbon_gco2eq", "water_l", "carbon_embodied_gco2eq")
 """The quantities given with their low and high ends (``<name>_min``, ``<name>_max``), as in an estimate."""
