@@ -3,9 +3,10 @@
     python scripts/make_demo_notebook.py          # rebuild and run demo.ipynb
     python scripts/make_demo_notebook.py --no-run # rebuild without outputs
 
-The notebook uses only the public functions of ``traitement``. It reads the
-partner's real analytics file where present (charts and aggregates only, no
-raw rows) and the shipped synthetic sample otherwise.
+The notebook uses only the public functions of ``traitement``. It reads a real
+Fluid Topics export where one sits in ``data/`` or ``../shared/data/`` (charts
+and aggregates only, no raw rows; such a file is never committed) and the
+shipped synthetic sample otherwise.
 """
 
 from __future__ import annotations
@@ -28,16 +29,17 @@ CELLS: list[tuple[str, str]] = [
 This notebook uses only the public functions of the `traitement` package (the same core the CLI `interface.py`
 and the API `api.py` call). It shows:
 
-1. the footprint of **one request**, and the seed README's comparisons: **A100 versus H100**, **chatbot versus translation**;
-2. a year of **Fluid Topics analytics**: daily carbon per service, monthly totals and shares,
+1. the footprint of **one request**, and two comparisons: **A100 versus H100**, **chatbot versus translation**;
+2. **models by name** compared, each with the range of its unknown deployment;
+3. a year of **Fluid Topics analytics**: daily carbon per service, monthly totals and shares,
    how much each assumption moves the total (a tornado chart), and the regions compared.
 
 Every figure is **scope 2, location-based** carbon (facility energy x grid intensity) unless said otherwise, and
 comes with a low-high range from the ranges of the inputs.
 
-The analytics file is the partner's real file (`../shared/data/2025-FluidTopics-daily-analytics.yaml`) where it is
-present, otherwise the project's synthetic sample `data/sample-daily-analytics.yaml`. Only aggregates and charts are
-shown, never the file's rows.""",
+The analytics file is a real Fluid Topics export (`2025-FluidTopics-daily-analytics.yaml` in `data/` or
+`../shared/data/`) where one is present, otherwise the project's synthetic sample `data/sample-daily-analytics.yaml`.
+Only aggregates and charts are shown, never the file's rows.""",
     ),
     (
         "code",
@@ -81,10 +83,10 @@ pd.DataFrame(
     ),
     (
         "markdown",
-        """## 2. The seed README's comparisons: A100 versus H100, chatbot versus translation
+        """## 2. A100 versus H100, chatbot versus translation
 
-The same request on two serving setups (each 4 GPUs serving a 70B-class model), for the two usage profiles the seed
-README names. A chatbot reads many topics (a long prompt) and writes a short answer; a translation reads one topic
+The same request on two serving setups (each 4 GPUs serving a 70B-class model), for two usage profiles of a
+documentation portal. A chatbot reads many topics (a long prompt) and writes a short answer; a translation reads one topic
 and writes it again, so most of its time is decode.""",
     ),
     (
@@ -124,7 +126,44 @@ plt.show()""",
     ),
     (
         "markdown",
-        """## 3. Fluid Topics analytics: from daily counts to carbon
+        """## 3. Models by name
+
+A model named without its hardware gets the **model-aware** estimate: physics fitted on 397 ML.ENERGY measurements,
+with the deployment unknown (GPU board, GPU count, precision and batch as ranges; the central value is the fewest H100
+that hold the weights, 128 requests at once). The bars are the central values, the lines the ranges; the axis is
+logarithmic. The same request (2,000 tokens in, 400 out) costs about thirty times more on a 405-billion-parameter model
+than on an 8-billion one.""",
+    ),
+    (
+        "code",
+        """rows = []
+for name in ("llama-3.1-8b", "qwen3-30b-a3b", "llama-3.1-70b", "mistral-large-2", "deepseek-v3", "llama-3.1-405b"):
+    answer = traitement.estimate_named(config, traitement.NamedRequest(model=name, input_tokens=2000, output_tokens=400)).to_dict()
+    rows.append(
+        {
+            "model": name,
+            "method": answer["method"],
+            "energy_wh": answer["energy_kwh"] * 1000,
+            "energy_wh_min": answer["energy_kwh_min"] * 1000,
+            "energy_wh_max": answer["energy_kwh_max"] * 1000,
+            "carbon_gco2eq": answer["carbon_gco2eq"],
+        }
+    )
+models = pd.DataFrame(rows)
+display(models)
+
+fig, ax = plt.subplots(figsize=(9, 4))
+ax.bar(models["model"], models["energy_wh"], color=sns.color_palette()[1])
+ax.vlines(range(len(models)), models["energy_wh_min"], models["energy_wh_max"], color="black", linewidth=1)
+ax.set_yscale("log")
+ax.set_ylabel("Wh per request (line: low-high)")
+ax.set_title("2,000 tokens in, 400 out: models by name, deployment unknown")
+ax.tick_params(axis="x", rotation=20)
+plt.show()""",
+    ),
+    (
+        "markdown",
+        """## 4. Fluid Topics analytics: from daily counts to carbon
 
 The file counts, per day, the chatbot conversations, completions and translations of the portals that have the GenAI
 features. The data owner's explanations turn a request into characters (topic 2,000-3,000 characters, prompt 400-500,
@@ -177,7 +216,7 @@ plt.show()""",
 
 Partial months (the first and last of the period) hold fewer days: the `days` column says how many.
 Months of fewer than 7 days are left out of the table and the charts (they stay in every total), so
-that no single day's count of the partner's file is printed.""",
+that no single day's count of a real export is printed.""",
     ),
     (
         "code",
@@ -204,7 +243,7 @@ plt.show()""",
 
 Each bar moves one uncertain input from its low to its high bound, every other input at its central value. Hardware
 inputs (batch size, decode speed, GPU draw), the datacentre's PUE and the size assumptions are compared on the same
-axis. The combined range of section 3 moves all of them at once, hence it is wider than any bar.""",
+axis. The combined range of section 4 moves all of them at once, hence it is wider than any bar.""",
     ),
     (
         "code",
@@ -246,11 +285,12 @@ regions[["region", "carbon_intensity_gco2eq_per_kwh", "energy_kwh", "carbon_gco2
     ),
     (
         "markdown",
-        """## 4. Per year, and in context
+        """## 5. Per year, and in context
 
 The yearly figure multiplies the period's total by 365 / days, which assumes the period is typical of the year.
-Sessions cover **all 213 portals**, while only **70** have the GenAI features: carbon per 1,000 sessions spreads the
-GenAI footprint over every portal's sessions. Content series are cumulative stocks, not views; attachments are never
+Sessions count every portal's visits, while only some portals have the GenAI features (the file's `portals:` section
+says how many, or `portals_total` / `portals_genai`): carbon per 1,000 sessions spreads the GenAI footprint over
+every portal's sessions. Content series are cumulative stocks, not views; attachments are never
 processed by GenAI.""",
     ),
     (
@@ -272,7 +312,7 @@ print(context["note"])""",
 
 - The counts say how many requests ran, not how long they were: the sizes are the data owner's usual values, with
   ranges. The tornado chart shows which of them matter most.
-- Hardware, batch size and datacentre are not known for the partner's service: the defaults are a 70B-class model
+- Hardware, batch size and datacentre are not known for the portal's service: the defaults are a 70B-class model
   on 4 x H100 in an industry-average datacentre, on the US grid; the CLI and API take `--hardware`, `--region`,
   `--datacenter` and overrides.
 - Carbon is scope 2, location-based. The hardware's manufacturing share (scope 3) is reported apart as
