@@ -119,8 +119,8 @@ def _row_groups(path: Path) -> None:
     pq.write_table(pa.table({"input_tokens": [1] * 10_000, "output_tokens": [1] * 10_000}), path, row_group_size=1)
 
 
-def _one_label_per_row(rows: int) -> Callable[[Path], None]:
-    return lambda path: path.write_text(HEADER + ",model\n" + "".join(f"10,5,model-{i}\n" for i in range(rows)))
+def _one_label_per_row(rows: int, column: str = "project_id") -> Callable[[Path], None]:
+    return lambda path: path.write_text(HEADER + f",{column}\n" + "".join(f"10,5,{column}-{i}\n" for i in range(rows)))
 
 
 def _long_header(path: Path) -> None:
@@ -161,7 +161,7 @@ CASES: list[tuple[str, Callable[[Path], None] | None, Any, dict]] = [
     ("crlf_blank.csv", _text(HEADER + "\r\n1,2\r\n\r\n3,4\r\n,\r\n"), _rows(2, 4, 6, rows=2), {}),
     ("bom.csv", _bytes(b"\xef\xbb\xbf" + (HEADER + "\n7,8\n").encode()), _rows(1, 7, 8), {}),
     ("spaces_in_header.csv", _text(" input_tokens , output_tokens \n7,8\n"), _rows(1, 7, 8), {}),
-    ("quoted_newline.csv", _text(HEADER + ',model\n1,2,"a\nb"\n3,4,c\n'), _rows(2, 4, 6), {}),
+    ("quoted_newline.csv", _text(HEADER + ',note\n1,2,"a\nb"\n3,4,c\n'), _rows(2, 4, 6), {}),
     ("trailing_comma.csv", _text(HEADER + "\n100,10,\n200,20,\n"), _rows(2, 300, 30), {}),
     ("exact_sums.csv", _text(HEADER + ",count\n" + "1,1,9999999999999\n" * 1000 + "1,1,1\n"), _rows(9_999_999_999_999_001), {}),
     ("unix_seconds.csv", _text(_SECONDS_CSV), _period("2025-02-19T21:20:00Z", "2025-02-28T22:00:00Z", 2), {}),
@@ -195,8 +195,8 @@ CASES: list[tuple[str, Callable[[Path], None] | None, Any, dict]] = [
     ("not_parquet.parquet", _text("hello"), "not a readable Parquet file", {}),
     ("bomb.parquet", _bomb, "200,000,000 rows, over the cap of 100,000,000 rows", {}),
     ("row_groups.parquet", _row_groups, "10,000 row groups, over the cap of 4,096", {}),
-    ("one_label_per_row.csv", _one_label_per_row(20_000), "20,000 groups, over the cap of 10,000 groups", {"group_by": ["model"]}),
-    ("one_model_per_row.csv", _one_label_per_row(120_000), "more than 100,000 distinct combinations", {}),
+    ("one_label_per_row.csv", _one_label_per_row(20_000), "20,000 groups, over the cap of 10,000 groups", {"group_by": ["project_id"]}),
+    ("one_model_per_row.csv", _one_label_per_row(120_000, "model"), "more than 100,000 distinct combinations", {}),
     ("directory.csv", _directory, "not a file", {}),
     ("missing.csv", None, "file not found", {}),
 ]

@@ -59,12 +59,12 @@ def test_cli_bad_rows_one_line_exit_2(tmp_path, capsys):
 
 
 def test_cli_csv_export_is_safe_in_a_spreadsheet(tmp_path, capsys):
-    text = 'input_tokens,output_tokens,model\n1,2,"=HYPERLINK(""http://x"",""y"")"\n3,4,"@SUM(A1)\nsecond line"\n5,6,plain\n'
+    text = 'input_tokens,output_tokens,project_id\n1,2,"=HYPERLINK(""http://x"",""y"")"\n3,4,"@SUM(A1)\nsecond line"\n5,6,plain\n'
     out_csv = tmp_path / "models.csv"
-    assert interface.main(["batch", str(write(tmp_path, "m.csv", text)), "--group-by", "model", "--csv", str(out_csv), "--quiet"]) == 0
+    assert interface.main(["batch", str(write(tmp_path, "m.csv", text)), "--group-by", "project_id", "--csv", str(out_csv), "--quiet"]) == 0
     capsys.readouterr()
     with open(out_csv, newline="", encoding="utf-8") as handle:
-        assert [row["model"] for row in csv.DictReader(handle)] == ["'=HYPERLINK(\"http://x\",\"y\")", "'@SUM(A1)\\nsecond line", "plain"]
+        assert [row["project_id"] for row in csv.DictReader(handle)] == ["'=HYPERLINK(\"http://x\",\"y\")", "'@SUM(A1)\\nsecond line", "plain"]
 
 
 @pytest.mark.parametrize(

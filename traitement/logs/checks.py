@@ -21,8 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core import MAX_TOKENS
 from ..errors import InvalidInputError
-from .columns import EARLIEST, LATEST, NAME_COLUMNS, NUMBERS, TIME_ALLOWED, TIME_COLUMN, TIME_RANGE
+from .columns import EARLIEST, KEY_COLUMNS, LATEST, NAME_COLUMNS, NUMBERS, PARTS, TIME_ALLOWED, TIME_COLUMN, TIME_RANGE, TOTAL_NUMBERS, NumberRule
 
 MAX_SHOWN = 10
 """Bad rows named in an error message; the rest are counted."""
@@ -51,6 +52,15 @@ class CheckPlan:
     """Name column -> raw names the config does not know (found by a first pass; flagged by the second)."""
     time_keys: tuple[str, ...] = ()
     """``day`` and/or ``month``: computed from the timestamp."""
+    keys: tuple[str, ...] = ()
+    """The providers' grouping keys (:data:`.columns.KEY_COLUMNS`) grouped by: kept in the sums (others are not read)."""
+    totals: bool = False
+    """The rows give token sums over their ``count`` requests (a usage export), not the tokens of one request."""
+
+    @property
+    def rules(self) -> dict[str, NumberRule]:
+        """The rules of the number columns for this shape of rows."""
+        return TOTAL_NUMBERS if self.totals else NUMBERS
 
 
 def _q(name: str) -> str:
@@ -82,18 +92,20 @@ def checked_sql(source: str, columns: dict[str, str], plan: CheckPlan, position:
     ``_blank`` and ``_bad``. With ``position``, ``_position`` (and ``_line_text``) are kept.
     """
     layers = _Layers()
-    for column, rule in NUMBERS.items():
+    for column, rule in plan.rules.items():
         if column in columns:
-            _number(layers, column, columns[column], rule.maximum, rule.default)
-    if "count" not in columns:
-        layers.value.append("1::BIGINT AS _c")
+            _number(layers, column, columns[column], rule)
+        elif column != "input_tokens" and column != "output_tokens":
+            layers.value.append(f"{rule.default}::BIGINT AS {_VALUE[column]}")
     if TIME_COLUMN in columns:
         _time(layers, columns[TIME_COLUMN], plan.time_required)
     else:
         layers.value.append("NULL::TIMESTAMP AS _ts")
-    for column in NAME_COLUMNS:
+    for column in (*NAME_COLUMNS, *(key for key in KEY_COLUMNS if key in plan.keys)):
         if column in columns:
             _name(layers, column, columns[column], plan.unknown.get(column))
+    relations = _relations(columns, plan)
+    layers.codes += [name for name, _ in relations]
     kept = ["_record", *(["_position", "_line_text"] if position else [])]
     blank = " AND ".join([f"{_q(column)} IS NULL" for column in layers.raws] + ["_record IS NULL"])
     layer1 = f"SELECT {', '.join([*kept, *layers.parse, f'({blank}) AS _blank'])} FROM ({source})"
@@ -101,14 +113,31 @@ def checked_sql(source: str, columns: dict[str, str], plan: CheckPlan, position:
     layer3 = f"SELECT {', '.join([*kept, '_blank', *layers.value])} FROM ({layer2})"
     bad = " OR ".join(["_record IS NOT NULL", *(f"{code} IS NOT NULL" for code in layers.codes)])
     keys = ["CAST(_ts AS DATE) AS day" if key == "day" else "CAST(date_trunc('month', _ts) AS DATE) AS month" for key in plan.time_keys]
-    return f"SELECT *, {', '.join([*keys, f'(NOT _blank AND ({bad})) AS _bad'])} FROM ({layer3})"
+    related = [f"{sql} AS {name}" for name, sql in relations]
+    return f"SELECT *, {', '.join([*keys, f'(NOT _blank AND ({bad})) AS _bad'])} FROM (SELECT *, {', '.join(related) or 'NULL AS _none'} FROM ({layer3}))"
 
 
-_VALUE = {"input_tokens": "_i", "output_tokens": "_o", "count": "_c"}
+_VALUE = {"input_tokens": "_i", "output_tokens": "_o", "count": "_c", "cached_input_tokens": "_ci", "reasoning_tokens": "_ro"}
+"""The validated value of each number column (``BIGINT``; NULL on a bad row)."""
 
 
-def _number(layers: _Layers, column: str, kind: str, maximum: int, default: int | None) -> None:
+def _relations(columns: dict[str, str], plan: CheckPlan) -> list[tuple[str, str]]:
+    """Checks across columns, on the validated values: a part above its whole (cached above input tokens, reasoning
+    above output tokens); in a usage export, a row's mean request above the largest one (or tokens with no request)."""
+    out = []
+    for part, whole in PARTS.items():
+        if part in columns and whole in columns:
+            out.append((f"{part}__part", f"CASE WHEN {_VALUE[part]} > {_VALUE[whole]} THEN 'above-whole' END"))
+    if plan.totals and "count" in columns:
+        for column in ("input_tokens", "output_tokens"):
+            if column in columns:
+                out.append((f"{column}__mean", f"CASE WHEN {_VALUE[column]} > {MAX_TOKENS} * _c THEN 'above-mean' END"))
+    return out
+
+
+def _number(layers: _Layers, column: str, kind: str, rule: NumberRule) -> None:
     """A number column: ``<column>__code``, ``__text``, ``__num`` (for messages) and its validated value."""
+    maximum, default, minimum = rule.maximum, rule.default, rule.minimum
     c, text, num, integer = _q(column), f"{column}__text", f"{column}__num", f"{column}__int"
     missing = "NULL" if default is not None else "'missing'"
     empty = str(default) if default is not None else "NULL"
@@ -117,7 +146,7 @@ def _number(layers: _Layers, column: str, kind: str, maximum: int, default: int 
 
     def ok(value: str) -> str:
         """The common case first: a valid value ends the CASE at its first test (the codes below name the others)."""
-        return f"({value} >= 1 AND {value} <= {maximum} AND {value} = floor({value}))"
+        return f"({value} >= {minimum} AND {value} <= {maximum} AND {value} = floor({value}))"
 
     if kind in ("text", "json"):
         layers.parse += [f"{c}::VARCHAR AS {text}", f"TRY_CAST({c}::VARCHAR AS DOUBLE) AS {num}"]
@@ -128,15 +157,15 @@ def _number(layers: _Layers, column: str, kind: str, maximum: int, default: int 
         code = (
             f"CASE WHEN {ok(num)} THEN NULL WHEN {text} IS NULL THEN {missing} {wrong_kind}"
             f"WHEN {num} IS NULL THEN 'not-number' WHEN isnan({num}) OR isinf({num}) THEN 'not-finite' "
-            f"WHEN {num} <> floor({num}) THEN 'not-integer' WHEN {num} < 1 THEN 'below' WHEN {num} > {maximum} THEN 'above' END"
+            f"WHEN {num} <> floor({num}) THEN 'not-integer' WHEN {num} < {minimum} THEN 'below' WHEN {num} > {maximum} THEN 'above' END"
         )
         value = f"CASE WHEN {text} IS NULL THEN {empty} ELSE CAST({num} AS BIGINT) END"
         layers.check += [text, num, *([f"{column}__kind"] if kind == "json" else [])]
     elif kind == "int":
         layers.parse += [f"NULL::VARCHAR AS {text}", f"{c}::DOUBLE AS {num}", f"{c} AS {integer}"]
         code = (
-            f"CASE WHEN {integer} >= 1 AND {integer} <= {maximum} THEN NULL "
-            f"WHEN {integer} IS NULL THEN {missing} WHEN {integer} < 1 THEN 'below' ELSE 'above' END"
+            f"CASE WHEN {integer} >= {minimum} AND {integer} <= {maximum} THEN NULL "
+            f"WHEN {integer} IS NULL THEN {missing} WHEN {integer} < {minimum} THEN 'below' ELSE 'above' END"
         )
         value = f"CASE WHEN {integer} IS NULL THEN {empty} ELSE CAST({integer} AS BIGINT) END"
         layers.check += [text, num, integer]
@@ -144,7 +173,7 @@ def _number(layers: _Layers, column: str, kind: str, maximum: int, default: int 
         layers.parse += [f"NULL::VARCHAR AS {text}", f"{c}::DOUBLE AS {num}"]
         code = (
             f"CASE WHEN {ok(num)} THEN NULL WHEN {num} IS NULL THEN {missing} WHEN isnan({num}) OR isinf({num}) THEN 'not-finite' "
-            f"WHEN {num} <> floor({num}) THEN 'not-integer' WHEN {num} < 1 THEN 'below' WHEN {num} > {maximum} THEN 'above' END"
+            f"WHEN {num} <> floor({num}) THEN 'not-integer' WHEN {num} < {minimum} THEN 'below' WHEN {num} > {maximum} THEN 'above' END"
         )
         value = f"CASE WHEN {num} IS NULL THEN {empty} ELSE CAST({num} AS BIGINT) END"
         layers.check += [text, num]
@@ -261,14 +290,14 @@ def _got(row: dict[str, Any], column: str, kind: str) -> str:
     return f"{number:g}" if number is not None else repr(_shown(str(text)))
 
 
-def describe(row: dict[str, Any], columns: dict[str, str], hints: dict[str, str]) -> list[tuple[str, str]]:
+def describe(row: dict[str, Any], columns: dict[str, str], hints: dict[Any, str], totals: bool = False) -> list[tuple[str, str]]:
     """The messages of one bad row: ``(message, hint)`` in column order (a hint is shown once per message)."""
     out: list[tuple[str, str]] = []
     record = row.get("_record")
     if record is not None:
         out.append((_record_message(record, row), ""))
         return out
-    for column, rule in NUMBERS.items():
+    for column, rule in (TOTAL_NUMBERS if totals else NUMBERS).items():
         code = row.get(f"{column}__code")
         if code is None:
             continue
@@ -280,14 +309,26 @@ def describe(row: dict[str, Any], columns: dict[str, str], hints: dict[str, str]
             "not-number": f"{column}: not a number (got {_got(row, column, kind)})",
             "not-finite": f"{column}: not a finite number (got {_got(row, column, kind)})",
             "not-integer": f"{column}: not an integer (got {number:g})" if number is not None else "",
-            "below": f"{column}: below 1 (got {number:g})" if number is not None else "",
+            "below": f"{column}: below {rule.minimum} (got {number:g})" if number is not None else "",
             "above": f"{column}: above {rule.maximum:,} (got {number:g})" if number is not None else "",
         }[code]
         out.append((text, allowed))
-    for column in NAME_COLUMNS:
+    for part, whole in PARTS.items():
+        if row.get(f"{part}__part") is not None:
+            noun = "cached input tokens are part of the input tokens" if whole == "input_tokens" else "reasoning tokens are part of the output tokens"
+            out.append((f"{part}: {row[_VALUE[part]]:,} above {whole} ({row[_VALUE[whole]]:,})", f"allowed: from 0 to {whole} ({noun})"))
+    for column in ("input_tokens", "output_tokens"):
+        if row.get(f"{column}__mean") is not None:
+            requests = row.get("_c") or 0
+            if requests == 0:
+                out.append((f"{column}: {row[_VALUE[column]]:,} tokens with 0 requests", "allowed: tokens only where the row counts requests"))
+            else:
+                out.append((f"{column}: {row[_VALUE[column]]:,} over {requests:,} requests", f"allowed: at most {MAX_TOKENS:,} per request"))
+    for column in (*NAME_COLUMNS, *KEY_COLUMNS):
         code = row.get(f"{column}__code")
         if code == "unknown":
-            out.append((f"{column} {_shown(str(row[column]))!r} unknown", hints.get(column, "")))
+            raw = str(row[column])
+            out.append((f"{column} {_shown(raw)!r} unknown", hints.get((column, raw.strip()), hints.get(column, ""))))
         elif code in ("list", "object"):
             what = "a list" if code == "list" else "an object"
             out.append((f"{column}: {what}, not a name", "allowed: text"))

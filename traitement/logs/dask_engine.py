@@ -74,19 +74,22 @@ class _Job:
     header: tuple[list[str], bytes] | None = None
     data_start: int = 0
     size: int = 0
-    hints: dict[str, str] = field(default_factory=dict)
+    hints: dict[Any, str] = field(default_factory=dict)
     line_by_line: bool = False
     """Read each partition with the format's slower source that names every bad row (JSON Lines)."""
 
 
-def dask_settle(path: Path, fmt: str, plan: Plan, limits: Limits, name: str) -> Settled:
+def dask_settle(path: Path, fmt: str, plan: Plan, limits: Limits, name: str) -> tuple[Settled, dict[str, Any]]:
     """The Dask engine: the same checks, sums and errors as :func:`.estimate.duckdb_settle`."""
     import dask
+
+    from .estimate import describe_source
 
     with Workdir() as workdir:  # the same opening checks as the one-machine engine (header, caps, schema)
         con = connect(limits, workdir)
         try:
             src = open_source(path, fmt, limits, con, workdir, name=name)
+            plan.for_source(src)
         finally:
             con.close()
     if not src.dynamic_columns:
@@ -95,18 +98,19 @@ def dask_settle(path: Path, fmt: str, plan: Plan, limits: Limits, name: str) -> 
     if FORMATS[fmt].blocks == "row-groups":
         parts = _row_parts(src)
     else:
-        header = read_header(path, name, limits) if fmt == "csv" else None
+        header = read_header(path, name, limits) if src.header else None
         job = replace(job, header=header, data_start=len(header[1]) if header else 0, size=path.stat().st_size)
-        starts = range(job.data_start, max(job.size, job.data_start + 1), BLOCK_BYTES)
-        parts = [Part(start, min(start + BLOCK_BYTES, job.size)) for start in starts]
+        block = BLOCK_BYTES if src.splittable else max(job.size, 1)  # a single JSON document is read whole
+        starts = range(job.data_start, max(job.size, job.data_start + 1), block)
+        parts = [Part(start, min(start + block, job.size)) for start in starts]
     parts, results, partial = _all_sums(job, parts)
-    settled = None if any(result.failed for result in results) else settle(partial, src.columns, plan.resolve, plan.defaults)
+    settled = None if any(result.failed for result in results) else settle(partial, src.columns, plan.resolve, plan.defaults, plan.keys)
     if src.fallback is not None and (settled is None or settled.bad or partial.rejected):
         # As on one machine: the fast reader failed, or a row is bad: every partition is read line by line.
         job = replace(job, line_by_line=True)
         src = src.fallback
         parts, results, partial = _all_sums(job, parts)
-        settled = settle(partial, src.columns, plan.resolve, plan.defaults)
+        settled = settle(partial, src.columns, plan.resolve, plan.defaults, plan.keys)
     assert settled is not None
     finish(settled, name, plan.group_by, dynamic=src.dynamic_columns)
     if settled.bad or partial.rejected:
@@ -120,11 +124,17 @@ def dask_settle(path: Path, fmt: str, plan: Plan, limits: Limits, name: str) -> 
                 total.rejected += located.rejected
                 shift = lines_before if located.unit == src.unit else rows_before
                 total.unit = located.unit if located.unit != src.unit else total.unit
-                total.errors += [(position + shift, *rest) for position, *rest in located.errors]
+                total.errors += [((key[0] + shift, key[1]), *rest) for key, *rest in located.errors]
+                total.where.update({(key[0] + shift, key[1]): where for key, where in located.where.items()})
             lines_before += result.newlines
             rows_before += sum(_rows(result.partial))
         raise_bad_rows(total, settled.bad + total.rejected, name)
-    return settled
+    with Workdir() as workdir:  # what the format says about the whole file: the same query as on one machine
+        con = connect(limits, workdir)
+        try:
+            return settled, describe_source(con, open_source(path, fmt, limits, con, workdir, name=name), limits)
+        finally:
+            con.close()
 
 
 def _all_sums(job: _Job, parts: list[Part]) -> tuple[list[Part], list[PartResult], Partial]:

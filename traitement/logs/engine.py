@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .checks import MAX_SHOWN, BadRowsError, CheckPlan, describe, reject_message
-from .columns import NAME_COLUMNS, SITE_COLUMNS, TIME_COLUMN, TIME_KEYS
+from .columns import KEY_COLUMNS, NAME_COLUMNS, SITE_COLUMNS, TIME_COLUMN, TIME_KEYS
 from .formats import REJECTS_KEPT, Source, raw_lines, require, unreadable
 from .limits import CapError, Limits, setting
 from .query import SUM_NAMES, Partial, key_columns, locate_sql, presence_columns, sums_sql
@@ -117,7 +117,7 @@ def run_sums(con: Any, source: Source, plan: CheckPlan, limits: Limits, *, quadr
     sql = sums_sql(source.scan, source.columns, plan, quadratic=quadratic, dynamic=source.dynamic_columns, limit=limits.max_cells + 1)
     rows = fetch(con, sql, source, limits, progress)
     over_cap(len(rows), source.name, limits)
-    partial = Partial(keys=key_columns(source.columns, plan.time_keys), presence=presence_columns(source.columns, source.dynamic_columns))
+    partial = Partial(keys=key_columns(source.columns, plan.time_keys, plan.keys), presence=presence_columns(source.columns, source.dynamic_columns))
     partial.add_rows(rows)
     if source.rejects:
         partial.rejected = bool(_rejects(con))
@@ -140,7 +140,7 @@ class Settled:
     """The sums with names resolved: what the report needs, or what the locate pass needs."""
 
     cells: dict[tuple, list] = field(default_factory=dict)
-    """(hardware, region, datacenter, profile, model, *time keys) resolved -> SUM_NAMES values + [first, last]."""
+    """(hardware, region, datacenter, profile, model, *provider keys grouped by, *time keys) resolved -> SUM_NAMES values + [first, last]."""
     rows: int = 0
     blank: int = 0
     bad: int = 0
@@ -152,9 +152,10 @@ class Settled:
     """Lines that are not JSON objects with distinct keys (JSON Lines)."""
 
 
-def settle(partial: Partial, columns: dict[str, str], resolve: Resolver, defaults: dict[str, str]) -> Settled:
+def settle(partial: Partial, columns: dict[str, str], resolve: Resolver, defaults: dict[str, str], keys: tuple[str, ...] = ()) -> Settled:
     """Resolve the raw names (once per distinct name: a loop over names, never rows), count the bad and defaulted
-    rows, and merge the cells whose names resolve alike (``FRA`` and ``france``)."""
+    rows, and merge the cells whose names resolve alike (``FRA`` and ``france``, ``gpt-4o-2024-08-06`` and ``gpt-4o``).
+    ``keys``: the providers' keys grouped by, in the order of the resolved cells' keys."""
     out = Settled()
     n = len(SUM_NAMES)
     position = {key: index for index, key in enumerate(partial.keys)}
@@ -178,8 +179,6 @@ def settle(partial: Partial, columns: dict[str, str], resolve: Resolver, default
             label = None if raw is None else str(raw).strip() or None
             if label is None:
                 mapping[raw] = (defaults.get(column), True, False)
-            elif column == "model":
-                mapping[raw] = (label, False, False)
             else:
                 name = resolve(column, label)
                 mapping[raw] = (name, False, name is None)
@@ -192,6 +191,7 @@ def settle(partial: Partial, columns: dict[str, str], resolve: Resolver, default
     absent_sites = [column for column in SITE_COLUMNS if column not in position]
     fixed = {column: defaults.get(column) for column in NAME_COLUMNS if column not in position}
     time_positions = [position[key] for key in partial.keys if key in TIME_KEYS]
+    key_positions = [position.get(key) for key in keys]  # a key absent from the file (JSON Lines) is None in every row
     defaulted = dict.fromkeys(SITE_COLUMNS, 0)
     for key, values in partial.cells.items():
         rows = values[0] or 0
@@ -213,7 +213,8 @@ def settle(partial: Partial, columns: dict[str, str], resolve: Resolver, default
             continue
         for column in absent_sites:
             defaulted[column] += rows
-        full = (*(resolved[column] for column in NAME_COLUMNS), *(key[index] for index in time_positions))
+        labels = [None if index is None or key[index] is None else str(key[index]).strip() or None for index in key_positions]
+        full = (*(resolved[column] for column in NAME_COLUMNS), *labels, *(key[index] for index in time_positions))
         sums = [value or 0 for value in values[:n]]
         stamps = values[n : n + 2]
         old = out.cells.get(full)
@@ -234,14 +235,18 @@ def settle(partial: Partial, columns: dict[str, str], resolve: Resolver, default
 
 @dataclass
 class Located:
-    """The first bad rows (position, message, hint) and the number of rows that did not parse."""
+    """The first bad rows ((position, within), message, hint) and the number of rows that did not parse.
 
-    errors: list[tuple[int, str, str]] = field(default_factory=list)
+    ``position`` is a line or row (shifted by the Dask engine); ``within`` orders the rows of one position (the
+    results of one page of a usage export), whose place ``where`` names (``data[0].results[3]``)."""
+
+    errors: list[tuple[tuple[int, int], str, str]] = field(default_factory=list)
     rejected: int = 0
     unit: str = "line"
+    where: dict[tuple[int, int], str] = field(default_factory=dict)
 
 
-def locate(con: Any, source: Source, plan: CheckPlan, settled: Settled, limits: Limits, hints: dict[str, str], *, rejected: bool) -> Located:
+def locate(con: Any, source: Source, plan: CheckPlan, settled: Settled, limits: Limits, hints: dict[Any, str], *, rejected: bool) -> Located:
     """Find the first bad rows of ``source`` and their positions (``rejected``: DuckDB rejected some rows).
 
     Rows that parse are numbered by an ordered scan (their ordinal among the parsed records; Parquet: their
@@ -284,7 +289,7 @@ def locate(con: Any, source: Source, plan: CheckPlan, settled: Settled, limits: 
         by_line.setdefault(entry[0], []).append(entry)
     header_fields = _header_fields(source) if source.header else len(source.columns)
     for line, entries in by_line.items():
-        out.errors.append((line, *reject_message(entries, header_fields, source.reject_fields)))
+        out.errors.append(((line, 0), *reject_message(entries, header_fields, source.reject_fields)))
     if found:
         excluded = physical.excluded(source.first_line) if physical is not None else []
         mapping = _LineMap(source.first_line, excluded, reject_lines)
@@ -296,8 +301,11 @@ def locate(con: Any, source: Source, plan: CheckPlan, settled: Settled, limits: 
                     position = mapping.line(position)
                 else:  # quotes this scan cannot follow (a stray quote in an unquoted cell): the row's ordinal
                     out.unit = "row"
-            for message, hint in describe(row, source.columns, hints):
-                out.errors.append((position, message, hint))
+            key = (position, int(row.get("_within") or 0))
+            if row.get("_where"):
+                out.where[key] = str(row["_where"])
+            for message, hint in describe(row, source.columns, hints, plan.totals):
+                out.errors.append((key, message, hint))
     return out
 
 
@@ -412,16 +420,17 @@ def raise_bad_rows(located: Located, total: int, source_name: str) -> None:
         return
     shown, seen, lines = [], set(), []
     by_position = sorted(located.errors, key=lambda error: error[0])
-    first = sorted({error[0] for error in by_position})[:MAX_SHOWN]
-    for position, message, hint in by_position:
-        if position not in first:
+    first = set(sorted({error[0] for error in by_position})[:MAX_SHOWN])
+    for key, message, hint in by_position:
+        if key not in first:
             continue
-        text = f"{located.unit} {position}: {message}"
+        where = located.where.get(key)
+        text = f"{located.unit} {key[0]}{', ' + where if where else ''}: {message}"
         if hint and hint not in seen:  # each hint once: columns with the same rule share it
             seen.add(hint)
             text += f" ({hint})"
         shown.append(text)
-        lines.append((position, message))
+        lines.append((key[0], f"{where}: {message}" if where else message))
     more = total - len(first)
     tail = f"; and {more:,} more bad rows" if more > 0 else ""
     plural = "s" if total > 1 else ""
@@ -442,5 +451,6 @@ def group_by_check(present: set[str], group_by: tuple[str, ...], name: str) -> N
             continue
         need = TIME_COLUMN if key in TIME_KEYS else key
         if need not in present:
-            raise BadRowsError(f"group_by {key}: the log has no {need!r} column")
+            what = "field" if key in KEY_COLUMNS else "column"
+            raise BadRowsError(f"group_by {key}: the log has no {need!r} {what}")
 

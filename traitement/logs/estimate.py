@@ -12,7 +12,7 @@ from ..config import Config
 from ..core import DEFAULT_METHOD
 from ..errors import InvalidInputError
 from .engine import Progress, Settled, connect, finish, group_by_check, locate, raise_bad_rows, run_sums, settle
-from .formats import Source, Workdir, detect_format, open_source
+from .formats import MissingColumnError, Source, Workdir, detect_format, not_a_known_format, open_source
 from .limits import Limits
 from .report import Plan, make_plan, report
 
@@ -47,27 +47,47 @@ def estimate_log(
     if engine not in ENGINES:
         raise InvalidInputError(f"engine: unknown engine {engine!r}; allowed: {', '.join(ENGINES)}", code="unknown-engine")
     limits = limits or Limits()
+    given = fmt is not None
     fmt = detect_format(path, fmt)
     path = Path(path)
     name = source or path.name
-    if engine == "dask":
-        from .dask_engine import dask_settle
+    try:
+        if engine == "dask":
+            from .dask_engine import dask_settle
 
-        settled = dask_settle(path, fmt, plan, limits, name)
-    else:
-        settled = duckdb_settle(path, fmt, plan, limits, name, progress)
-    return report(settled, plan, limits.max_groups, source=name, fmt=fmt, engine=engine)
+            settled, info = dask_settle(path, fmt, plan, limits, name)
+        else:
+            settled, info = duckdb_settle(path, fmt, plan, limits, name, progress)
+    except MissingColumnError as error:
+        if given:
+            raise
+        raise not_a_known_format(name, f"read as {fmt}: {str(error).removeprefix(name + ': ')}") from None
+    return report(settled, plan, limits.max_groups, source=name, fmt=fmt, engine=engine, info=info)
 
 
-def duckdb_settle(path: Path, fmt: str, plan: Plan, limits: Limits, name: str, progress: Progress | None = None) -> Settled:
-    """The sums of one file by one DuckDB query; names checked; bad rows raised with their positions."""
+def duckdb_settle(path: Path, fmt: str, plan: Plan, limits: Limits, name: str, progress: Progress | None = None) -> tuple[Settled, dict[str, Any]]:
+    """The sums of one file by one DuckDB query; names checked; bad rows raised with their positions; what the
+    format says about the file (:attr:`.formats.Source.describe`)."""
     with Workdir() as workdir:
         con = connect(limits, workdir)
         try:
             src = open_source(path, fmt, limits, con, workdir, name=name)
-            return settle_source(con, src, plan, limits, progress)
+            plan.for_source(src)
+            settled = settle_source(con, src, plan, limits, progress)
+            return settled, describe_source(con, src, limits)
         finally:
             con.close()
+
+
+def describe_source(con: Any, src: Source, limits: Limits) -> dict[str, Any]:
+    """What the format says about the file besides the sums (nothing for a request log)."""
+    info: dict[str, Any] = {} if src.requests_known else {"requests_known": False}
+    if src.describe is not None:
+        from .engine import duckdb_errors
+
+        with duckdb_errors(src, limits):
+            info.update(src.describe(con))
+    return info
 
 
 def settle_source(con: Any, src: Source, plan: Plan, limits: Limits, progress: Progress | None = None) -> Settled:
@@ -78,14 +98,14 @@ def settle_source(con: Any, src: Source, plan: Plan, limits: Limits, progress: P
     settled: Settled | None = None
     try:
         partial = run_sums(con, src, checks, limits, quadratic=plan.quadratic, progress=progress)
-        settled = settle(partial, src.columns, plan.resolve, plan.defaults)
+        settled = settle(partial, src.columns, plan.resolve, plan.defaults, plan.keys)
     except InvalidInputError as error:
         if src.fallback is None or error.code != "unreadable-log":
             raise
     if src.fallback is not None and (settled is None or settled.bad or partial.rejected):
         src = src.fallback  # the fast reader failed, or a row is bad: read line by line, to name each bad line
         partial = run_sums(con, src, checks, limits, quadratic=plan.quadratic, progress=progress)
-        settled = settle(partial, src.columns, plan.resolve, plan.defaults)
+        settled = settle(partial, src.columns, plan.resolve, plan.defaults, plan.keys)
     assert settled is not None
     finish(settled, src.name, plan.group_by, dynamic=src.dynamic_columns)
     if settled.bad or partial.rejected:
@@ -104,6 +124,7 @@ def estimate_frame(frame: Any, config: Config, *, limits: Limits | None = None, 
         con = connect(limits, workdir)
         try:
             src = frame_source(con, frame, source)
+            plan.for_source(src)
             settled = settle_source(con, src, plan, limits)
         finally:
             con.close()

@@ -20,9 +20,10 @@ parse and validate them. Nothing here parses a row: DuckDB reads the file
 - ``parquet``: DuckDB's Parquet reader; rows and row groups are checked
   against the caps from the metadata before any row is read.
 
-Provider usage exports (OpenAI, Anthropic, LiteLLM, OpenTelemetry) are meant
-to be added as new entries: a ``Format`` whose ``open`` maps the provider's
-fields to the canonical columns (and whose ``sniff`` recognises its content).
+The providers' usage exports (OpenAI, Anthropic, LiteLLM, OpenTelemetry) are
+more entries, in :mod:`.providers`: each ``Format``'s ``open`` maps the
+provider's fields to the canonical columns, and its ``sniff`` recognises its
+content, so :func:`detect_format` finds it whatever the file's name.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from typing import Any
 
 from ..errors import InvalidInputError
 from .checks import BadRowsError, sql_string
-from .columns import LOG_COLUMNS, NAME_COLUMNS, NUMBER_COLUMNS, REQUIRED_COLUMNS, TIME_COLUMN
+from .columns import LOG_COLUMNS, NUMBER_COLUMNS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, TIME_COLUMN
 from .limits import CapError, Limits, setting
 
 REJECTS_KEPT = 10_000
@@ -81,6 +82,15 @@ class Source:
     fallback: Source | None = None
     """A slower source of the same rows that names every bad one (JSON Lines read line by line): used when this
     one fails to read the file or finds a bad row."""
+    totals: bool = False
+    """Each row gives token sums over its ``count`` requests (a usage export), not the tokens of one request."""
+    requests_known: bool = True
+    """The file counts its requests (Anthropic's usage report does not: its answer says ``requests: null``)."""
+    splittable: bool = True
+    """The Dask engine may cut the file into ranges of lines (a single JSON document is read whole)."""
+    describe: Callable[[Any], dict[str, Any]] | None = None
+    """``describe(con)``: what the answer says about the file besides the sums (a usage export's token convention,
+    its fields that were not mapped and on how many rows, the rows it does not estimate); one query of its own."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +104,9 @@ class Format:
     blocks: str = "bytes"
     """How the Dask engine splits a file: ``bytes`` (ranges of lines) or ``row-groups``."""
     sniff: Callable[[bytes], bool] | None = None
-    """Recognises the format from the file's first bytes (for formats detected from their content)."""
+    """Recognises the format from the file's first 64 KiB (the providers' exports: detected from their content)."""
+    needs: str = ""
+    """What the format needs, for the error about a file that looks like no known format."""
 
 
 FORMATS: dict[str, Format] = {}
@@ -116,8 +128,18 @@ def extensions() -> dict[str, str]:
     return {ext: fmt.name for fmt in FORMATS.values() for ext in fmt.extensions}
 
 
+SNIFF_BYTES = 1 << 16
+"""Bytes read from the start of a file to recognise a provider's export."""
+
+
+class UnknownFormatError(InvalidInputError):
+    """A file that looks like none of the formats: the message says which were tried and what each needed."""
+
+    code = "unknown-format"
+
+
 def detect_format(path: str | os.PathLike, fmt: str | None = None) -> str:
-    """The format: ``fmt`` if given, else from the extension (else from the content, for formats that can say)."""
+    """The format: ``fmt`` if given; else a provider's export recognised from the content; else from the extension."""
     if fmt is not None:
         name = str(fmt).strip().lower()
         if name not in FORMATS:
@@ -125,20 +147,25 @@ def detect_format(path: str | os.PathLike, fmt: str | None = None) -> str:
         return name
     suffix = Path(path).suffix.lower()
     by_extension = extensions()
-    if suffix in by_extension:
-        return by_extension[suffix]
     sniffers = [f for f in FORMATS.values() if f.sniff is not None]
     if sniffers and Path(path).is_file():
-        with open(path, "rb") as handle:
-            head = handle.read(1 << 16)
+        try:
+            with open(path, "rb") as handle:
+                head = handle.read(SNIFF_BYTES)
+        except OSError:
+            head = b""
         for candidate in sniffers:
             if candidate.sniff(head):  # type: ignore[misc]
                 return candidate.name
-    allowed = ", ".join(sorted(by_extension))
-    raise InvalidInputError(
-        f"{Path(path).name}: cannot tell the format from the extension {suffix!r}; use {allowed}, or give the format",
-        code="unknown-format",
-    )
+    if suffix in by_extension:
+        return by_extension[suffix]
+    raise not_a_known_format(Path(path).name, f"the extension {suffix!r} is none of {', '.join(sorted(by_extension))}")
+
+
+def not_a_known_format(name: str, reason: str) -> UnknownFormatError:
+    """The error for a file that looks like no known format: the formats tried, and what each needed."""
+    tried = "; ".join(f"{fmt.name} ({fmt.needs})" for fmt in FORMATS.values() if fmt.needs)
+    return UnknownFormatError(f"{name}: not a known log format ({reason}); tried: {tried}; or give the format (--format, ?format=)")
 
 
 def open_source(path: Path, fmt: str, limits: Limits, con: Any, workdir: Path, *, name: str | None = None, **options: Any) -> Source:
@@ -221,9 +248,13 @@ def require(present: list[str], name: str, found: list[str] | None = None) -> No
         elif len(found) == 1 and any(sep in found[0] for sep in ";\t|"):
             sep = next(sep for sep in ";\t|" if sep in found[0])
             hint = f"; the header is one field {found[0][:80]!r}: fields must be separated by commas, not {sep!r}"
-    raise BadRowsError(
-        f"{name}: missing column {missing[0]!r}; a log needs {' and '.join(REQUIRED_COLUMNS)} (optional: {', '.join(LOG_COLUMNS[2:])}){hint}"
+    raise MissingColumnError(
+        f"{name}: missing column {missing[0]!r}; a log needs {' and '.join(REQUIRED_COLUMNS)} (optional: {', '.join(OPTIONAL_COLUMNS)}){hint}"
     )
+
+
+class MissingColumnError(BadRowsError):
+    """A required column is missing (when the format was not given, the file may be another format: see :func:`not_a_known_format`)."""
 
 
 def _open_csv(path: Path, name: str, limits: Limits, con: Any, *, header: tuple[list[str], bytes] | None = None) -> Source:
@@ -437,7 +468,6 @@ def _describe_kinds(column: str) -> str:
         return "integers (or numbers or text holding integers)"
     if column == TIME_COLUMN:
         return "timestamps, dates, Unix seconds or ISO 8601 text"
-    assert column in NAME_COLUMNS
     return "text"
 
 
@@ -463,9 +493,14 @@ def frame_source(con: Any, frame: Any, name: str, kinds: dict[str, str] | None =
     return Source(path=Path(), name=name, fmt="dataframe", columns=kinds, scan=scan, ordered_scan=ordered, unit="row")
 
 
-register(Format("csv", (".csv",), "comma-separated values with a header line", _open_csv))
-register(Format("jsonl", (".jsonl", ".ndjson", ".json"), "JSON Lines: one JSON object per line", _open_jsonl))
-register(Format("parquet", (".parquet", ".pq"), "Apache Parquet", _open_parquet, blocks="row-groups"))
+_CANONICAL_NEEDS = "input_tokens and output_tokens"
+register(Format("csv", (".csv",), "comma-separated values with a header line", _open_csv, needs=f"a .csv file whose header names {_CANONICAL_NEEDS}"))
+register(
+    Format(
+        "jsonl", (".jsonl", ".ndjson", ".json"), "JSON Lines: one JSON object per line", _open_jsonl, needs=f"one JSON object per line with {_CANONICAL_NEEDS}"
+    )
+)
+register(Format("parquet", (".parquet", ".pq"), "Apache Parquet", _open_parquet, blocks="row-groups", needs=f"a .parquet file with columns {_CANONICAL_NEEDS}"))
 
 
 @dataclass

@@ -27,13 +27,19 @@ from ..core import DEFAULT_METHOD, footprint
 from ..errors import InvalidInputError, UnknownNameError
 from ..presets import modele_from_config, site_from_config
 from .checks import CheckPlan
-from .columns import GROUP_BY, NAME_COLUMNS, TIME_KEYS
+from .columns import GROUP_BY, KEY_COLUMNS, NAME_COLUMNS, TIME_KEYS, TOKEN_COLUMNS
 from .engine import Settled
+from .formats import Source
 from .limits import CapError, setting
+from .query import FIRST, LAST
 
 QUANTITIES = ("energy_gpu_kwh", "energy_cpu_kwh", "energy_it_kwh", "energy_kwh", "carbon_gco2eq", "water_l", "carbon_embodied_gco2eq")
-SUMS = ("requests", "input_tokens", "output_tokens", *(f"{name}{suffix}" for name in QUANTITIES for suffix in ("", "_min", "_max")))
+SUMS = ("requests", *TOKEN_COLUMNS, *(f"{name}{suffix}" for name in QUANTITIES for suffix in ("", "_min", "_max")))
 """The summed columns of every total and group, in output order."""
+_INTEGERS = 1 + len(TOKEN_COLUMNS)
+"""The exact integer sums at the head of SUMS: requests and the token columns."""
+_REQUESTS, _INPUT, _OUTPUT, _SQUARED = 2, 3, 5, 7
+"""Positions of the sums in a settled cell's values (after rows and bad rows)."""
 _SIDES: tuple[tuple[str, Literal["low", "high"] | None], ...] = (("", None), ("_min", "low"), ("_max", "high"))
 FIRST_MOMENT = {methods.hardware.NAME: "input_tokens", methods.seed_quadratic.NAME: "input_tokens_squared"}
 """For each method offered on logs, the sum its busy time is linear in (with the output tokens): footprint runs on
@@ -56,18 +62,36 @@ class Plan:
     method: str = DEFAULT_METHOD
     group_by: tuple[str, ...] = ()
     datacenter_given: bool = False
+    totals: bool = False
+    """The rows are a usage export's token sums (set from the source when it is opened)."""
     """A datacentre named by the caller; else a cloud region's rows take their provider's preset, not the default."""
     _names: dict[tuple[str, str], str | None] = field(default_factory=dict, repr=False)
-    _known: dict[str, str] = field(default_factory=dict, repr=False)
+    _known: dict[Any, str] = field(default_factory=dict, repr=False)
     _setups: dict[tuple[str, str, str], Any] = field(default_factory=dict, repr=False)
 
     @property
     def time_keys(self) -> tuple[str, ...]:
         return tuple(key for key in self.group_by if key in TIME_KEYS)
 
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The providers' keys grouped by (:data:`.columns.KEY_COLUMNS`), in grouping order."""
+        return tuple(key for key in self.group_by if key in KEY_COLUMNS)
+
     def checks(self) -> CheckPlan:
         """What the row checks need from the plan: a timestamp is required when grouping by day or month."""
-        return CheckPlan(time_required=bool(self.time_keys), time_keys=self.time_keys)
+        return CheckPlan(time_required=bool(self.time_keys), time_keys=self.time_keys, keys=self.keys, totals=self.totals)
+
+    def for_source(self, src: Source) -> Plan:
+        """The plan for an opened source: its rows' shape (request log or usage export); a method the shape cannot feed is refused."""
+        if src.totals and self.quadratic:
+            raise InvalidInputError(
+                f"method: {self.method!r} needs each request's input tokens (it squares them); {src.name} is a usage export whose rows are sums; "
+                f"allowed: {methods.hardware.NAME}",
+                code="unknown-method",
+            )
+        self.totals = src.totals
+        return self
 
     @property
     def quadratic(self) -> bool:
@@ -79,20 +103,20 @@ class Plan:
         return {"hardware": self.hardware, "region": self.region, "datacenter": self.datacenter}
 
     def resolve(self, column: str, name: str) -> str | None:
-        """The config's name for ``name`` in ``column`` (case-insensitive, ISO codes for regions), or None if unknown."""
+        """The name the config or the data pack gives ``name`` in ``column`` (case-insensitive; ISO codes for regions;
+        a model's aliases and dated snapshots), or None if unknown."""
         key = (column, name)
         if key not in self._names:
             try:
-                self._names[key] = getattr(self.config, column)(name)[0]
-            except UnknownNameError as error:
+                self._names[key] = getattr(self.config, "llm" if column == "model" else column)(name)[0]
+            except (UnknownNameError, InvalidInputError) as error:
                 self._names[key] = None
-                message = str(error)  # the closest names (data pack), or the known ones (config presets)
-                closest = message.split("; closest: ", 1)[1] if "; closest: " in message else ""
-                self._known[column] = f"closest: {closest}" if closest else "known: " + message.rsplit("known: ", 1)[-1]
+                self._known[key] = _hint(str(error))
+                self._known.setdefault(column, self._known[key])
         return self._names[key]
 
-    def hints(self) -> dict[str, str]:
-        """Column -> the closest or the known names, for messages about unknown ones."""
+    def hints(self) -> dict[Any, str]:
+        """``(column, name)`` (and ``column``) -> the closest or the known names, for the messages about unknown names."""
         return dict(self._known)
 
     def setups(self, hardware: str, region: str, datacenter: str) -> dict[str | None, tuple[Any, Any]]:
@@ -104,6 +128,17 @@ class Plan:
             site = site_from_config(self.config, region, center)
             self._setups[key] = {side: (modele, site) if side is None else (modele.at(side), site.at(side)) for _, side in _SIDES}
         return self._setups[key]
+
+
+def _hint(message: str) -> str:
+    """What to tell about an unknown name, from the look-up's message: the closest names (data pack), the known ones
+    (config presets), or what is allowed."""
+    if "; closest: " in message:
+        return "closest: " + message.split("; closest: ", 1)[1]
+    for lead in ("known: ", "allowed: "):
+        if lead in message:
+            return lead + message.rsplit(lead, 1)[1]
+    return message.split(": ", 1)[-1]
 
 
 def make_plan(
@@ -142,10 +177,19 @@ def _utc(stamp: datetime) -> str:
     return stamp.strftime("%Y-%m-%dT%H:%M:%S") + "Z"
 
 
-def report(settled: Settled, plan: Plan, max_groups: int, *, source: str, fmt: str, engine: str) -> dict[str, Any]:
-    """The JSON shape shared by the CLI's ``--json`` and ``POST /batch``: totals and groups with ranges."""
+def report(
+    settled: Settled, plan: Plan, max_groups: int, *, source: str, fmt: str, engine: str, info: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The JSON shape shared by the CLI's ``--json`` and ``POST /batch``: totals and groups with ranges.
+
+    ``info``: what the format says about the file (a usage export's token convention, whether it counts requests,
+    the fields it did not map, the rows it did not estimate); added to the answer as it is.
+    """
+    info = dict(info or {})
+    requests_known = info.pop("requests_known", True)
     positions = {column: index for index, column in enumerate(NAME_COLUMNS)}
-    positions.update({key: len(NAME_COLUMNS) + index for index, key in enumerate(plan.time_keys)})
+    positions.update({key: len(NAME_COLUMNS) + index for index, key in enumerate(plan.keys)})
+    positions.update({key: len(NAME_COLUMNS) + len(plan.keys) + index for index, key in enumerate(plan.time_keys)})
     group_positions = [positions[key] for key in plan.group_by]
     labels: dict[Any, str] = {}  # a day or month -> its text, once per distinct date
 
@@ -156,29 +200,27 @@ def report(settled: Settled, plan: Plan, max_groups: int, *, source: str, fmt: s
             labels[value, key] = value.strftime("%Y-%m") if key == "month" else value.isoformat()
         return labels[value, key]
 
-    # Exact integer sums per (setup, group): the model and profile only label the rows here.
+    # Exact integer sums per (setup, group): the profile and the providers' keys only label the rows here.
     by_setup: dict[tuple, dict[tuple, list[int]]] = {}
     first = last = None
     for key, values in settled.cells.items():
         groups = by_setup.setdefault(key[:3], {})
         group = tuple(label(key[index], name) for index, name in zip(group_positions, plan.group_by, strict=True))
         sums = groups.get(group)
-        if sums is None:
-            groups[group] = values[2:6]  # requests, input, output, input squared
-        else:
-            groups[group] = [a + b for a, b in zip(sums, values[2:6], strict=True)]
-        if values[6] is not None:
-            first = values[6] if first is None or values[6] < first else first
-            last = values[7] if last is None or values[7] > last else last
+        kept = values[_REQUESTS : _SQUARED + 1]  # requests, input, cached, output, reasoning, input squared
+        groups[group] = kept if sums is None else [a + b for a, b in zip(sums, kept, strict=True)]
+        if values[FIRST] is not None:
+            first = values[FIRST] if first is None or values[FIRST] < first else first
+            last = values[LAST] if last is None or values[LAST] > last else last
     distinct = {group for groups in by_setup.values() for group in groups}
     if len(distinct) > max_groups:
         raise CapError(f"{source}: {len(distinct):,} groups, over the cap of {max_groups:,} groups in an answer ({setting('max_groups')})")
 
     # Setups and groups in the order of their names: the float sums below then add up in the same order,
     # whatever order the engine (or Dask's partitions) gave the cells in.
-    by_setup = {setup: dict(sorted(by_setup[setup].items(), key=_order)) for setup in sorted(by_setup)}
+    by_setup = {setup: dict(sorted(by_setup[setup].items(), key=_order)) for setup in sorted(by_setup, key=_text_order)}
     figures_by_setup = _figures(plan, by_setup)
-    zero = [0, 0, 0, *([0.0] * len(SUMS[3:]))]
+    zero = [*([0] * _INTEGERS), *([0.0] * len(SUMS[_INTEGERS:]))]
     totals: dict[tuple, list] = {}
     for setup, groups in by_setup.items():
         figures = figures_by_setup[setup]
@@ -186,21 +228,23 @@ def report(settled: Settled, plan: Plan, max_groups: int, *, source: str, fmt: s
             out = totals.get(name)
             if out is None:
                 out = totals[name] = list(zero)
-            out[0] += sums[0]
-            out[1] += sums[1]
-            out[2] += sums[2]
-            for position, column in enumerate(figures, start=3):
+            for position in range(_INTEGERS):
+                out[position] += sums[position]
+            for position, column in enumerate(figures, start=_INTEGERS):
                 out[position] += column[index]
     summed = list(zero)
     for values in totals.values():
         summed = [a + b for a, b in zip(summed, values, strict=True)]
     grand: dict[str, Any] = dict(zip(SUMS, summed, strict=True))
-    requests = grand["requests"]
+    requests = grand["requests"] if requests_known else 0
     groups_out = [
         {**dict(zip(plan.group_by, name, strict=True)), **dict(zip(SUMS, values, strict=True))}
         for name, values in sorted(totals.items(), key=_order)
     ]
-    return {
+    if not requests_known:  # a usage export that does not count requests (Anthropic's): never a made-up figure
+        for row in (grand, *groups_out):
+            row["requests"] = None
+    answer = {
         "source": source,
         "format": fmt,
         "engine": engine,
@@ -212,7 +256,9 @@ def report(settled: Settled, plan: Plan, max_groups: int, *, source: str, fmt: s
         "defaults_used": dict(sorted(settled.defaulted.items())),
         "period": None if first is None else {"first": _utc(first), "last": _utc(last)},  # type: ignore[arg-type]
         "totals": grand,
-        "per_request": {
+        "per_request": None
+        if not requests_known
+        else {
             "energy_wh": grand["energy_kwh"] * 1000.0 / requests if requests else 0.0,
             "carbon_gco2eq": grand["carbon_gco2eq"] / requests if requests else 0.0,
             "water_l": grand["water_l"] / requests if requests else 0.0,
@@ -222,6 +268,13 @@ def report(settled: Settled, plan: Plan, max_groups: int, *, source: str, fmt: s
         "covers": dict(methods.get(plan.method).covers),
         "notes": list(NOTES),
     }
+    answer.update(info)
+    return answer
+
+
+def _text_order(key: tuple) -> tuple:
+    """Sort key of a setup or cell key: its names as text, missing ones last."""
+    return tuple((value is None, str(value)) for value in key)
 
 
 def _order(item: tuple[tuple, Any]) -> tuple:
@@ -235,14 +288,14 @@ SCALAR_PAIRS = 10_000
 
 
 def _figures(plan: Plan, by_setup: dict[tuple, dict[tuple, list[int]]]) -> dict[tuple, list[list[float]]]:
-    """For each setup, the columns of QUANTITIES x sides (SUMS[3:] order) over its groups, from footprint."""
+    """For each setup, the columns of QUANTITIES x sides (SUMS[_INTEGERS:] order) over its groups, from footprint."""
     pairs = sum(len(groups) for groups in by_setup.values())
     out: dict[tuple, list[list[float]]] = {}
     order = [(position, name) for name in QUANTITIES for position, _ in enumerate(_SIDES)]  # SUMS order: name, then side
     for setup, groups in by_setup.items():
         sums = list(groups.values())
-        first_moment = [row[3] if plan.quadratic else row[1] for row in sums]
-        tokens_out = [row[2] for row in sums]
+        first_moment = [row[_SQUARED - _REQUESTS] if plan.quadratic else row[_INPUT - _REQUESTS] for row in sums]
+        tokens_out = [row[_OUTPUT - _REQUESTS] for row in sums]
         sides = []
         for _, side in _SIDES:
             modele, site = plan.setups(*setup)[side]
