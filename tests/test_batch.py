@@ -76,7 +76,7 @@ def test_cli_csv_export_is_safe_in_a_spreadsheet(tmp_path, capsys):
         (["--scheduler", "tcp://nowhere:8786"], 2, "--scheduler: needs --engine dask"),
         (["--engine", "dask", "--scheduler", "garbage://"], 2, "--scheduler garbage://: cannot connect (unknown address scheme 'garbage'"),
         (["--engine", "pandas"], 2, "argument --engine: invalid choice: 'pandas'"),
-        (["--method", "parameter"], 2, "method: unknown method 'parameter'; allowed: hardware, seed-quadratic"),
+        (["--method", "parameter"], 2, "method: unknown method 'parameter'; allowed: auto, hardware, seed-quadratic"),
         (["--group-by", "planet"], 2, "group_by: unknown column 'planet'"),
         (["--format", "xls"], 2, "argument --format: invalid choice: 'xls'"),
     ],

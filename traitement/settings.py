@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     batch_max_rows: Count = Field(100_000_000, description="most rows of a Parquet request log (read from its metadata), a whole number >= 1")
     batch_max_row_groups: Count = Field(4_096, description="most row groups of a Parquet request log, a whole number >= 1")
     batch_max_line_bytes: ByteCount = Field(1 << 20, description="longest line of a CSV or JSON Lines request log in bytes, a whole number >= 1 (1 MiB)")
+    batch_max_document_bytes: ByteCount = Field(
+        64 << 20,
+        description="largest JSON document of a provider's usage export (a page or trace request: a JSON Lines line, or the whole file) in bytes, "
+        "a whole number >= 1 (64 MiB)",
+    )
     batch_max_groups: Count = Field(10_000, description="most groups in the answer of a request log, a whole number >= 1")
     batch_max_cells: Count = Field(
         100_000, description="most distinct (hardware, region, datacenter, profile, model, group) sums of a request log, a whole number >= 1"

@@ -31,15 +31,27 @@ SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from traitement.logs import ENGINES, FORMATS, GROUP_BY
 
-    parser.add_argument("file", metavar="FILE", help="log of requests: .csv, .jsonl or .parquet with input_tokens and output_tokens columns")
-    parser.add_argument("--format", dest="fmt", choices=list(FORMATS), help="file format (default: from the extension)")
+    parser.add_argument(
+        "file",
+        metavar="FILE",
+        help="log of requests (.csv, .jsonl or .parquet with input_tokens and output_tokens columns) or a provider's usage export "
+        "(OpenAI usage API pages, Anthropic usage report, LiteLLM spend logs, OpenTelemetry GenAI spans as OTLP JSON)",
+    )
+    parser.add_argument(
+        "--format", dest="fmt", choices=list(FORMATS), help="file format (default: a provider's export recognised from the content, else from the extension)"
+    )
     parser.add_argument(
         "--group-by", nargs="+", default=[], metavar="COL", help=f"sum per value of these columns: {', '.join(GROUP_BY)} (day and month: UTC, from timestamp)"
     )
     parser.add_argument("--hardware", help="serving setup of rows without a hardware column or value (default: h100)")
     parser.add_argument("--region", help="grid region of rows without a region column or value (default: usa)")
     parser.add_argument("--datacenter", help="datacentre preset of rows without a datacenter column or value (default: industry-average)")
-    parser.add_argument("--method", default=methods.hardware.NAME, help=f"{methods.help_text('batch')} (default: {methods.hardware.NAME})")
+    parser.add_argument(
+        "--method",
+        default=None,
+        help=f"'auto' (the default): rows with a model get that model's estimate (model-aware, deployment unknown), the others the hardware "
+        f"preset's; or one method for every row: {methods.help_text('batch')}",
+    )
     parser.add_argument("--csv", dest="csv_out", metavar="OUT", help="also write the grouped table (or the totals) to this CSV file")
     parser.add_argument(
         "--engine", choices=ENGINES, default=ENGINES[0], help="duckdb: one DuckDB query on the file (default); dask: the same query on Dask partitions"
@@ -96,9 +108,12 @@ def format_batch(result: dict[str, Any]) -> str:
     t = result["totals"]
 
     d = result["defaults"]
+    used = ", ".join(f"{name} {'' if count is None else number(count) + ' requests'}".strip() for name, count in result["methods"].items())
+    requests = "requests not counted by the export" if t["requests"] is None else f"requests   {number(t['requests'])}"
     lines = [
-        f"GenAI footprint of {result['source']} ({result['format']}, method '{result['method']}', engine {result['engine']})",
-        f"  requests   {number(t['requests'])} in {number(result['rows'])} rows: {number(t['input_tokens'])} tokens in, {number(t['output_tokens'])} out",
+        f"GenAI footprint of {result['source']} ({result['format']}, method '{result['method']}'{': ' + used if used else ''}, engine {result['engine']})",
+        f"  {requests} in {number(result['rows'])} rows: {number(t['input_tokens'])} tokens in ({number(t['cached_input_tokens'])} cached), "
+        f"{number(t['output_tokens'])} out ({number(t['reasoning_tokens'])} reasoning)",
         f"  defaults   hardware {d['hardware']}, region {d['region']}, datacentre {d['datacenter']}"
         + (f"  (used for {', '.join(f'{k}: {number(v)} rows' for k, v in result['defaults_used'].items())})" if result["defaults_used"] else ""),
     ]
@@ -110,14 +125,21 @@ def format_batch(result: dict[str, Any]) -> str:
         f"  carbon     {ranged(t, 'carbon_gco2eq', CARBON_UNITS_G)}  [scope 2, location-based]",
         f"  embodied   {ranged(t, 'carbon_embodied_gco2eq', CARBON_UNITS_G)}  [scope 3 hardware share, not in carbon]",
         f"  water      {ranged(t, 'water_l', WATER_UNITS_L)}",
-        f"  per request: {energy(result['per_request']['energy_wh'] / 1000, 4)}, {carbon(result['per_request']['carbon_gco2eq'], 4)}",
     ]
+    if t["reasoning_tokens"]:
+        lines.append(f"  reasoning  {energy(t['reasoning_energy_kwh'])} of the energy (part of it)")
+    if result["per_request"] is not None:
+        lines.append(f"  per request: {energy(result['per_request']['energy_wh'] / 1000, 4)}, {carbon(result['per_request']['carbon_gco2eq'], 4)}")
+    if result.get("token_convention"):
+        lines.append(f"  tokens     {result['token_convention']}")
+    for warning in result["warnings"]:
+        lines.append(f"  warning    {warning}")
     if result["groups"]:
         keys = result["group_by"]
         rows = [
             {
                 **{key: "(none)" if group[key] is None else group[key] for key in keys},
-                "requests": number(group["requests"]),
+                "requests": "-" if group["requests"] is None else number(group["requests"]),
                 "energy": energy(group["energy_kwh"], 4),
                 "carbon": carbon(group["carbon_gco2eq"], 4),
                 "water": water(group["water_l"], 4),
@@ -138,6 +160,7 @@ COMMANDS = [
             "batch data/sample_requests.csv",
             "batch data/sample_requests.csv --group-by region month --json",
             "batch data/sample_requests.csv --group-by day --csv /tmp/footprint_by_day.csv --quiet",
+            "batch data/samples/providers/openai-usage-completions.json --group-by model project_id",
         ),
     )
 ]

@@ -13,14 +13,16 @@ Modules: :mod:`.columns` (the canonical columns and their rules),
 No DuckDB, numpy, pandas or Dask import happens until an estimate runs.
 """
 
+from . import providers  # noqa: F401 - registers the providers' usage exports as formats
 from .checks import MAX_SHOWN, BadRowsError
 from .columns import GROUP_BY, LOG_COLUMNS, NUMBER_COLUMNS, REQUIRED_COLUMNS
 from .estimate import ENGINES, estimate_frame, estimate_log
 from .formats import FORMATS, Format, detect_format, extensions, register
 from .limits import CapError, Limits
-from .report import QUANTITIES, SUMS, make_plan, write_groups_csv
+from .report import AUTO, QUANTITIES, SUMS, make_plan, write_groups_csv
 
 __all__ = [
+    "AUTO",
     "ENGINES",
     "FORMATS",
     "GROUP_BY",

@@ -89,7 +89,8 @@ def checked_sql(source: str, columns: dict[str, str], plan: CheckPlan, position:
     """SQL over ``source`` (a SELECT, or the name of a table or frame, holding the canonical columns with the
     kinds of ``columns``) that adds, per row: ``<column>__code`` for each checked column, the validated values
     ``_i``, ``_o``, ``_c`` (``BIGINT``) and ``_ts`` (naive UTC ``TIMESTAMP``), the name keys, ``day``/``month``,
-    ``_blank`` and ``_bad``. With ``position``, ``_position`` (and ``_line_text``) are kept.
+    ``_blank`` and ``_bad``. With ``position``, ``_position``, ``_line_text``, ``_within`` and ``_where`` are kept (the
+    row's place: its line or row, the text of a line that is not JSON, its order and place within a usage export's document).
     """
     layers = _Layers()
     for column, rule in plan.rules.items():
@@ -106,7 +107,7 @@ def checked_sql(source: str, columns: dict[str, str], plan: CheckPlan, position:
             _name(layers, column, columns[column], plan.unknown.get(column))
     relations = _relations(columns, plan)
     layers.codes += [name for name, _ in relations]
-    kept = ["_record", *(["_position", "_line_text"] if position else [])]
+    kept = ["_record", *(["_position", "_line_text", "_within", "_where"] if position else [])]
     blank = " AND ".join([f"{_q(column)} IS NULL" for column in layers.raws] + ["_record IS NULL"])
     layer1 = f"SELECT {', '.join([*kept, *layers.parse, f'({blank}) AS _blank'])} FROM ({source})"
     layer2 = f"SELECT {', '.join([*kept, '_blank', *layers.check])} FROM ({layer1})"
@@ -290,8 +291,12 @@ def _got(row: dict[str, Any], column: str, kind: str) -> str:
     return f"{number:g}" if number is not None else repr(_shown(str(text)))
 
 
-def describe(row: dict[str, Any], columns: dict[str, str], hints: dict[Any, str], totals: bool = False) -> list[tuple[str, str]]:
-    """The messages of one bad row: ``(message, hint)`` in column order (a hint is shown once per message)."""
+def describe(
+    row: dict[str, Any], columns: dict[str, str], hints: dict[Any, str], totals: bool = False, names: dict[str, str] | None = None
+) -> list[tuple[str, str]]:
+    """The messages of one bad row: ``(message, hint)`` in column order (a hint is shown once per message). ``names``: the
+    file's own name of a canonical column (a usage export's field), as the messages say it."""
+    names = names or {}
     out: list[tuple[str, str]] = []
     record = row.get("_record")
     if record is not None:
@@ -301,29 +306,30 @@ def describe(row: dict[str, Any], columns: dict[str, str], hints: dict[Any, str]
         code = row.get(f"{column}__code")
         if code is None:
             continue
-        kind = columns[column]
+        kind, label = columns[column], names.get(column, column)
         number = row.get(f"{column}__num")
         allowed = f"allowed: {rule.allowed}"
         text = {
-            "missing": f"{column}: missing",
-            "not-number": f"{column}: not a number (got {_got(row, column, kind)})",
-            "not-finite": f"{column}: not a finite number (got {_got(row, column, kind)})",
-            "not-integer": f"{column}: not an integer (got {number:g})" if number is not None else "",
-            "below": f"{column}: below {rule.minimum} (got {number:g})" if number is not None else "",
-            "above": f"{column}: above {rule.maximum:,} (got {number:g})" if number is not None else "",
+            "missing": f"{label}: missing",
+            "not-number": f"{label}: not a number (got {_got(row, column, kind)})",
+            "not-finite": f"{label}: not a finite number (got {_got(row, column, kind)})",
+            "not-integer": f"{label}: not an integer (got {number:g})" if number is not None else "",
+            "below": f"{label}: below {rule.minimum} (got {number:g})" if number is not None else "",
+            "above": f"{label}: above {rule.maximum:,} (got {number:g})" if number is not None else "",
         }[code]
         out.append((text, allowed))
     for part, whole in PARTS.items():
         if row.get(f"{part}__part") is not None:
             noun = "cached input tokens are part of the input tokens" if whole == "input_tokens" else "reasoning tokens are part of the output tokens"
-            out.append((f"{part}: {row[_VALUE[part]]:,} above {whole} ({row[_VALUE[whole]]:,})", f"allowed: from 0 to {whole} ({noun})"))
+            part_name, whole_name = names.get(part, part), names.get(whole, whole)
+            out.append((f"{part_name}: {row[_VALUE[part]]:,} above {whole_name} ({row[_VALUE[whole]]:,})", f"allowed: from 0 to {whole_name} ({noun})"))
     for column in ("input_tokens", "output_tokens"):
         if row.get(f"{column}__mean") is not None:
-            requests = row.get("_c") or 0
+            requests, label = row.get("_c") or 0, names.get(column, column)
             if requests == 0:
-                out.append((f"{column}: {row[_VALUE[column]]:,} tokens with 0 requests", "allowed: tokens only where the row counts requests"))
+                out.append((f"{label}: {row[_VALUE[column]]:,} tokens with 0 requests", "allowed: tokens only where the row counts requests"))
             else:
-                out.append((f"{column}: {row[_VALUE[column]]:,} over {requests:,} requests", f"allowed: at most {MAX_TOKENS:,} per request"))
+                out.append((f"{label}: {row[_VALUE[column]]:,} over {requests:,} requests", f"allowed: at most {MAX_TOKENS:,} per request"))
     for column in (*NAME_COLUMNS, *KEY_COLUMNS):
         code = row.get(f"{column}__code")
         if code == "unknown":
@@ -334,18 +340,23 @@ def describe(row: dict[str, Any], columns: dict[str, str], hints: dict[Any, str]
             out.append((f"{column}: {what}, not a name", "allowed: text"))
     code = row.get("timestamp__code")
     if code is not None:
-        kind = columns[TIME_COLUMN]
+        kind, label = columns[TIME_COLUMN], names.get(TIME_COLUMN, TIME_COLUMN)
         if code == "missing":
-            out.append(("timestamp: missing (needed to group by day or month)", f"allowed: {TIME_ALLOWED}"))
+            out.append((f"{label}: missing (needed to group by day or month)", f"allowed: {TIME_ALLOWED}"))
         elif code == "unparsed":
-            out.append((f"timestamp: not a date and time (got {_got(row, TIME_COLUMN, kind)})", f"allowed: {TIME_ALLOWED}"))
+            out.append((f"{label}: not a date and time (got {_got(row, TIME_COLUMN, kind)})", f"allowed: {TIME_ALLOWED}"))
         else:
-            out.append((f"timestamp: out of range (got {_got(row, TIME_COLUMN, kind)})", f"allowed: {TIME_RANGE}"))
+            out.append((f"{label}: out of range (got {_got(row, TIME_COLUMN, kind)})", f"allowed: {TIME_RANGE}"))
     return out
 
 
 def _record_message(record: str, row: dict[str, Any]) -> str:
-    """A JSON line that is not an object with distinct keys."""
+    """A JSON line that is not an object with distinct keys; a usage export's document that is not what its format holds."""
+    if record.startswith("problem:"):
+        problem = record.removeprefix("problem:")
+        if problem == "invalid":
+            return "not valid JSON"
+        return f"not {problem.split(':', 1)[1]}" if problem.startswith("not-page:") else problem
     line = row.get("_line_text")
     if record == "invalid":
         detail = ""

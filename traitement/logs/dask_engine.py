@@ -29,7 +29,21 @@ from typing import Any
 
 from ..errors import InvalidInputError
 from .checks import CheckPlan
-from .engine import Located, Settled, connect, duckdb_errors, finish, group_by_check, has_rejects, locate, over_cap, raise_bad_rows, run_sums, settle
+from .engine import (
+    Located,
+    Settled,
+    connect,
+    describe_source,
+    duckdb_errors,
+    finish,
+    group_by_check,
+    has_rejects,
+    locate,
+    over_cap,
+    raise_bad_rows,
+    run_sums,
+    settle,
+)
 from .formats import FORMATS, Source, Workdir, frame_source, open_source, read_header
 from .limits import Limits
 from .query import Partial
@@ -83,8 +97,6 @@ def dask_settle(path: Path, fmt: str, plan: Plan, limits: Limits, name: str) -> 
     """The Dask engine: the same checks, sums and errors as :func:`.estimate.duckdb_settle`."""
     import dask
 
-    from .estimate import describe_source
-
     with Workdir() as workdir:  # the same opening checks as the one-machine engine (header, caps, schema)
         con = connect(limits, workdir)
         try:
@@ -104,13 +116,13 @@ def dask_settle(path: Path, fmt: str, plan: Plan, limits: Limits, name: str) -> 
         starts = range(job.data_start, max(job.size, job.data_start + 1), block)
         parts = [Part(start, min(start + block, job.size)) for start in starts]
     parts, results, partial = _all_sums(job, parts)
-    settled = None if any(result.failed for result in results) else settle(partial, src.columns, plan.resolve, plan.defaults, plan.keys)
+    settled = None if any(result.failed for result in results) else settle(partial, src.columns, plan.resolve, plan.settle_defaults, plan.keys)
     if src.fallback is not None and (settled is None or settled.bad or partial.rejected):
         # As on one machine: the fast reader failed, or a row is bad: every partition is read line by line.
         job = replace(job, line_by_line=True)
         src = src.fallback
         parts, results, partial = _all_sums(job, parts)
-        settled = settle(partial, src.columns, plan.resolve, plan.defaults, plan.keys)
+        settled = settle(partial, src.columns, plan.resolve, plan.settle_defaults, plan.keys)
     assert settled is not None
     finish(settled, name, plan.group_by, dynamic=src.dynamic_columns)
     if settled.bad or partial.rejected:
@@ -222,7 +234,7 @@ def _partition_source(job: _Job, part: Part, con: Any, folder: Path) -> tuple[So
         begin, stop = _aligned(handle, part.start, job), _aligned(handle, part.end, job)
         handle.seek(begin)
         data = handle.read(stop - begin)
-    block = folder / f"part{FORMATS[job.fmt].extensions[0]}"
+    block = folder / f"part{(*FORMATS[job.fmt].extensions, '')[0]}"
     with open(block, "wb") as out:
         if job.header is not None:
             out.write(job.header[1] if job.header[1].endswith(b"\n") else job.header[1] + b"\n")

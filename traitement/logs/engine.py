@@ -132,6 +132,15 @@ def over_cap(cells: int, name: str, limits: Limits) -> None:
         )
 
 
+def describe_source(con: Any, src: Source, limits: Limits) -> dict[str, Any]:
+    """What the format says about the file besides the sums (nothing for a request log)."""
+    info: dict[str, Any] = {} if src.requests_known else {"requests_known": False}
+    if src.describe is not None:
+        with duckdb_errors(src, limits):
+            info.update(src.describe(con))
+    return info
+
+
 # --- names and bad rows: on the distinct names, after the sums ---------------------------------
 
 
@@ -152,7 +161,7 @@ class Settled:
     """Lines that are not JSON objects with distinct keys (JSON Lines)."""
 
 
-def settle(partial: Partial, columns: dict[str, str], resolve: Resolver, defaults: dict[str, str], keys: tuple[str, ...] = ()) -> Settled:
+def settle(partial: Partial, columns: dict[str, str], resolve: Resolver, defaults: dict[str, str | None], keys: tuple[str, ...] = ()) -> Settled:
     """Resolve the raw names (once per distinct name: a loop over names, never rows), count the bad and defaulted
     rows, and merge the cells whose names resolve alike (``FRA`` and ``france``, ``gpt-4o-2024-08-06`` and ``gpt-4o``).
     ``keys``: the providers' keys grouped by, in the order of the resolved cells' keys."""
@@ -201,18 +210,25 @@ def settle(partial: Partial, columns: dict[str, str], resolve: Resolver, default
         out.rows += rows
         resolved = dict(fixed)
         wrong_name = False
+        took: list[str] = []
         for column, index, mapping in names:
             name, took_default, bad_name = mapping[key[index]]
             resolved[column] = name
             wrong_name = wrong_name or bad_name
             if took_default and column in defaulted:
+                took.append(column)
+        # A row with a model and no hardware keeps its deployment unknown (the default "None"): no default taken.
+        unused = "hardware" if defaults.get("hardware") is None and resolved.get("model") is not None else None
+        for column in took:
+            if column != unused:
                 defaulted[column] += rows
         bad = values[1] or 0
         out.bad += rows if wrong_name else bad
         if wrong_name or bad:
             continue
         for column in absent_sites:
-            defaulted[column] += rows
+            if column != unused:
+                defaulted[column] += rows
         labels = [None if index is None or key[index] is None else str(key[index]).strip() or None for index in key_positions]
         full = (*(resolved[column] for column in NAME_COLUMNS), *labels, *(key[index] for index in time_positions))
         sums = [value or 0 for value in values[:n]]
@@ -304,7 +320,7 @@ def locate(con: Any, source: Source, plan: CheckPlan, settled: Settled, limits: 
             key = (position, int(row.get("_within") or 0))
             if row.get("_where"):
                 out.where[key] = str(row["_where"])
-            for message, hint in describe(row, source.columns, hints, plan.totals):
+            for message, hint in describe(row, source.columns, hints, plan.totals, source.field_names):
                 out.errors.append((key, message, hint))
     return out
 

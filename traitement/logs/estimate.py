@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Config
-from ..core import DEFAULT_METHOD
 from ..errors import InvalidInputError
-from .engine import Progress, Settled, connect, finish, group_by_check, locate, raise_bad_rows, run_sums, settle
+from .engine import Progress, Settled, connect, describe_source, finish, group_by_check, locate, raise_bad_rows, run_sums, settle
 from .formats import MissingColumnError, Source, Workdir, detect_format, not_a_known_format, open_source
 from .limits import Limits
 from .report import Plan, make_plan, report
@@ -27,7 +26,7 @@ def estimate_log(
     hardware: str | None = None,
     region: str | None = None,
     datacenter: str | None = None,
-    method: str = DEFAULT_METHOD,
+    method: str | None = None,
     group_by: Sequence[str] = (),
     engine: str = "duckdb",
     progress: Progress | None = None,
@@ -79,17 +78,6 @@ def duckdb_settle(path: Path, fmt: str, plan: Plan, limits: Limits, name: str, p
             con.close()
 
 
-def describe_source(con: Any, src: Source, limits: Limits) -> dict[str, Any]:
-    """What the format says about the file besides the sums (nothing for a request log)."""
-    info: dict[str, Any] = {} if src.requests_known else {"requests_known": False}
-    if src.describe is not None:
-        from .engine import duckdb_errors
-
-        with duckdb_errors(src, limits):
-            info.update(src.describe(con))
-    return info
-
-
 def settle_source(con: Any, src: Source, plan: Plan, limits: Limits, progress: Progress | None = None) -> Settled:
     """Sums, names, bad rows of one source on one connection (a file, or an in-memory frame)."""
     checks = plan.checks()
@@ -98,14 +86,14 @@ def settle_source(con: Any, src: Source, plan: Plan, limits: Limits, progress: P
     settled: Settled | None = None
     try:
         partial = run_sums(con, src, checks, limits, quadratic=plan.quadratic, progress=progress)
-        settled = settle(partial, src.columns, plan.resolve, plan.defaults, plan.keys)
+        settled = settle(partial, src.columns, plan.resolve, plan.settle_defaults, plan.keys)
     except InvalidInputError as error:
         if src.fallback is None or error.code != "unreadable-log":
             raise
     if src.fallback is not None and (settled is None or settled.bad or partial.rejected):
         src = src.fallback  # the fast reader failed, or a row is bad: read line by line, to name each bad line
         partial = run_sums(con, src, checks, limits, quadratic=plan.quadratic, progress=progress)
-        settled = settle(partial, src.columns, plan.resolve, plan.defaults, plan.keys)
+        settled = settle(partial, src.columns, plan.resolve, plan.settle_defaults, plan.keys)
     assert settled is not None
     finish(settled, src.name, plan.group_by, dynamic=src.dynamic_columns)
     if settled.bad or partial.rejected:

@@ -42,6 +42,8 @@ from .checks import BadRowsError, sql_string
 from .columns import LOG_COLUMNS, NUMBER_COLUMNS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, TIME_COLUMN
 from .limits import CapError, Limits, setting
 
+_NO_PLACE = "NULL::BIGINT AS _within, NULL::VARCHAR AS _where"
+"""A request log's row has no place within its line (a usage export's rows do: ``data[0].results[3]``)."""
 REJECTS_KEPT = 10_000
 """Errors DuckDB keeps in its CSV reject table per scan (the first ones, when the scan is ordered)."""
 _GLOB = re.compile(r"[*?\[\]{}]")
@@ -88,6 +90,8 @@ class Source:
     """The file counts its requests (Anthropic's usage report does not: its answer says ``requests: null``)."""
     splittable: bool = True
     """The Dask engine may cut the file into ranges of lines (a single JSON document is read whole)."""
+    field_names: dict[str, str] = field(default_factory=dict)
+    """Canonical column -> the file's own field, as messages name it (``count`` -> ``num_model_requests``)."""
     describe: Callable[[Any], dict[str, Any]] | None = None
     """``describe(con)``: what the answer says about the file besides the sums (a usage export's token convention,
     its fields that were not mapped and on how many rows, the rows it does not estimate); one query of its own."""
@@ -148,6 +152,7 @@ def detect_format(path: str | os.PathLike, fmt: str | None = None) -> str:
     suffix = Path(path).suffix.lower()
     by_extension = extensions()
     sniffers = [f for f in FORMATS.values() if f.sniff is not None]
+    head = b""
     if sniffers and Path(path).is_file():
         try:
             with open(path, "rb") as handle:
@@ -158,7 +163,10 @@ def detect_format(path: str | os.PathLike, fmt: str | None = None) -> str:
             if candidate.sniff(head):  # type: ignore[misc]
                 return candidate.name
     if suffix in by_extension:
-        return by_extension[suffix]
+        found = by_extension[suffix]
+        if found == "jsonl" and head.strip() and b'"input_tokens"' not in head:
+            raise not_a_known_format(Path(path).name, "JSON without an input_tokens field in its first 64 KiB, and no provider's export recognised")
+        return found
     raise not_a_known_format(Path(path).name, f"the extension {suffix!r} is none of {', '.join(sorted(by_extension))}")
 
 
@@ -277,7 +285,7 @@ def _open_csv(path: Path, name: str, limits: Limits, con: Any, *, header: tuple[
         fmt="csv",
         columns={column: "float" if column in NUMBER_COLUMNS else "text" for column in present},
         scan=f"SELECT {columns}, NULL::VARCHAR AS _record FROM {reader}",
-        ordered_scan=f"SELECT row_number() OVER () AS _position, NULL::VARCHAR AS _line_text, {columns}, NULL::VARCHAR AS _record FROM {reader}",
+        ordered_scan=f"SELECT row_number() OVER () AS _position, NULL::VARCHAR AS _line_text, {_NO_PLACE}, {columns}, NULL::VARCHAR AS _record FROM {reader}",
         unit="line",
         rejects=True,
         first_line=2,
@@ -337,7 +345,7 @@ def _jsonl_lines(path: Path, name: str, limits: Limits) -> Source:
 
     def scan(position: str) -> str:
         inner = f"SELECT {position}l, {parsed} AS s FROM {lines}"
-        kept = "_position, CASE WHEN s IS NULL THEN l END AS _line_text, " if position else ""
+        kept = f"_position, CASE WHEN s IS NULL THEN l END AS _line_text, {_NO_PLACE}, " if position else ""
         return f"SELECT {kept}{_json_values('s.')}, {record} AS _record FROM ({inner}) WHERE l IS NOT NULL AND trim(l) <> ''"
 
     return Source(
@@ -449,7 +457,9 @@ def _open_parquet(path: Path, name: str, limits: Limits, con: Any, *, rows: tupl
         fmt="parquet",
         columns=kinds,
         scan=f"SELECT {selected}, NULL::VARCHAR AS _record FROM {reader}{where}",
-        ordered_scan=f"SELECT file_row_number + 1 AS _position, NULL::VARCHAR AS _line_text, {selected}, NULL::VARCHAR AS _record FROM {ordered_reader}{where}",
+        ordered_scan=(
+            f"SELECT file_row_number + 1 AS _position, NULL::VARCHAR AS _line_text, {_NO_PLACE}, {selected}, NULL::VARCHAR AS _record FROM {ordered_reader}{where}"
+        ),
         unit="row",
         exact_positions=True,
     )
@@ -487,7 +497,7 @@ def frame_source(con: Any, frame: Any, name: str, kinds: dict[str, str] | None =
         require(list(kinds), name)
         selected = ", ".join(f'"{column}"' for column in kinds)
         scan = f"SELECT {selected}, NULL::VARCHAR AS _record FROM {table}"
-        ordered = f"SELECT row_number() OVER () AS _position, NULL::VARCHAR AS _line_text, {selected}, NULL::VARCHAR AS _record FROM {table}"
+        ordered = f"SELECT row_number() OVER () AS _position, NULL::VARCHAR AS _line_text, {_NO_PLACE}, {selected}, NULL::VARCHAR AS _record FROM {table}"
     else:
         scan = ordered = f"SELECT * FROM {table}"
     return Source(path=Path(), name=name, fmt="dataframe", columns=kinds, scan=scan, ordered_scan=ordered, unit="row")

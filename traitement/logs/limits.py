@@ -28,6 +28,8 @@ class Limits:
     """Bytes of one CSV or JSON Lines line (DuckDB's ``max_line_size``); also bounds JSON nesting."""
     max_columns: int = 1_000
     """Fields in a CSV header."""
+    max_document_bytes: int = 64 << 20
+    """Bytes of one JSON document of a usage export (a page, a trace request): a line of JSON Lines, or the whole file."""
     max_groups: int = 10_000
     """Groups in the answer (``--group-by`` with one label per row would otherwise answer one group per row)."""
     max_cells: int = 100_000
@@ -44,6 +46,7 @@ class Limits:
             max_rows=settings.batch_max_rows,
             max_row_groups=settings.batch_max_row_groups,
             max_line_bytes=settings.batch_max_line_bytes,
+            max_document_bytes=settings.batch_max_document_bytes,
             max_groups=settings.batch_max_groups,
             max_cells=settings.batch_max_cells,
             memory_limit_mb=settings.batch_memory_mb,

@@ -1,7 +1,8 @@
 """``POST /batch``: estimate an uploaded log of requests.
 
 The upload is a multipart form with one file field (``file``), or the raw file
-as the body with ``?format=csv|jsonl|parquet``. It is counted while it
+as the body; its format is recognised from its content (the providers' usage
+exports), else from the file's extension, or given by ``?format=``. It is counted while it
 arrives: past the size limit (the setting ``GENAI_CARBON_BATCH_MAX_BYTES``,
 default 50 MiB) the answer is 413 and the rest is not read. The estimate
 (:func:`traitement.logs.estimate_log`, DuckDB) runs in a worker thread, off the
@@ -25,7 +26,7 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from traitement import methods
 from traitement.base import OneOf
 from traitement.errors import InvalidInputError, UploadTooLargeError
-from traitement.logs import FORMATS, GROUP_BY, Limits, estimate_log, extensions
+from traitement.logs import AUTO, FORMATS, GROUP_BY, Limits, estimate_log
 from traitement.settings import variable
 
 from .. import state
@@ -34,6 +35,11 @@ from ..responses import json_response
 
 PATH = "/batch"
 router = APIRouter()
+BATCH_METHODS = (AUTO, *methods.names("batch"))
+METHOD_HELP = (
+    f"'{AUTO}' (the default): rows with a model get that model's estimate (model-aware, deployment unknown), the others the hardware preset's; "
+    f"or one method for every row: {methods.help_text('batch')}"
+)
 _GROUP_BY_HELP = f"sum per value of these columns (repeat or comma-separate): {', '.join(GROUP_BY)}"
 
 
@@ -81,8 +87,10 @@ async def batch(
     hardware: Annotated[str | None, Query(max_length=64, description="hardware of rows without one (default from config)")] = None,
     region: Annotated[str | None, Query(max_length=64, description="region of rows without one (default from config)")] = None,
     datacenter: Annotated[str | None, Query(max_length=64, description="datacentre of rows without one (default from config)")] = None,
-    method: Annotated[Annotated[str, methods.offered("batch")], Query(description=methods.help_text("batch"))] = methods.hardware.NAME,
-    format: Annotated[Annotated[str, OneOf(tuple(FORMATS))] | None, Query(description=f"{', '.join(FORMATS)}; default from the uploaded file name")] = None,  # noqa: A002
+    method: Annotated[Annotated[str, OneOf(BATCH_METHODS)], Query(description=METHOD_HELP)] = AUTO,
+    format: Annotated[  # noqa: A002
+        Annotated[str, OneOf(tuple(FORMATS))] | None, Query(description=f"{', '.join(FORMATS)}; default: recognised from the content, else the file name")
+    ] = None,
 ) -> Response:
     """Same keys as the CLI's `batch --json`. 413 past the size limit, 422 for bad rows (with their line numbers)."""
     settings = state.settings(request)
@@ -122,9 +130,8 @@ async def _save_upload(request: Request, limit: int, folder: Path, fmt: str | No
         if upload is None or isinstance(upload, str):
             raise InvalidInputError("file: missing; send the log as a multipart file field named 'file'")
         name = Path(upload.filename or "upload").name
-        if fmt is None and Path(name).suffix.lower() not in extensions():
-            raise InvalidInputError(f"format: cannot tell the format of {name!r}; name the file .csv, .jsonl or .parquet, or add ?format=")
-        path = folder / ("upload" + (Path(name).suffix.lower() if fmt is None else f".{fmt}"))
+        suffix = Path(name).suffix.lower()
+        path = folder / ("upload" + (suffix if fmt is None and suffix.isascii() and suffix[1:].isalnum() else f".{fmt}" if fmt else ""))
         written = 0
         with open(path, "wb") as out:
             while chunk := await upload.read(1 << 20):
@@ -134,10 +141,8 @@ async def _save_upload(request: Request, limit: int, folder: Path, fmt: str | No
                 out.write(chunk)
         await upload.close()
         return name, path
-    if fmt is None:
-        raise InvalidInputError("format: needed with a raw body; add ?format=csv, jsonl or parquet (or upload a multipart file)")
-    path = folder / f"upload.{fmt}"
+    path = folder / (f"upload.{fmt}" if fmt else "upload")  # no format given: recognised from the content, or an error naming the formats tried
     with open(path, "wb") as out:
         async for chunk in _limited(request, limit):
             out.write(chunk)
-    return f"upload.{fmt}", path
+    return path.name, path
