@@ -458,7 +458,8 @@ def _open_parquet(path: Path, name: str, limits: Limits, con: Any, *, rows: tupl
         columns=kinds,
         scan=f"SELECT {selected}, NULL::VARCHAR AS _record FROM {reader}{where}",
         ordered_scan=(
-            f"SELECT file_row_number + 1 AS _position, NULL::VARCHAR AS _line_text, {_NO_PLACE}, {selected}, NULL::VARCHAR AS _record FROM {ordered_reader}{where}"
+            f"SELECT file_row_number + 1 AS _position, NULL::VARCHAR AS _line_text, {_NO_PLACE}, {selected}, NULL::VARCHAR AS _record "
+            f"FROM {ordered_reader}{where}"
         ),
         unit="row",
         exact_positions=True,

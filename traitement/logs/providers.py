@@ -194,7 +194,10 @@ def count_carriers(con: Any, docs: Documents, paths: list[str]) -> dict[str, int
     items = []
     for index, path in enumerate(paths):
         json_path = "$." + path.replace("[]", "[*]")
-        extract = f"CASE WHEN left(ltrim(l), 1) = '[' THEN json_extract(l, {sql_string('$[*]' + json_path[1:])}) ELSE json_extract(l, {sql_string(json_path)}) END"
+        extract = (
+            f"CASE WHEN left(ltrim(l), 1) = '[' THEN json_extract(l, {sql_string('$[*]' + json_path[1:])}) "
+            f"ELSE json_extract(l, {sql_string(json_path)}) END"
+        )
         items.append(f"sum(len(TRY({extract}))) AS c{index}")
     sql = f"SELECT {', '.join(items)} FROM ({docs.sql}) WHERE l IS NOT NULL AND trim(l) <> ''"
     counts = con.execute(sql).fetchall()[0]
@@ -275,7 +278,8 @@ def _open_openai(path: Path, name: str, limits: Limits, con: Any) -> Source:
     structure = structure_of(con, docs, OPENAI_KNOWN)
     typed = plain_integers(structure, [f"data[].results[].{field_name}" for field_name in OPENAI_RESULT_TOKENS.values()] + ["data[].start_time"])
     number = "DOUBLE" if typed else "JSON"
-    result_type = "{" + ", ".join([*(f'"{key}": "{number}"' for key in OPENAI_RESULT_TOKENS.values()), *(f'"{key}": "VARCHAR"' for key in OPENAI_KEYS.values())]) + "}"
+    items = [*(f'"{key}": "{number}"' for key in OPENAI_RESULT_TOKENS.values()), *(f'"{key}": "VARCHAR"' for key in OPENAI_KEYS.values())]
+    result_type = "{" + ", ".join(items) + "}"
     doc_type = '{"object": "VARCHAR", "data": [{"start_time": "' + number + '", "results": [' + result_type + "]}]}"
     result_sql = con.execute(f"SELECT typeof(from_json('{{}}', '{result_type}'))").fetchall()[0][0]
     row_type = f"STRUCT(pi BIGINT, bi BIGINT, ri BIGINT, t {'DOUBLE' if typed else 'JSON'}, r {result_sql}, problem VARCHAR)"
@@ -331,7 +335,13 @@ def _open_openai(path: Path, name: str, limits: Limits, con: Any) -> Source:
 
 ANTHROPIC_PARTS = ("uncached_input_tokens", "cache_read_input_tokens", "cache_creation.ephemeral_5m_input_tokens", "cache_creation.ephemeral_1h_input_tokens")
 """Anthropic's input, in four parts: the calculator's input_tokens is their sum."""
-ANTHROPIC_KEYS = {"model": "model", "workspace_id": "workspace_id", "api_key_id": "api_key_id", "service_tier": "service_tier", "context_window": "context_window"}
+ANTHROPIC_KEYS = {
+    "model": "model",
+    "workspace_id": "workspace_id",
+    "api_key_id": "api_key_id",
+    "service_tier": "service_tier",
+    "context_window": "context_window",
+}
 ANTHROPIC_DETAILS = {
     "has_more": "pagination",
     "next_page": "pagination",
@@ -406,12 +416,14 @@ def _open_anthropic(path: Path, name: str, limits: Limits, con: Any) -> Source:
         # JSON values: the sum when every part is an integer from 0 (or absent); else the first part that is not, as it is.
         def ok(value: str) -> str:
             number_value = f"TRY_CAST({json_text(value)} AS DOUBLE)"
-            return f"({value} IS NULL OR {value}::VARCHAR = 'null' OR ({json_kind(value)} IN ('DOUBLE', 'VARCHAR') AND {number_value} >= 0 AND {number_value} = floor({number_value})))"
+            whole = f"{number_value} >= 0 AND {number_value} = floor({number_value})"
+            return f"({value} IS NULL OR {value}::VARCHAR = 'null' OR ({json_kind(value)} IN ('DOUBLE', 'VARCHAR') AND {whole}))"
 
         summed = " + ".join(f"coalesce(TRY_CAST({json_text(value)} AS DOUBLE), 0)" for value in parts)
         first_bad = " ".join(f"WHEN NOT {ok(value)} THEN {value}" for value in parts)
         input_value = f"CASE {first_bad} ELSE to_json({summed}) END"
-        columns = json_number_columns({"input_tokens": input_value, "cached_input_tokens": "x.r.cache_read_input_tokens", "output_tokens": "x.r.output_tokens"}, False)
+        values = {"input_tokens": input_value, "cached_input_tokens": "x.r.cache_read_input_tokens", "output_tokens": "x.r.output_tokens"}
+        columns = json_number_columns(values, False)
     columns += ["x.t AS timestamp", *(f"x.r.{key} AS {column}" for column, key in ANTHROPIC_KEYS.items())]
     position, where, unit = positions(docs, "page", "'data[' || (x.bi - 1) || '].results[' || (x.ri - 1) || ']'")
     record = "CASE WHEN x.problem IS NOT NULL THEN 'problem:' || x.problem END AS _record"
@@ -444,7 +456,8 @@ def _open_anthropic(path: Path, name: str, limits: Limits, con: Any) -> Source:
         if "data[].results[].server_tool_use.web_search_requests" in structure.types:
             path = "$.data[*].results[*].server_tool_use.web_search_requests"
             extract = f"CASE WHEN left(ltrim(l), 1) = '[' THEN json_extract(l, {sql_string('$[*]' + path[1:])}) ELSE json_extract(l, {sql_string(path)}) END"
-            sql = f"SELECT sum(list_sum(list_transform(TRY({extract}), lambda v: TRY_CAST(v AS DOUBLE)))) FROM ({docs.sql}) WHERE l IS NOT NULL AND trim(l) <> ''"
+            summed = f"sum(list_sum(list_transform(TRY({extract}), lambda v: TRY_CAST(v AS DOUBLE))))"
+            sql = f"SELECT {summed} FROM ({docs.sql}) WHERE l IS NOT NULL AND trim(l) <> ''"
             searches = con.execute(sql).fetchall()[0][0]
             if searches:
                 out["warnings"].append(f"server_tool_use: {searches:,.0f} web search requests, not estimated (a search is not text generation)")
@@ -554,7 +567,8 @@ def _litellm_skip(field_ref: Callable[[str], str], present: set[str]) -> str:
         reasons.append(f"WHEN lower({field_ref('status')}) = 'failure' THEN 'failed requests (no tokens generated)'")
     if "call_type" in present:
         call = field_ref("call_type")
-        reasons.append(f"WHEN {call} IS NOT NULL AND NOT regexp_matches(lower({call}), '{GENERATION_CALL}') THEN 'call_type ' || {call} || ' (not text generation)'")
+        generation = f"regexp_matches(lower({call}), '{GENERATION_CALL}')"
+        reasons.append(f"WHEN {call} IS NOT NULL AND NOT {generation} THEN 'call_type ' || {call} || ' (not text generation)'")
     return f"CASE {' '.join(reasons)} END" if reasons else "NULL::VARCHAR"
 
 
@@ -607,7 +621,8 @@ def _open_litellm_csv(path: Path, name: str, limits: Limits, con: Any, header: t
         plain = reader.replace("store_rejects = true, rejects_limit = 10000", "store_rejects = false")
         counts = ", ".join([f"count({ref(column)}) FILTER (WHERE trim({ref(column)}) <> '')" for column in unknown] or ["0"])
         row = con.execute(f"SELECT {counts} FROM {plain}").fetchall()[0]
-        skipped = dict(con.execute(f"SELECT _skip, count(*) FROM (SELECT {skip} AS _skip FROM {plain}) WHERE _skip IS NOT NULL GROUP BY ALL ORDER BY 1").fetchall())
+        skip_sql = f"SELECT _skip, count(*) FROM (SELECT {skip} AS _skip FROM {plain}) WHERE _skip IS NOT NULL GROUP BY ALL ORDER BY 1"
+        skipped = dict(con.execute(skip_sql).fetchall())
         unmapped = {column: int(count) for column, count in zip(unknown, row, strict=False) if count}
         return _litellm_info(present, unmapped, skipped)
 
@@ -776,13 +791,15 @@ def _open_otel(path: Path, name: str, limits: Limits, con: Any) -> Source:
     row_type = f"STRUCT(pi BIGINT, ri BIGINT, si BIGINT, pj BIGINT, s {span_sql}, resource {attribute_sql}[], problem VARCHAR)"
     rows = (
         "flatten(flatten(list_transform(p.resourceSpans, lambda rs, ri: list_transform(rs.scopeSpans, lambda ss, si: "
-        f"list_transform(ss.spans, lambda s, pj: {{'pi': pi, 'ri': ri, 'si': si, 'pj': pj, 's': s, 'resource': rs.resource.attributes, 'problem': NULL}}::{row_type})))))"
+        "list_transform(ss.spans, lambda s, pj: "
+        f"{{'pi': pi, 'ri': ri, 'si': si, 'pj': pj, 's': s, 'resource': rs.resource.attributes, 'problem': NULL}}::{row_type})))))"
     )
     problem = "CASE WHEN list_bool_or(list_transform(pages, lambda p: p.resourceSpans IS NULL)) THEN 'not-page:an OTLP trace request (resourceSpans)' END"
     source = unnest_rows(docs, doc_type, row_type, rows, problem)
     attributes = "x.s.attributes"
     operation = _attribute(attributes, ("gen_ai.operation.name",), "name")
-    usage = " OR ".join(f"len(list_filter({attributes}, lambda a: a.key = {sql_string(attribute)})) > 0" for attribute in (*OTEL_TOKENS["input_tokens"], *OTEL_TOKENS["output_tokens"]))
+    token_attributes = (*OTEL_TOKENS["input_tokens"], *OTEL_TOKENS["output_tokens"])
+    usage = " OR ".join(f"len(list_filter({attributes}, lambda a: a.key = {sql_string(attribute)})) > 0" for attribute in token_attributes)
     operations = ", ".join(sql_string(op) for op in INFERENCE_OPERATIONS)
     inference = f"(x.problem IS NOT NULL OR coalesce({operation} IN ({operations}), false) OR ({operation} IS NULL AND ({usage})))"
     columns = json_number_columns({column: _attribute(attributes, names, "number") for column, names in OTEL_TOKENS.items()}, False)
@@ -818,7 +835,10 @@ def _open_otel(path: Path, name: str, limits: Limits, con: Any) -> Source:
             f"SELECT coalesce({operation}, '(no gen_ai.operation.name)'), count(*) FROM ({source}) WHERE x.problem IS NULL AND NOT ({inference}) "
             "GROUP BY ALL ORDER BY 1"
         )
-        skipped = {f"spans of operation {op}" if not op.startswith("(") else f"spans without GenAI token usage {op}": int(count) for op, count in con.execute(sql).fetchall()}
+        skipped = {
+            f"spans of operation {op}" if not op.startswith("(") else f"spans without GenAI token usage {op}": int(count)
+            for op, count in con.execute(sql).fetchall()
+        }
         warnings = unmapped_warnings(dict(sorted(unmapped.items())), "spans")
         warnings += [f"not estimated: {count:,} {reason if count != 1 else reason.replace('spans', 'span', 1)}" for reason, count in skipped.items()]
         return {
