@@ -50,6 +50,27 @@ def test_cli_text_json_and_csv(tmp_path, capsys):
     assert float(rows[1]["energy_it_kwh"]) == pytest.approx(IT_USA_KWH, rel=1e-9)
 
 
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--group-by", "month", "--group-by", "model"],
+        ["--group-by", "month", "model"],
+        ["--group-by", "month,model"],
+        ["--group-by", "month,", "--group-by", " model"],
+    ],
+)
+def test_cli_group_by_flags_accumulate(flags, capsys):
+    """Repeated --group-by flags add up (the last one used to win), as do a list and a comma-separated value; the API alike."""
+    sample = "data/samples/providers/openai-usage-completions.json"
+    assert interface.main(["batch", sample, "--json", "--quiet", *flags]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["group_by"] == ["month", "model"]
+    assert [(group["month"], group["model"]) for group in result["groups"]] == [("2025-04", "gpt-4o"), ("2025-04", "gpt-4o-mini")]
+    with open(sample, "rb") as handle:
+        repeated = TestClient(api.app).post("/batch?group_by=month&group_by=model", files={"file": ("openai-usage-completions.json", handle)})
+    assert repeated.status_code == 200 and repeated.json() == result
+
+
 def test_cli_bad_rows_one_line_exit_2(tmp_path, capsys):
     assert interface.main(["batch", str(write(tmp_path, "bad.csv", BAD)), "--quiet"]) == 2
     out, err = capsys.readouterr()

@@ -41,7 +41,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--format", dest="fmt", choices=list(FORMATS), help="file format (default: a provider's export recognised from the content, else from the extension)"
     )
     parser.add_argument(
-        "--group-by", nargs="+", default=[], metavar="COL", help=f"sum per value of these columns: {', '.join(GROUP_BY)} (day and month: UTC, from timestamp)"
+        "--group-by",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="COL",
+        help=f"sum per value of these columns (repeat the flag, list them, or comma-separate): {', '.join(GROUP_BY)} (day and month: UTC, from timestamp)",
     )
     parser.add_argument("--hardware", help="serving setup of rows without a hardware column or value (default: h100)")
     parser.add_argument("--region", help="grid region of rows without a region column or value (default: usa)")
@@ -77,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         "region": args.region,
         "datacenter": args.datacenter,
         "method": args.method,
-        "group_by": args.group_by,
+        "group_by": group_keys(args.group_by),
         "engine": args.engine,
         "progress": None if args.quiet else _progress_bar,
         "limits": Limits.from_settings(load_settings()),
@@ -94,6 +99,11 @@ def run(args: argparse.Namespace) -> int:
         write_groups_csv(result, csv_path, what="--csv")
     sys.stdout.write((to_json(result) if args.json else format_batch(result)) + "\n")
     return 0
+
+
+def group_keys(values: list[str]) -> list[str]:
+    """``--group-by month --group-by model``, ``--group-by month model`` and ``--group-by month,model`` alike: the keys in order."""
+    return [key.strip() for value in values for key in value.split(",") if key.strip()]
 
 
 def _progress_bar(total: int, unit: str) -> Any:
