@@ -287,6 +287,7 @@ def locate(con: Any, source: Source, plan: CheckPlan, settled: Settled, limits: 
             ordered_rejects = _rejects(con)
         con.execute("RESET threads" if not limits.threads else f"SET threads = {limits.threads}")
     rejects = fast_rejects if complete else ordered_rejects or fast_rejects
+    left_out = source.left_out(con) if source.left_out is not None else 0
     physical = None
     if not source.exact_positions and (source.quoted_lines and (found or rejects) or (rejected and not complete)):
         physical = _physical_lines(con, source, limits)
@@ -299,7 +300,7 @@ def locate(con: Any, source: Source, plan: CheckPlan, settled: Settled, limits: 
             out.rejected = len(reject_lines)
         else:
             assert physical is not None
-            out.rejected = max(physical.records(source.first_line) - settled.rows - settled.blank, len(reject_lines))
+            out.rejected = max(physical.records(source.first_line) - settled.rows - settled.blank - left_out, len(reject_lines))
     by_line: dict[int, list[tuple]] = {}
     for entry in rejects:
         by_line.setdefault(entry[0], []).append(entry)
@@ -309,7 +310,8 @@ def locate(con: Any, source: Source, plan: CheckPlan, settled: Settled, limits: 
     if found:
         excluded = physical.excluded(source.first_line) if physical is not None else []
         mapping = _LineMap(source.first_line, excluded, reject_lines)
-        consistent = physical is None or not source.quoted_lines or physical.records(source.first_line) == settled.rows + settled.blank + out.rejected
+        records = settled.rows + settled.blank + out.rejected + left_out
+        consistent = physical is None or not source.quoted_lines or physical.records(source.first_line) == records
         for row in found:
             position = int(row["_position"])
             if not source.exact_positions:

@@ -47,9 +47,9 @@ def estimate_log(
         raise InvalidInputError(f"engine: unknown engine {engine!r}; allowed: {', '.join(ENGINES)}", code="unknown-engine")
     limits = limits or Limits()
     given = fmt is not None
-    fmt = detect_format(path, fmt)
     path = Path(path)
     name = source or path.name
+    fmt = detect_format(path, fmt, name=name)
     try:
         if engine == "dask":
             from .dask_engine import dask_settle

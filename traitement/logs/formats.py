@@ -92,6 +92,9 @@ class Source:
     """The Dask engine may cut the file into ranges of lines (a single JSON document is read whole)."""
     field_names: dict[str, str] = field(default_factory=dict)
     """Canonical column -> the file's own field, as messages name it (``count`` -> ``num_model_requests``)."""
+    left_out: Callable[[Any], int] | None = None
+    """``left_out(con)``: how many records ``scan`` leaves out on purpose (LiteLLM's failed requests and calls that are
+    not text generation; counted in the answer by ``describe``), so that the records' ordinals still map to lines."""
     describe: Callable[[Any], dict[str, Any]] | None = None
     """``describe(con)``: what the answer says about the file besides the sums (a usage export's token convention,
     its fields that were not mapped and on how many rows, the rows it does not estimate); one query of its own."""
@@ -142,8 +145,9 @@ class UnknownFormatError(InvalidInputError):
     code = "unknown-format"
 
 
-def detect_format(path: str | os.PathLike, fmt: str | None = None) -> str:
-    """The format: ``fmt`` if given; else a provider's export recognised from the content; else from the extension."""
+def detect_format(path: str | os.PathLike, fmt: str | None = None, *, name: str | None = None) -> str:
+    """The format: ``fmt`` if given; else a provider's export recognised from the content; else from the extension.
+    ``name``: the file's name in messages (an upload's own name), else the path's."""
     if fmt is not None:
         name = str(fmt).strip().lower()
         if name not in FORMATS:
@@ -165,9 +169,9 @@ def detect_format(path: str | os.PathLike, fmt: str | None = None) -> str:
     if suffix in by_extension:
         found = by_extension[suffix]
         if found == "jsonl" and head.strip() and b'"input_tokens"' not in head:
-            raise not_a_known_format(Path(path).name, "JSON without an input_tokens field in its first 64 KiB, and no provider's export recognised")
+            raise not_a_known_format(name or Path(path).name, "JSON without an input_tokens field in its first 64 KiB, and no provider's export recognised")
         return found
-    raise not_a_known_format(Path(path).name, f"the extension {suffix!r} is none of {', '.join(sorted(by_extension))}")
+    raise not_a_known_format(name or Path(path).name, f"the extension {suffix!r} is none of {', '.join(sorted(by_extension))}")
 
 
 def not_a_known_format(name: str, reason: str) -> UnknownFormatError:

@@ -143,9 +143,11 @@ class Structure:
 
     types: dict[str, set[str]] = field(default_factory=dict)
     unknown: list[str] = field(default_factory=list)
+    json_paths: dict[str, str] = field(default_factory=dict)
+    """An unknown field's path -> its JSON path, each key quoted (a key may hold dots, spaces or quotes)."""
 
 
-def walk(structure: Any, known: Any, prefix: str, out: Structure) -> None:
+def walk(structure: Any, known: Any, prefix: str, out: Structure, json_prefix: str = "$") -> None:
     """Record the types of ``structure`` (a ``json_structure`` value) by path; paths absent from ``known`` are unknown.
     ``known``: a dict of the known keys, a one-item list (an array's items), or a string (a known field, whatever it holds)."""
     if isinstance(known, str) and isinstance(structure, dict | list):
@@ -154,13 +156,16 @@ def walk(structure: Any, known: Any, prefix: str, out: Structure) -> None:
     if isinstance(structure, dict):
         for key, value in structure.items():
             path = f"{prefix}.{key}" if prefix else key
+            json_path = f"{json_prefix}.{json.dumps(key)}"
             if not isinstance(known, dict) or key not in known:
                 if path not in out.unknown:
                     out.unknown.append(path)
+                    out.json_paths[path] = json_path
                 continue
-            walk(value, known[key], path, out)
+            walk(value, known[key], path, out, json_path)
     elif isinstance(structure, list):
-        walk(structure[0] if structure else "NULL", known[0] if isinstance(known, list) and known else known, prefix + "[]", out)
+        item = known[0] if isinstance(known, list) and known else known
+        walk(structure[0] if structure else "NULL", item, prefix + "[]", out, json_prefix + "[*]")
     else:
         out.types.setdefault(prefix, set()).add(str(structure))
 
@@ -187,17 +192,16 @@ def plain_integers(structure: Structure, paths: list[str]) -> bool:
     return all(structure.types.get(path, {"NULL"}) <= _INTEGER_TYPES for path in paths)
 
 
-def count_carriers(con: Any, docs: Documents, paths: list[str]) -> dict[str, int]:
-    """How many rows (objects at the path's last level) carry each field of ``paths`` (``data[].results[].x``)."""
+def count_carriers(con: Any, docs: Documents, paths: list[str], json_paths: dict[str, str] | None = None) -> dict[str, int]:
+    """How many rows (objects at the path's last level) carry each field of ``paths`` (``data[].results[].x``); ``json_paths``:
+    their JSON paths with quoted keys (:attr:`Structure.json_paths`), else built from the paths."""
     if not paths:
         return {}
     items = []
+    array = "CASE WHEN left(ltrim(l), 1) = '[' THEN l ELSE '[' || l || ']' END"  # a document, or an array of them: always a list
     for index, path in enumerate(paths):
-        json_path = "$." + path.replace("[]", "[*]")
-        extract = (
-            f"CASE WHEN left(ltrim(l), 1) = '[' THEN json_extract(l, {sql_string('$[*]' + json_path[1:])}) "
-            f"ELSE json_extract(l, {sql_string(json_path)}) END"
-        )
+        json_path = (json_paths or {}).get(path) or "$." + path.replace("[]", "[*]")
+        extract = f"json_extract({array}, {sql_string('$[*]' + json_path[1:])})"
         items.append(f"sum(len(TRY({extract}))) AS c{index}")
     sql = f"SELECT {', '.join(items)} FROM ({docs.sql}) WHERE l IS NOT NULL AND trim(l) <> ''"
     counts = con.execute(sql).fetchall()[0]
@@ -303,7 +307,7 @@ def _open_openai(path: Path, name: str, limits: Limits, con: Any) -> Source:
     kinds = {column: "float" if typed else "json" for column in numbers} | {column: "text" for column in OPENAI_KEYS}
 
     def describe(con: Any) -> dict[str, Any]:
-        unmapped = count_carriers(con, docs, structure.unknown)
+        unmapped = count_carriers(con, docs, structure.unknown, structure.json_paths)
         return {
             "token_convention": OPENAI_CONVENTION,
             "fields": fields_block(
@@ -436,7 +440,7 @@ def _open_anthropic(path: Path, name: str, limits: Limits, con: Any) -> Source:
     kinds |= {"timestamp": "text"} | {column: "text" for column in ANTHROPIC_KEYS}
 
     def describe(con: Any) -> dict[str, Any]:
-        unmapped = count_carriers(con, docs, structure.unknown)
+        unmapped = count_carriers(con, docs, structure.unknown, structure.json_paths)
         out: dict[str, Any] = {
             "token_convention": ANTHROPIC_CONVENTION,
             "fields": fields_block(
@@ -574,8 +578,9 @@ def _litellm_skip(field_ref: Callable[[str], str], present: set[str]) -> str:
 
 def _sniff_litellm(head: bytes) -> bool:
     first = head.lstrip(b"\xef\xbb\xbf").split(b"\n", 1)[0]
-    if b"prompt_tokens" in first and b"completion_tokens" in first and (b"startTime" in first or b"request_id" in first) and b'"' not in first[:1]:
-        return not first.lstrip().startswith((b"{", b"["))  # a CSV header
+    csv_header = not first.lstrip().startswith((b"{", b"[")) and b'"' not in first[:1]
+    if csv_header and b"prompt_tokens" in first and b"completion_tokens" in first and (b"startTime" in first or b"request_id" in first):
+        return True
     return sniff_keys(head, (b"prompt_tokens", b"completion_tokens"), (b"request_id", b"startTime", b"call_type", b"spend"))
 
 
@@ -616,9 +621,12 @@ def _open_litellm_csv(path: Path, name: str, limits: Limits, con: Any, header: t
         f"(SELECT row_number() OVER () AS _position, {skip} AS _skip, {', '.join(columns)}, NULL::VARCHAR AS _record FROM {reader}) WHERE _skip IS NULL"
     )
     unknown = [column for column in names if column not in LITELLM_KNOWN and column]
+    plain = reader.replace("store_rejects = true, rejects_limit = 10000", "store_rejects = false")
+
+    def left_out(con: Any) -> int:
+        return int(con.execute(f"SELECT count(*) FROM {plain} WHERE ({skip}) IS NOT NULL").fetchall()[0][0])
 
     def describe(con: Any) -> dict[str, Any]:
-        plain = reader.replace("store_rejects = true, rejects_limit = 10000", "store_rejects = false")
         counts = ", ".join([f"count({ref(column)}) FILTER (WHERE trim({ref(column)}) <> '')" for column in unknown] or ["0"])
         row = con.execute(f"SELECT {counts} FROM {plain}").fetchall()[0]
         skip_sql = f"SELECT _skip, count(*) FROM (SELECT {skip} AS _skip FROM {plain}) WHERE _skip IS NOT NULL GROUP BY ALL ORDER BY 1"
@@ -639,6 +647,7 @@ def _open_litellm_csv(path: Path, name: str, limits: Limits, con: Any, header: t
         quoted_lines=True,
         header=raw,
         totals=True,
+        left_out=left_out,
         describe=describe,
         field_names=LITELLM_FIELD_NAMES,
     )
@@ -686,10 +695,10 @@ def _open_litellm_json(path: Path, name: str, limits: Limits, con: Any) -> Sourc
         f"SELECT {position} AS _position, 0 AS _within, nullif(rtrim({where}, '.'), '') AS _where, NULL::VARCHAR AS _line_text, "
         f"{', '.join(columns)}, {record} FROM ({source}) WHERE ({skip}) IS NULL"
     )
-    unknown = [key for key in structure.unknown if "." not in key and "[]" not in key]
+    unknown = structure.unknown  # top-level keys: the known ones are not walked into
 
     def describe(con: Any) -> dict[str, Any]:
-        unmapped = count_carriers(con, docs, unknown)
+        unmapped = count_carriers(con, docs, unknown, structure.json_paths)
         sql = f"SELECT _skip, count(*) FROM (SELECT {skip} AS _skip FROM ({source})) WHERE _skip IS NOT NULL GROUP BY ALL ORDER BY 1"
         skipped = dict(con.execute(sql).fetchall())
         return _litellm_info(present, unmapped, skipped)
