@@ -108,7 +108,9 @@ def checked_sql(source: str, columns: dict[str, str], plan: CheckPlan, position:
     relations = _relations(columns, plan)
     layers.codes += [name for name, _ in relations]
     kept = ["_record", *(["_position", "_line_text", "_within", "_where"] if position else [])]
-    blank = " AND ".join([f"{_q(column)} IS NULL" for column in layers.raws] + ["_record IS NULL"])
+    # A usage export has no blank rows: its empty lines never become rows, and a result or record without any field the
+    # reader uses is bad (input_tokens: missing), not skipped.
+    blank = "FALSE" if plan.totals else " AND ".join([f"{_q(column)} IS NULL" for column in layers.raws] + ["_record IS NULL"])
     layer1 = f"SELECT {', '.join([*kept, *layers.parse, f'({blank}) AS _blank'])} FROM ({source})"
     layer2 = f"SELECT {', '.join([*kept, '_blank', *layers.check])} FROM ({layer1})"
     layer3 = f"SELECT {', '.join([*kept, '_blank', *layers.value])} FROM ({layer2})"

@@ -417,7 +417,11 @@ def parquet_columns(path: Path, name: str, con: Any) -> list[tuple[str, str]]:
 
 def unreadable(name: str, what: str, error: Exception) -> InvalidInputError:
     """A one-line error for a file DuckDB cannot read (the first line of DuckDB's message, shortened)."""
-    message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    text = str(error)
+    if "Invalid unicode" in text:  # DuckDB's CSV reader (a JSON export's lines are read by it too)
+        line = re.search(r"Line: (\d+)", text)
+        return InvalidInputError(f"{name}: {'line ' + line.group(1) + ': ' if line else ''}not UTF-8 text; save the file as UTF-8", code="unreadable-log")
+    message = text.strip().splitlines()[0] if text.strip() else type(error).__name__
     message = re.sub(r"^[A-Za-z ]*Error: ", "", message)
     if len(message) > 200:
         message = message[:200] + "..."

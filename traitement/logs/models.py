@@ -71,7 +71,9 @@ class ModelRuns:
 
 def assumed_requests(input_tokens: int, output_tokens: int, per_request: int) -> int:
     """Requests of a row whose export does not count them: its output tokens in answers of ``per_request`` tokens,
-    at least 1, and enough that no request exceeds the largest prompt."""
+    at least 1, and enough that no request exceeds the largest prompt; 0 for a row without tokens."""
+    if input_tokens == 0 and output_tokens == 0:
+        return 0
     return max(1, math.ceil(output_tokens / per_request), math.ceil(input_tokens / MAX_TOKENS))
 
 
@@ -101,8 +103,17 @@ def model_figures(
     sizes = ModelSizes.of(entry)
     board = config.gpu(config.hardware(hardware)[1].gpu, "hardware")[0] if hardware is not None else None
     deployment = deployment_for(config, energy_model, sizes, board=board)
-    tokens = np.array([sums[1:5] for _, sums in groups], dtype=np.float64)  # input, cached, output, reasoning
-    count = np.array(requests, dtype=np.float64)
+    all_tokens = np.array([sums[1:5] for _, sums in groups], dtype=np.float64)  # input, cached, output, reasoning
+    all_count = np.array(requests, dtype=np.float64)
+    used = np.flatnonzero(all_count > 0)  # a usage export's row of 0 requests (and so 0 tokens, checked) adds nothing
+    tokens, count = all_tokens[used], all_count[used]
+    groups = [groups[index] for index in used]
+    if not used.size:
+        from .report import QUANTITIES
+
+        return {f"{quantity}{side}": [0.0] * len(all_count) for quantity in QUANTITIES for side in ("", "_min", "_max")} | {
+            "reasoning_energy_kwh": [0.0] * len(all_count)
+        }
     short = np.flatnonzero((tokens[:, 0] < count) | (tokens[:, 2] < count))
     if short.size:
         index = int(short[0])
@@ -124,11 +135,16 @@ def model_figures(
         energy_model=energy_model,
         deployment=deployment,
     )
-    columns = result.columns
-    out = {name_: columns[name_].tolist() for name_ in columns if name_.startswith(("energy", "carbon", "water", "reasoning_energy"))}
+    columns = dict(result.columns)
     # The host's energy is a share of the GPUs': its ends are the IT energy's ends less the GPUs'.
-    out["energy_cpu_kwh_min"] = (columns["energy_it_kwh_min"] - columns["energy_gpu_kwh_min"]).tolist()
-    out["energy_cpu_kwh_max"] = (columns["energy_it_kwh_max"] - columns["energy_gpu_kwh_max"]).tolist()
+    columns["energy_cpu_kwh_min"] = columns["energy_it_kwh_min"] - columns["energy_gpu_kwh_min"]
+    columns["energy_cpu_kwh_max"] = columns["energy_it_kwh_max"] - columns["energy_gpu_kwh_max"]
+    out = {}
+    for name_, values in columns.items():
+        if name_.startswith(("energy", "carbon", "water", "reasoning_energy")):
+            full = np.zeros(len(all_count))
+            full[used] = np.broadcast_to(values, used.shape)
+            out[name_] = full.tolist()
     described = runs.models.setdefault(
         name,
         {

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +45,7 @@ from typing import Any
 from ..errors import InvalidInputError
 from .checks import sql_string
 from .columns import KEY_COLUMNS
-from .formats import Format, MissingColumnError, Source, read_header, register
+from .formats import Format, MissingColumnError, Source, read_header, register, unreadable
 from .limits import CapError, Limits, setting
 
 # --- JSON documents -----------------------------------------------------------------------------
@@ -79,7 +80,8 @@ def documents(path: Path, name: str, limits: Limits) -> Documents:
             f"{name}: one JSON document of {size:,} bytes, over the cap of {limits.max_document_bytes:,} ({setting('max_document_bytes')}); "
             "save the pages one per line (JSON Lines), or raise the cap"
         )
-    return Documents(f"SELECT 1::BIGINT AS _doc, content AS l FROM read_text({literal})", False)
+    no_bom = "CASE WHEN starts_with(content, chr(65279)) THEN substr(content, 2) ELSE content END"  # a byte order mark before the JSON
+    return Documents(f"SELECT 1::BIGINT AS _doc, {no_bom} AS l FROM read_text({literal})", False)
 
 
 def json_kind(value: str) -> str:
@@ -145,6 +147,15 @@ class Structure:
     unknown: list[str] = field(default_factory=list)
     json_paths: dict[str, str] = field(default_factory=dict)
     """An unknown field's path -> its JSON path, each key quoted (a key may hold dots, spaces or quotes)."""
+    mismatched: dict[str, str] = field(default_factory=dict)
+    """A known field that holds another JSON type than the format's (a list where an object goes...) -> what it holds."""
+
+    def check(self, name: str, root: str = "the document") -> None:
+        """A one-line error naming the first field whose type is not the format's: its rows would otherwise be lost."""
+        if self.mismatched:
+            path, found = next(iter(self.mismatched.items()))
+            more = f" (and {len(self.mismatched) - 1:,} more such fields)" if len(self.mismatched) > 1 else ""
+            raise InvalidInputError(f"{name}: {path or root} holds {found}{more}; nothing estimated", code="bad-rows")
 
 
 def walk(structure: Any, known: Any, prefix: str, out: Structure, json_prefix: str = "$") -> None:
@@ -152,6 +163,12 @@ def walk(structure: Any, known: Any, prefix: str, out: Structure, json_prefix: s
     ``known``: a dict of the known keys, a one-item list (an array's items), or a string (a known field, whatever it holds)."""
     if isinstance(known, str) and isinstance(structure, dict | list):
         out.types.setdefault(prefix, set()).add("OBJECT" if isinstance(structure, dict) else "ARRAY")
+        return
+    # A field of another type than the format's (a document that is not one is named by its line, not here).
+    if prefix and isinstance(known, dict | list) and structure not in ("NULL", "JSON") and not isinstance(structure, type(known)):  # JSON: {} or mixed
+        kind = _JSON_TYPE_NAMES.get(str(structure), "value")
+        found = "an object" if isinstance(structure, dict) else "a list" if isinstance(structure, list) else f"a {kind}"
+        out.mismatched.setdefault(prefix, f"{found}, not {'a list' if isinstance(known, list) else 'an object'}")
         return
     if isinstance(structure, dict):
         for key, value in structure.items():
@@ -177,14 +194,40 @@ def structure_of(con: Any, docs: Documents, known: dict[str, Any], root: str = "
     for (text,) in con.execute(sql).fetchall():
         if text is None:
             continue
-        value = json.loads(text)
+        value = json.loads(text)  # nested deeper than Python recurses: RecursionError, a one-line error in _guarded
         if isinstance(value, list):  # an array of documents
             value = value[0] if value else {}
         walk(value, known, root, out)
     return out
 
 
+def _guarded(what: str) -> Callable[..., Source]:
+    """Decorator of a format's ``open``: DuckDB's errors and JSON nested too deep as one-line errors, never a traceback."""
+
+    def decorate(open_source: Callable[..., Source]) -> Callable[..., Source]:
+        def guarded(path: Path, name: str, limits: Limits, con: Any, **options: Any) -> Source:
+            import duckdb
+
+            try:
+                return open_source(path, name, limits, con, **options)
+            except RecursionError:
+                raise InvalidInputError(
+                    f"{name}: JSON nested too deep to read (about {sys.getrecursionlimit():,} levels or more; the {what} format nests a few levels)",
+                    code="unreadable-log",
+                ) from None
+            except duckdb.OutOfMemoryException:
+                raise CapError(f"{name}: needs more memory than the cap of {limits.memory_limit_mb:,} MiB ({setting('memory_limit_mb')})") from None
+            except duckdb.Error as error:
+                raise unreadable(name, what, error) from None
+
+        guarded.__doc__ = open_source.__doc__
+        return guarded
+
+    return decorate
+
+
 _INTEGER_TYPES = {"UBIGINT", "BIGINT", "NULL"}
+_JSON_TYPE_NAMES = {"VARCHAR": "string", "BOOLEAN": "boolean", "JSON": "mix of types", **dict.fromkeys(("UBIGINT", "BIGINT", "DOUBLE", "HUGEINT"), "number")}
 
 
 def plain_integers(structure: Structure, paths: list[str]) -> bool:
@@ -208,19 +251,33 @@ def count_carriers(con: Any, docs: Documents, paths: list[str], json_paths: dict
     return {path: int(count or 0) for path, count in zip(paths, counts, strict=True)}
 
 
-def fields_block(mapped: dict[str, str], structure: Structure, details: dict[str, str], unmapped: dict[str, int]) -> dict[str, Any]:
+def fields_block(mapped: dict[str, str], structure: Structure, details: dict[str, str], unmapped: dict[str, int], more: int = 0) -> dict[str, Any]:
     """The answer's ``fields``: the provider's field behind each canonical column, the known fields present but not used
-    (with why), and the fields the reader does not know with the rows that carry them."""
+    (with why), and the fields the reader does not know with the rows that carry them (``unmapped_not_listed``: how many
+    more, past :data:`MAX_FIELDS_LISTED`)."""
     present = set(structure.types)
-    return {
+    out = {
         "mapped": mapped,
         "not_used": {path: why for path, why in details.items() if any(key == path or key.startswith(path + ".") for key in present)},
         "unmapped": unmapped,
     }
+    return out | ({"unmapped_not_listed": more} if more else {})
 
 
-def unmapped_warnings(unmapped: dict[str, int], noun: str) -> list[str]:
-    return [f"field {path!r}: not known to this reader, not used ({rows:,} {noun} carry it)" for path, rows in unmapped.items()]  # noqa: E501
+MAX_FIELDS_LISTED = 100
+"""Unknown fields listed (and counted) in an answer; past it, their number only (a hostile file may hold 100,000 keys)."""
+
+
+def listed(paths: list[str]) -> tuple[list[str], int]:
+    """The unknown fields to list and count, and how many more there are."""
+    return paths[:MAX_FIELDS_LISTED], max(0, len(paths) - MAX_FIELDS_LISTED)
+
+
+def unmapped_warnings(unmapped: dict[str, int], noun: str, more: int = 0) -> list[str]:
+    out = [f"field {path!r}: not known to this reader, not used ({rows:,} {noun} carry it)" for path, rows in unmapped.items()]
+    if more:
+        out.append(f"and {more:,} more fields not known to this reader, not used (not listed: at most {MAX_FIELDS_LISTED} are)")
+    return out
 
 
 def sniff_keys(head: bytes, required: tuple[bytes, ...], any_of: tuple[bytes, ...] = ()) -> bool:
@@ -274,12 +331,15 @@ OPENAI_CONVENTION = (
 
 
 def _sniff_openai(head: bytes) -> bool:
-    return re.search(rb'"object"\s*:\s*"page"', head) is not None and sniff_keys(head, (b"data",), (b"results", b"start_time", b"num_model_requests"))
+    page = re.search(rb'"object"\s*:\s*"page"', head) is not None
+    return page and (sniff_keys(head, (b"data",), (b"results", b"start_time", b"num_model_requests")) or re.search(rb'"data"\s*:\s*\[\s*\]', head) is not None)
 
 
+@_guarded("OpenAI usage export")
 def _open_openai(path: Path, name: str, limits: Limits, con: Any) -> Source:
     docs = documents(path, name, limits)
     structure = structure_of(con, docs, OPENAI_KNOWN)
+    structure.check(name)
     typed = plain_integers(structure, [f"data[].results[].{field_name}" for field_name in OPENAI_RESULT_TOKENS.values()] + ["data[].start_time"])
     number = "DOUBLE" if typed else "JSON"
     items = [*(f'"{key}": "{number}"' for key in OPENAI_RESULT_TOKENS.values()), *(f'"{key}": "VARCHAR"' for key in OPENAI_KEYS.values())]
@@ -307,7 +367,8 @@ def _open_openai(path: Path, name: str, limits: Limits, con: Any) -> Source:
     kinds = {column: "float" if typed else "json" for column in numbers} | {column: "text" for column in OPENAI_KEYS}
 
     def describe(con: Any) -> dict[str, Any]:
-        unmapped = count_carriers(con, docs, structure.unknown, structure.json_paths)
+        shown, more = listed(structure.unknown)
+        unmapped = count_carriers(con, docs, shown, structure.json_paths)
         return {
             "token_convention": OPENAI_CONVENTION,
             "fields": fields_block(
@@ -315,8 +376,9 @@ def _open_openai(path: Path, name: str, limits: Limits, con: Any) -> Source:
                 structure,
                 OPENAI_DETAILS,
                 unmapped,
+                more,
             ),
-            "warnings": unmapped_warnings(unmapped, "results or buckets"),
+            "warnings": unmapped_warnings(unmapped, "results or buckets", more),
         }
 
     return Source(
@@ -384,9 +446,11 @@ def _sniff_anthropic(head: bytes) -> bool:
     return sniff_keys(head, (b"data", b"starting_at"), (b"uncached_input_tokens", b"cache_read_input_tokens", b"results"))
 
 
+@_guarded("Anthropic usage report")
 def _open_anthropic(path: Path, name: str, limits: Limits, con: Any) -> Source:
     docs = documents(path, name, limits)
     structure = structure_of(con, docs, ANTHROPIC_KNOWN)
+    structure.check(name)
     token_paths = [f"data[].results[].{part}" for part in (*ANTHROPIC_PARTS, "output_tokens")]
     typed = plain_integers(structure, token_paths)
     number = "DOUBLE" if typed else "JSON"
@@ -414,7 +478,8 @@ def _open_anthropic(path: Path, name: str, limits: Limits, con: Any) -> Source:
     if typed:
         # Plain integers: each part is checked as the sum is (a negative part is given as the value, so its row is named).
         bad = " ".join(f"WHEN {value} < 0 THEN {value}" for value in parts)
-        input_value = f"CASE {bad} ELSE {' + '.join(f'coalesce({value}, 0)' for value in parts)} END"
+        # uncached_input_tokens is required (missing: the row is named); the cache's parts may be absent (0).
+        input_value = f"CASE WHEN {parts[0]} IS NULL THEN NULL {bad} ELSE {' + '.join(f'coalesce({value}, 0)' for value in parts)} END"
         columns = [f"{input_value} AS input_tokens", "x.r.cache_read_input_tokens AS cached_input_tokens", "x.r.output_tokens AS output_tokens"]
     else:
         # JSON values: the sum when every part is an integer from 0 (or absent); else the first part that is not, as it is.
@@ -425,7 +490,7 @@ def _open_anthropic(path: Path, name: str, limits: Limits, con: Any) -> Source:
 
         summed = " + ".join(f"coalesce(TRY_CAST({json_text(value)} AS DOUBLE), 0)" for value in parts)
         first_bad = " ".join(f"WHEN NOT {ok(value)} THEN {value}" for value in parts)
-        input_value = f"CASE {first_bad} ELSE to_json({summed}) END"
+        input_value = f"CASE WHEN {parts[0]} IS NULL OR {parts[0]}::VARCHAR = 'null' THEN NULL {first_bad} ELSE to_json({summed}) END"
         values = {"input_tokens": input_value, "cached_input_tokens": "x.r.cache_read_input_tokens", "output_tokens": "x.r.output_tokens"}
         columns = json_number_columns(values, False)
     columns += ["x.t AS timestamp", *(f"x.r.{key} AS {column}" for column, key in ANTHROPIC_KEYS.items())]
@@ -440,7 +505,8 @@ def _open_anthropic(path: Path, name: str, limits: Limits, con: Any) -> Source:
     kinds |= {"timestamp": "text"} | {column: "text" for column in ANTHROPIC_KEYS}
 
     def describe(con: Any) -> dict[str, Any]:
-        unmapped = count_carriers(con, docs, structure.unknown, structure.json_paths)
+        shown, more = listed(structure.unknown)
+        unmapped = count_carriers(con, docs, shown, structure.json_paths)
         out: dict[str, Any] = {
             "token_convention": ANTHROPIC_CONVENTION,
             "fields": fields_block(
@@ -454,8 +520,9 @@ def _open_anthropic(path: Path, name: str, limits: Limits, con: Any) -> Source:
                 structure,
                 ANTHROPIC_DETAILS,
                 unmapped,
+                more,
             ),
-            "warnings": unmapped_warnings(unmapped, "results or buckets"),
+            "warnings": unmapped_warnings(unmapped, "results or buckets", more),
         }
         if "data[].results[].server_tool_use.web_search_requests" in structure.types:
             path = "$.data[*].results[*].server_tool_use.web_search_requests"
@@ -557,11 +624,16 @@ def _litellm_select(field_ref: Callable[[str], str], present: set[str], metadata
             value = f"coalesce(nullif(trim({value}), ''), nullif(trim({field_ref('model_group')}), ''))"
         columns.append(f"nullif(trim({value}), '') AS {column}" if column != "model" else f"{value} AS {column}")
     if "metadata" in present:
-        usage = f"TRY(CASE WHEN left(ltrim({metadata}), 1) = '\"' THEN ({metadata})::JSON->>'$' ELSE {metadata} END::JSON)"
+        usage = _litellm_usage(metadata)
         for column, paths in LITELLM_USAGE.items():
             found = ", ".join(f"json_extract({usage}, {sql_string(path)})" for path in paths)
             columns.append(f"coalesce({found})::VARCHAR AS {column}")
     return columns
+
+
+def _litellm_usage(metadata: str) -> str:
+    """SQL: the metadata as JSON (a JSON string holding JSON, as some exports write it, is read inside), NULL if not JSON."""
+    return f"TRY(CASE WHEN left(ltrim({metadata}), 1) = '\"' THEN ({metadata})::JSON->>'$' ELSE {metadata} END::JSON)"
 
 
 def _litellm_skip(field_ref: Callable[[str], str], present: set[str]) -> str:
@@ -584,6 +656,7 @@ def _sniff_litellm(head: bytes) -> bool:
     return sniff_keys(head, (b"prompt_tokens", b"completion_tokens"), (b"request_id", b"startTime", b"call_type", b"spend"))
 
 
+@_guarded("LiteLLM spend log")
 def _open_litellm(path: Path, name: str, limits: Limits, con: Any, *, header: tuple[list[str], bytes] | None = None) -> Source:
     with open(path, "rb") as handle:
         start = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -627,12 +700,15 @@ def _open_litellm_csv(path: Path, name: str, limits: Limits, con: Any, header: t
         return int(con.execute(f"SELECT count(*) FROM {plain} WHERE ({skip}) IS NOT NULL").fetchall()[0][0])
 
     def describe(con: Any) -> dict[str, Any]:
-        counts = ", ".join([f"count({ref(column)}) FILTER (WHERE trim({ref(column)}) <> '')" for column in unknown] or ["0"])
-        row = con.execute(f"SELECT {counts} FROM {plain}").fetchall()[0]
+        shown, more = listed(unknown)
+        counts = [f"count({ref(column)}) FILTER (WHERE trim({ref(column)}) <> '')" for column in shown]
+        metadata = ref("metadata") if "metadata" in present else "NULL::VARCHAR"
+        counts.append(f"count(*) FILTER (WHERE ({skip}) IS NULL AND trim({metadata}) <> '' AND {_litellm_usage(metadata)} IS NULL)")
+        row = con.execute(f"SELECT {', '.join(counts)} FROM {plain}").fetchall()[0]
         skip_sql = f"SELECT _skip, count(*) FROM (SELECT {skip} AS _skip FROM {plain}) WHERE _skip IS NOT NULL GROUP BY ALL ORDER BY 1"
         skipped = dict(con.execute(skip_sql).fetchall())
-        unmapped = {column: int(count) for column, count in zip(unknown, row, strict=False) if count}
-        return _litellm_info(present, unmapped, skipped)
+        unmapped = {column: int(count) for column, count in zip(shown, row[:-1], strict=True) if count}
+        return _litellm_info(present, unmapped, skipped, more, int(row[-1]))
 
     return Source(
         path=path,
@@ -658,15 +734,21 @@ def _litellm_canonical(present: set[str]) -> list[str]:
     return out + (list(LITELLM_USAGE) if "metadata" in present else [])
 
 
-def _litellm_info(present: set[str], unmapped: dict[str, int], skipped: dict[str, int]) -> dict[str, Any]:
+def _litellm_info(present: set[str], unmapped: dict[str, int], skipped: dict[str, int], more: int = 0, bad_metadata: int = 0) -> dict[str, Any]:
     mapped = {column: key for column, key in LITELLM_COLUMNS.items() if key in present}
     if "metadata" in present:
         mapped |= {column: " or ".join("metadata" + path[1:] for path in paths) for column, paths in LITELLM_USAGE.items()}
-    warnings = unmapped_warnings(unmapped, "rows")
+    warnings = unmapped_warnings(unmapped, "rows", more)
+    if bad_metadata:
+        warnings.append(
+            f"metadata: not JSON on {bad_metadata:,} estimated row{'s' if bad_metadata != 1 else ''}: their cached input and reasoning tokens "
+            "are unknown, taken as 0 (the input and output tokens are counted)"
+        )
     warnings += [f"not estimated: {count:,} row{'s' if count != 1 else ''} of {reason}" for reason, count in skipped.items()]
     return {
         "token_convention": LITELLM_CONVENTION,
-        "fields": {"mapped": mapped, "not_used": {key: why for key, why in LITELLM_DETAILS.items() if key in present}, "unmapped": unmapped},
+        "fields": {"mapped": mapped, "not_used": {key: why for key, why in LITELLM_DETAILS.items() if key in present}, "unmapped": unmapped}
+        | ({"unmapped_not_listed": more} if more else {}),
         "skipped": skipped,
         "warnings": warnings,
     }
@@ -675,7 +757,14 @@ def _litellm_info(present: set[str], unmapped: dict[str, int], skipped: dict[str
 def _open_litellm_json(path: Path, name: str, limits: Limits, con: Any) -> Source:
     docs = documents(path, name, limits)
     structure = structure_of(con, docs, dict.fromkeys(LITELLM_KNOWN, ""))
+    if "" in structure.types:  # records that are not all objects: their union says nothing of their fields
+        kinds = ", ".join(sorted(_JSON_TYPE_NAMES.get(kind, kind.lower()) for kind in structure.types[""]))
+        found = f"found: {kinds} (or empty objects)"
+        raise InvalidInputError(f"{name}: a LiteLLM spend log's records are JSON objects with fields; {found}; nothing estimated", code="bad-rows")
     present = {key.split(".", 1)[0] for key in structure.types}
+    for needed in ("prompt_tokens", "completion_tokens"):
+        if needed not in present:
+            raise MissingColumnError(f"{name}: no record has {needed!r}; a LiteLLM spend log needs prompt_tokens and completion_tokens")
     types = {key: "VARCHAR" for key in LITELLM_COLUMNS.values()} | {"metadata": "JSON", "status": "VARCHAR", "call_type": "VARCHAR", "model_group": "VARCHAR"}
     record_type = "{" + ", ".join(f'"{key}": "{value}"' for key, value in types.items()) + "}"
     record_sql = con.execute(f"SELECT typeof(from_json('{{}}', '{record_type}'))").fetchall()[0][0]
@@ -698,10 +787,15 @@ def _open_litellm_json(path: Path, name: str, limits: Limits, con: Any) -> Sourc
     unknown = structure.unknown  # top-level keys: the known ones are not walked into
 
     def describe(con: Any) -> dict[str, Any]:
-        unmapped = count_carriers(con, docs, unknown, structure.json_paths)
+        shown, more = listed(unknown)
+        unmapped = count_carriers(con, docs, shown, structure.json_paths)
         sql = f"SELECT _skip, count(*) FROM (SELECT {skip} AS _skip FROM ({source})) WHERE _skip IS NOT NULL GROUP BY ALL ORDER BY 1"
         skipped = dict(con.execute(sql).fetchall())
-        return _litellm_info(present, unmapped, skipped)
+        metadata = "x.r.metadata::VARCHAR"
+        not_json = f"x.r.metadata IS NOT NULL AND {metadata} <> 'null' AND {_litellm_usage(metadata)} IS NULL"
+        bad = f"SELECT count(*) FROM ({source}) WHERE ({skip}) IS NULL AND {not_json}"
+        bad_metadata = int(con.execute(bad).fetchall()[0][0]) if "metadata" in present else 0
+        return _litellm_info(present, unmapped, skipped, more, bad_metadata)
 
     return Source(
         path=path,
@@ -776,21 +870,24 @@ _ATTRIBUTE = '{"key": "VARCHAR", "value": {"stringValue": "VARCHAR", "intValue":
 
 
 def _sniff_otel(head: bytes) -> bool:
-    return sniff_keys(head, (b"resourceSpans",), (b"scopeSpans", b"spans", b"gen_ai."))
+    return sniff_keys(head, (b"resourceSpans",), (b"scopeSpans", b"spans", b"gen_ai.")) or re.search(rb'"resourceSpans"\s*:\s*\[\s*\]', head) is not None
 
 
 def _attribute(attributes: str, names: tuple[str, ...], kind: str) -> str:
     """SQL: the first of the attributes ``names`` found, as JSON text (``number``) or text (``name``)."""
     values = []
     for attribute in names:
-        found = f"list_filter({attributes}, lambda a: a.key = {sql_string(attribute)})[1].value"
-        if kind == "number":
-            values.append(f"coalesce({found}.intValue, {found}.doubleValue, to_json({found}.stringValue), {found}.boolValue)")
+        matches = f"list_filter({attributes}, lambda a: a.key = {sql_string(attribute)})"
+        found = f"{matches}[1].value"
+        if kind == "number":  # an attribute given twice is named by the checks ("not a number (got 'given 2 times')"), never one picked
+            value = f"coalesce({found}.intValue, {found}.doubleValue, to_json({found}.stringValue), {found}.boolValue)"
+            values.append(f"CASE WHEN len({matches}) > 1 THEN to_json('given ' || len({matches}) || ' times') ELSE {value} END")
         else:
             values.append(f"coalesce({found}.stringValue, {found}.intValue::VARCHAR, {found}.doubleValue::VARCHAR, {found}.boolValue::VARCHAR)")
     return f"coalesce({', '.join(values)})" if len(values) > 1 else values[0]
 
 
+@_guarded("OpenTelemetry OTLP JSON")
 def _open_otel(path: Path, name: str, limits: Limits, con: Any) -> Source:
     docs = documents(path, name, limits)
     span_type = '{"name": "VARCHAR", "startTimeUnixNano": "JSON", "attributes": [' + _ATTRIBUTE + "]}"
@@ -810,7 +907,7 @@ def _open_otel(path: Path, name: str, limits: Limits, con: Any) -> Source:
     token_attributes = (*OTEL_TOKENS["input_tokens"], *OTEL_TOKENS["output_tokens"])
     usage = " OR ".join(f"len(list_filter({attributes}, lambda a: a.key = {sql_string(attribute)})) > 0" for attribute in token_attributes)
     operations = ", ".join(sql_string(op) for op in INFERENCE_OPERATIONS)
-    inference = f"(x.problem IS NOT NULL OR coalesce({operation} IN ({operations}), false) OR ({operation} IS NULL AND ({usage})))"
+    inference = f"(x.problem IS NOT NULL OR coalesce({operation} IN ({operations}), false) OR ({operation} IS NULL AND coalesce({usage}, false)))"
     columns = json_number_columns({column: _attribute(attributes, names, "number") for column, names in OTEL_TOKENS.items()}, False)
     nanos = "x.s.startTimeUnixNano"
     seconds = f"TRY_CAST({json_text(nanos)} AS HUGEINT)"
