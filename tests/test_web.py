@@ -566,6 +566,30 @@ def test_upload_uses_the_form_settings_and_shows_totals(open_page, shots, client
     screenshot(page, shots, f"upload-{name}")
 
 
+def test_upload_of_a_provider_export(open_page, client: TestClient) -> None:
+    """The log upload takes a provider's usage export (here Anthropic's report, which does not count requests): the page
+    shows the answer POST /batch gives, its warnings, and a daily chart."""
+    sample = ROOT / "data" / "samples" / "providers" / "anthropic-usage-messages.json"
+    page = open_page("/")
+    accept = page.get_attribute("#batch-file", "accept").split(",")
+    assert {".json", ".jsonl", ".csv", ".parquet"} <= set(accept)
+    page.set_input_files("#batch-file", str(sample))
+    page.click("#batch-button")
+    page.wait_for_function("() => Chart.getChart('batch-chart') !== undefined", timeout=30000)
+    assert_clean(page)
+    site = {name: page.input_value(f"#{name}").strip() for name in ("region", "datacenter", "hardware")}  # what the page sends
+    with open(sample, "rb") as handle:
+        query = {"group_by": "day", **{name: value for name, value in site.items() if value}}
+        expected = client.post("/batch", params=query, files={"file": (sample.name, handle)}).json()
+    assert expected["format"] == "anthropic-usage" and expected["totals"]["requests"] is None
+    row = page.locator("#batch-totals tr", has_text="carbon").first.inner_text().split("\t")
+    assert shown(row[1]) == pytest.approx(expected["totals"]["carbon_gco2eq"], rel=5e-4)
+    result = page.inner_text("#batch-result")
+    assert "requests: not counted by this export" in result and "web search requests, not estimated" in result
+    assert json.loads(_download(page, "#batch-json")) == expected
+    assert [point["x"] for point in _chart(page, "batch-chart")["data"][-1]] == sorted(point["x"] for point in _chart(page, "batch-chart")["data"][-1])
+
+
 def test_estimate_downloads(open_page, capsys) -> None:
     page = open_page("/")
     expected = cli_json(capsys, [])

@@ -331,7 +331,7 @@ def report(settled: Settled, plan: Plan, max_groups: int, *, source: str, fmt: s
         source_note = load_usage_exports(plan.config.directory).requests_not_counted.source
         warnings.append(
             f"requests: not counted by this export; the model-aware estimate takes each row as answers of {per_request:,} output tokens "
-            f"({runs.assumed_requests:,} requests in all; {source_note}); requests are reported as null"
+            f"({runs.assumed_requests:,} requests in all; {source_note}); the answer leaves the request counts unknown"
         )
     for model, about in runs.models.items():
         warnings += [f"{model}: {note}" for note in about["notes"]]
