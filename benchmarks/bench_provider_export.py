@@ -94,21 +94,28 @@ def generate(folder: Path, rows: int) -> tuple[Path, Path]:
     return export, csv_path
 
 
-def same_answer(export: Path, csv_path: Path) -> dict:
-    """Both files give the same sums and figures (one library call each, in this process)."""
-    sys.path.insert(0, str(ROOT))
-    import traitement
-    from traitement.logs import estimate_log
+SAME_ANSWER = """
+import json, sys
+import traitement
+from traitement.logs import estimate_log
 
-    config = traitement.load_config()
-    a = estimate_log(export, config, group_by=["month", "model"])
-    b = estimate_log(csv_path, config, group_by=["month", "model"])
-    integers = ("requests", "input_tokens", "cached_input_tokens", "output_tokens", "reasoning_tokens")
-    assert all(a["totals"][name] == b["totals"][name] for name in integers), (a["totals"], b["totals"])
-    assert len(a["groups"]) == len(b["groups"])
-    for name in ("energy_kwh", "energy_kwh_min", "energy_kwh_max", "carbon_gco2eq"):
-        assert abs(a["totals"][name] - b["totals"][name]) <= 1e-9 * abs(b["totals"][name]), name
-    return {name: a["totals"][name] for name in integers} | {"groups": len(a["groups"]), "rows": a["rows"]}
+config = traitement.load_config()
+a = estimate_log(sys.argv[1], config, group_by=["month", "model"])
+b = estimate_log(sys.argv[2], config, group_by=["month", "model"])
+integers = ("requests", "input_tokens", "cached_input_tokens", "output_tokens", "reasoning_tokens")
+assert all(a["totals"][name] == b["totals"][name] for name in integers), (a["totals"], b["totals"])
+assert len(a["groups"]) == len(b["groups"])
+for name in ("energy_kwh", "energy_kwh_min", "energy_kwh_max", "carbon_gco2eq"):
+    assert abs(a["totals"][name] - b["totals"][name]) <= 1e-9 * abs(b["totals"][name]), name
+print(json.dumps({name: a["totals"][name] for name in integers} | {"groups": len(a["groups"]), "rows": a["rows"]}))
+"""
+
+
+def same_answer(export: Path, csv_path: Path) -> dict:
+    """Both files give the same sums and figures: checked in a child process (a process started by this one would
+    otherwise inherit its peak memory: Linux carries ``ru_maxrss`` across fork)."""
+    done = subprocess.run([sys.executable, "-c", SAME_ANSWER, str(export), str(csv_path)], cwd=ROOT, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
 
 
 def speed(export: Path, csv_path: Path, rounds: int) -> list[dict]:

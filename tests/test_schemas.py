@@ -139,9 +139,9 @@ def test_method_choices_are_enums_from_the_registry():
     validate = {p["name"]: p for p in schema["paths"]["/validate"]["post"]["parameters"]}
     assert _enum(validate["method"]) == list(traitement.methods.names("validate"))
     batch = {p["name"]: p for p in schema["paths"]["/batch"]["post"]["parameters"]}
-    assert _enum(batch["method"]) == list(traitement.methods.names("batch"))
-    assert _enum(batch["format"]) == ["csv", "jsonl", "parquet"]
-    assert set(_enum(batch["group_by"])) == {"hardware", "region", "datacenter", "profile", "model", "day", "month"}
+    assert _enum(batch["method"]) == [traitement.logs.AUTO, *traitement.methods.names("batch")]  # auto: by the row's model
+    assert _enum(batch["format"]) == list(traitement.logs.FORMATS)
+    assert set(_enum(batch["group_by"])) == set(traitement.logs.GROUP_BY)
 
 
 @pytest.mark.parametrize("content_type", ["application/json", "application/json; charset=utf-8", "application/vnd.api+json", "text/plain", None])

@@ -109,11 +109,7 @@ def model_figures(
     tokens, count = all_tokens[used], all_count[used]
     groups = [groups[index] for index in used]
     if not used.size:
-        from .report import QUANTITIES
-
-        return {f"{quantity}{side}": [0.0] * len(all_count) for quantity in QUANTITIES for side in ("", "_min", "_max")} | {
-            "reasoning_energy_kwh": [0.0] * len(all_count)
-        }
+        raise ValueError("model_figures: no group with requests (the caller gives such groups 0)")
     short = np.flatnonzero((tokens[:, 0] < count) | (tokens[:, 2] < count))
     if short.size:
         index = int(short[0])

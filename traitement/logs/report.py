@@ -296,6 +296,9 @@ def report(settled: Settled, plan: Plan, max_groups: int, *, source: str, fmt: s
         counts = [sums[0] if per_request is None else assumed_requests(sums[1], sums[3], per_request) for _, sums in items]
         runs.assumed_requests += 0 if per_request is None else sum(counts)
         requests_by_method[MODEL_AWARE] = (requests_by_method[MODEL_AWARE] or 0) + sum(sums[0] for sums in groups.values())
+        if not any(counts):  # rows of 0 requests and 0 tokens only: they add nothing
+            figures_by_setup[setup] = [[0.0] * len(items) for _ in SUMS[_INTEGERS:]]
+            continue
         columns = model_figures(plan.config, setup, plan.site(setup[1], setup[2]), items, counts, runs, ",".join(plan.group_by))
         figures_by_setup[setup] = [columns[f"{name}{suffix}"] for name in QUANTITIES for suffix, _ in _SIDES] + [columns["reasoning_energy_kwh"]]
     zero = [*([0] * _INTEGERS), *([0.0] * len(SUMS[_INTEGERS:]))]
