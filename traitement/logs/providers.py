@@ -140,20 +140,22 @@ def unnest_rows(docs: Documents, doc_type: str, row_type: str, rows: str, proble
     return f"SELECT _doc, _array, unnest({listing}) AS x FROM ({inner})"
 
 
-def unnest_buckets(docs: Documents, doc_type: str, not_page: str, time_field: str) -> str:
+def unnest_buckets(docs: Documents, doc_type: str, not_page: str, time_field: str, arrays: set[bool]) -> str:
     """SQL yielding ``x`` (a struct: ``t`` the bucket's time, ``r`` the result, ``problem``) per result of pages of
     buckets of results, by plain unnests: the fast scan of the sums. :func:`unnest_rows` builds the same rows with their
     indices for the ordered scan that names bad rows (it wraps each line in brackets and builds lists of structs per
     page: on a 250 MB export, twice the time and 2.2 times the memory). A page that does not parse, or has no ``data``
-    list (``not_page``: the problem's text), is one row with ``r`` NULL and its problem."""
+    list (``not_page``: the problem's text), is one row with ``r`` NULL and its problem. ``arrays``: the kinds of documents
+    the structure pass found (reading the lines twice, for both kinds, holds twice the memory)."""
     array = "left(ltrim(l), 1) = '['"
     page_problem = f"CASE WHEN p IS NULL THEN 'invalid' WHEN p.data IS NULL THEN {sql_string(not_page)} END"
     objects = f"SELECT p, {page_problem} AS problem FROM (SELECT TRY(from_json(l, '{doc_type}')) AS p FROM ({docs.sql}) WHERE {NOT_BLANK} AND NOT {array})"
     # An array of pages: one row for the whole line when a page is not one (as unnest_rows does, so both count alike).
     doc_problem = f"CASE WHEN pages IS NULL THEN 'invalid' WHEN list_bool_or(list_transform(pages, lambda q: q.data IS NULL)) THEN {sql_string(not_page)} END"
     listed = f"SELECT pages, {doc_problem} AS problem FROM (SELECT TRY(from_json(l, '[{doc_type}]')) AS pages FROM ({docs.sql}) WHERE {NOT_BLANK} AND {array})"
-    arrays = f"SELECT unnest(CASE WHEN problem IS NULL THEN pages ELSE [NULL] END) AS p, problem FROM ({listed})"
-    pages = f"SELECT p, problem FROM ({objects}) UNION ALL SELECT p, problem FROM ({arrays})"
+    arrays_sql = f"SELECT unnest(CASE WHEN problem IS NULL THEN pages ELSE [NULL] END) AS p, problem FROM ({listed})"
+    kinds = [f"SELECT p, problem FROM ({sql})" for sql, kind in ((objects, False), (arrays_sql, True)) if kind in arrays]
+    pages = " UNION ALL ".join(kinds) or f"SELECT p, problem FROM ({objects})"  # no document: nothing to read
     buckets = f"SELECT problem, unnest(CASE WHEN problem IS NULL THEN p.data ELSE [NULL] END) AS b FROM ({pages})"
     results = f"SELECT problem, b, unnest(CASE WHEN problem IS NULL THEN b.results ELSE [NULL] END) AS r FROM ({buckets})"
     return f"SELECT {{'t': b.{time_field}, 'r': r, 'problem': problem}} AS x FROM ({results})"
@@ -175,6 +177,8 @@ class Structure:
     unknown: list[str] = field(default_factory=list)
     json_paths: dict[str, str] = field(default_factory=dict)
     """An unknown field's path -> its JSON path, each key quoted (a key may hold dots, spaces or quotes)."""
+    arrays: set[bool] = field(default_factory=set)
+    """Whether the documents are arrays of pages (True), single pages (False), or both: the fast scan reads only those."""
     mismatched: dict[str, str] = field(default_factory=dict)
     """A known field that holds another JSON type than the format's (a list where an object goes...) -> what it holds."""
 
@@ -217,9 +221,10 @@ def walk(structure: Any, known: Any, prefix: str, out: Structure, json_prefix: s
 
 def structure_of(con: Any, docs: Documents, known: dict[str, Any], root: str = "") -> Structure:
     """The structure pass: the union of the documents' structures (an array document: its elements'), with ``known`` the fields the reader knows."""
-    sql = f"SELECT DISTINCT TRY(json_structure(l)) FROM ({docs.sql}) WHERE {NOT_BLANK}"
+    sql = f"SELECT DISTINCT left(ltrim(l), 1) = '[', TRY(json_structure(l)) FROM ({docs.sql}) WHERE {NOT_BLANK}"
     out = Structure()
-    for (text,) in con.execute(sql).fetchall():
+    for array, text in con.execute(sql).fetchall():
+        out.arrays.add(bool(array))
         if text is None:
             continue
         value = json.loads(text)  # nested deeper than Python recurses: RecursionError, a one-line error in _guarded
@@ -381,7 +386,7 @@ def _open_openai(path: Path, name: str, limits: Limits, con: Any) -> Source:
     )
     problem = "CASE WHEN list_bool_or(list_transform(pages, lambda p: p.data IS NULL)) THEN 'not-page:a page (object: page) with a data list of buckets' END"
     source = unnest_rows(docs, doc_type, row_type, rows, problem)
-    fast = unnest_buckets(docs, doc_type, "not-page:a page (object: page) with a data list of buckets", "start_time")
+    fast = unnest_buckets(docs, doc_type, "not-page:a page (object: page) with a data list of buckets", "start_time", structure.arrays)
     numbers = {column: f"x.r.{key}" for column, key in OPENAI_RESULT_TOKENS.items()}
     numbers["timestamp"] = "x.t"
     columns = json_number_columns(numbers, typed)
@@ -503,7 +508,7 @@ def _open_anthropic(path: Path, name: str, limits: Limits, con: Any) -> Source:
     )
     problem = "CASE WHEN list_bool_or(list_transform(pages, lambda p: p.data IS NULL)) THEN 'not-page:a page with a data list of buckets' END"
     source = unnest_rows(docs, doc_type, row_type, rows, problem)
-    fast = unnest_buckets(docs, doc_type, "not-page:a page with a data list of buckets", "starting_at")
+    fast = unnest_buckets(docs, doc_type, "not-page:a page with a data list of buckets", "starting_at", structure.arrays)
     parts = [f"x.r.{part}" for part in ANTHROPIC_PARTS]
     if typed:
         # Plain integers: each part is checked as the sum is (a negative part is given as the value, so its row is named).
