@@ -19,10 +19,10 @@ from collections.abc import Sequence
 from traitement.errors import CalculatorError
 from traitement.settings import load_settings
 
-from . import analytics, batch, common, estimate, lists, measure, validate
+from . import analytics, batch, common, estimate, lists, measure, report, validate
 from .common import Command, Parser, UsageError, example_lines
 
-MODULES = (estimate, lists, validate, measure, analytics, batch)
+MODULES = (estimate, lists, validate, measure, analytics, batch, report)
 """The command modules, in the order ``--help`` lists their commands. To add a command: add a module and list it here."""
 COMMANDS: dict[str, Command] = {command.name: command for module in MODULES for command in module.COMMANDS}
 DEFAULT_COMMAND = "estimate"

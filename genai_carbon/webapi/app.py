@@ -21,9 +21,9 @@ from traitement.version import __version__
 from .errors import ERROR_RESPONSES, install_error_handlers
 from .guards import HeadAsGet, OneValuePerParameter, list_parameters
 from .limits import MULTIPART_OVERHEAD_BYTES, BodySizeLimit
-from .routes import analytics, batch, docs, equivalences, estimate, lists, page, validate
+from .routes import analytics, batch, docs, equivalences, estimate, lists, page, report, validate
 
-ROUTERS = (lists, estimate, analytics, batch, validate, equivalences, page, docs)
+ROUTERS = (lists, estimate, analytics, batch, report, validate, equivalences, page, docs)
 """The route modules, in the order their routes are matched and documented. To add a route group: add a module and list it here."""
 
 
@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None, config: traitement.Config | Non
     upload_limits = {
         analytics.PATH: analytics.MAX_FILE_BYTES + MULTIPART_OVERHEAD_BYTES,
         batch.PATH: settings.batch_max_bytes + MULTIPART_OVERHEAD_BYTES,
+        report.PATH: settings.batch_max_bytes + MULTIPART_OVERHEAD_BYTES,
         validate.PATH: validate.MAX_FILE_BYTES + MULTIPART_OVERHEAD_BYTES,
     }
     for module in ROUTERS:

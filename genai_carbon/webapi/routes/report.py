@@ -1,0 +1,110 @@
+"""``POST /report``: the accounting report of an uploaded request log or usage export.
+
+The upload is handled as ``POST /batch``'s (a multipart form with one file
+field ``file``, or the raw file as the body; counted while it arrives, 413 past
+``GENAI_CARBON_BATCH_MAX_BYTES``); the options are query parameters. The answer
+has the keys of ``python interface.py report FILE --json``; with
+``?output=csv`` or ``Accept: text/csv`` it is the CSV of ``--csv`` (one row
+per line of the report). ``?format=`` is the uploaded file's format, as for
+``POST /batch``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BeforeValidator
+from starlette.concurrency import run_in_threadpool
+
+from traitement.accounting import Report, account_log, report_csv, report_options
+from traitement.base import NUMBER, OneOf
+from traitement.logs import AUTO, FORMATS, GROUP_BY, Limits
+
+from .. import state
+from ..limits import MULTIPART_OVERHEAD_BYTES
+from ..responses import json_response
+from .batch import BATCH_METHODS, METHOD_HELP, _save_upload, _too_large
+
+PATH = "/report"
+router = APIRouter()
+CSV_TYPE = "text/csv"
+
+_UPLOAD = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {"type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}},
+            },
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
+
+
+def _split(values: object) -> object:
+    """``?by=month,model`` as ``?by=month&by=model``; names are case-insensitive."""
+    if isinstance(values, list):
+        return [key.strip().lower() for value in values for key in str(value).split(",") if key.strip()]
+    return values
+
+
+BY_HELP = f"the report's lines (repeat or comma-separate): {', '.join(GROUP_BY)}; default: month, model, provider keys"
+By = Annotated[list[Annotated[str, OneOf(GROUP_BY)]], BeforeValidator(_split)]
+
+
+@router.post(
+    PATH,
+    summary="Accounting report of an uploaded log or usage export: location- and market-based totals, embodied apart",
+    openapi_extra=_UPLOAD,
+    response_model=Report,
+    responses={200: {"content": {CSV_TYPE: {"schema": {"type": "string"}}}, "description": "the report as JSON, or as CSV (?output=csv)"}},
+)
+async def report(
+    request: Request,
+    market_factor_gco2eq_per_kwh: Annotated[
+        float | None,
+        Query(ge=0, le=2000, description="contractual emission factor for the market-based figure, gCO2e/kWh, from 0 to 2000; absent: none"),
+        NUMBER,
+    ] = None,
+    by: Annotated[By | None, Query(description=BY_HELP)] = None,
+    served: Annotated[Literal["api", "self-hosted"] | None, Query(description="api or self-hosted for every row; default: from the file")] = None,
+    hardware: Annotated[str | None, Query(max_length=64, description="hardware of rows without one (default from config)")] = None,
+    region: Annotated[str | None, Query(max_length=64, description="region of rows without one, for the location-based figure (default from config)")] = None,
+    datacenter: Annotated[str | None, Query(max_length=64, description="datacentre of rows without one (default from config)")] = None,
+    method: Annotated[Annotated[str, OneOf(BATCH_METHODS)], Query(description=METHOD_HELP)] = AUTO,
+    format: Annotated[  # noqa: A002 - the same parameter as POST /batch's
+        Annotated[str, OneOf(tuple(FORMATS))] | None, Query(description=f"the file's format: {', '.join(FORMATS)}; default: recognised from the content")
+    ] = None,
+    output: Annotated[Literal["json", "csv"] | None, Query(description="json or csv; default: csv when Accept asks for text/csv, else json")] = None,
+) -> Response:
+    """The keys of the CLI's `report --json`, or its CSV. 413 past the size limit, 422 for bad input (naming the field or the rows)."""
+    settings = state.settings(request)
+    options = report_options(market_factor_gco2eq_per_kwh, by, served)
+    limit = settings.batch_max_bytes
+    declared = request.headers.get("content-length")
+    envelope = MULTIPART_OVERHEAD_BYTES if request.headers.get("content-type", "").startswith("multipart/form-data") else 0
+    if declared and declared.isdigit() and int(declared) > limit + envelope:
+        raise _too_large(limit)
+    with tempfile.TemporaryDirectory(prefix="genai-report-") as folder:
+        name, path = await _save_upload(request, limit, Path(folder), format)
+        result = await run_in_threadpool(
+            account_log,
+            path,
+            state.config(request),
+            options=options,
+            fmt=format,
+            hardware=hardware,
+            region=region,
+            datacenter=datacenter,
+            method=method,
+            source=name,
+            limits=Limits.from_settings(settings),
+        )
+    wants_csv = output == "csv" or (output is None and CSV_TYPE in request.headers.get("accept", ""))
+    if wants_csv:
+        return Response(report_csv(result), media_type=f"{CSV_TYPE}; charset=utf-8")
+    return json_response(result.model_dump())
