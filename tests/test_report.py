@@ -315,3 +315,10 @@ def test_api_unknown_format_and_missing_file():
     assert response.status_code == 422 and response.json()["code"] == "unknown-format"
     response = client.post("/report", files={"other": ("x.json", b"{}")})
     assert response.status_code == 422 and response.json()["detail"].startswith("file: missing")
+
+
+def test_a_file_duckdb_cannot_read_is_one_line():
+    body = {"file": ("file.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe")}
+    response = client.post("/report", files=body, params={"format": "anthropic-usage"})
+    assert response.status_code == 422 and response.json()["code"] == "unreadable-log"
+    assert response.json()["detail"].startswith("file.png: not a readable anthropic-usage file (read_text: could not read content")

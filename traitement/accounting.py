@@ -303,26 +303,29 @@ def account_log(
 def file_columns(path: str | os.PathLike, fmt: str | None, limits: Any, name: str) -> set[str]:
     """The log's canonical columns that hold a value: from the header, schema or export's mapping, or (JSON Lines) from
     one count over the rows. Errors are the estimate's own (missing file, unknown format...)."""
-    from .logs.engine import connect
-    from .logs.formats import MissingColumnError, Workdir, detect_format, not_a_known_format, open_source
+    import duckdb
+
+    from .logs.engine import FORMAT_NAMES, connect
+    from .logs.formats import MissingColumnError, Workdir, detect_format, not_a_known_format, open_source, unreadable
 
     given = fmt is not None
     fmt = detect_format(path, fmt)
     with Workdir() as workdir:
         con = connect(limits, workdir)
         try:
-            try:
-                src = open_source(Path(path), fmt, limits, con, workdir, name=name)
-            except MissingColumnError as error:
-                if given:
-                    raise
-                raise not_a_known_format(name, f"read as {fmt}: {str(error).removeprefix(name + ': ')}") from None
+            src = open_source(Path(path), fmt, limits, con, workdir, name=name)
             if not src.dynamic_columns:
                 return set(src.columns)
             scan = (src.fallback or src).scan  # the line-by-line reader: a bad line is left to the estimate to name
             columns = list(src.columns)
             counts = con.execute(f"SELECT {', '.join(f'count({column})' for column in columns)} FROM ({scan})").fetchone()
             return {column for column, count in zip(columns, counts or (), strict=False) if count}
+        except MissingColumnError as error:
+            if given:
+                raise
+            raise not_a_known_format(name, f"read as {fmt}: {str(error).removeprefix(name + ': ')}") from None
+        except duckdb.Error as error:  # a file DuckDB cannot read as that format (not UTF-8 text...): one line, as the estimate's
+            raise unreadable(name, FORMAT_NAMES.get(fmt, fmt), error) from None
         finally:
             con.close()
 
