@@ -643,11 +643,37 @@ async function runUpload(name) {
       data = await api(`${path}?${params}`, uploadRequest(path, file));
     }
     renderUpload(name, data, site);
+    if (name === "batch") await offerReport(file, site);
   } catch (error) {
     errorBox.textContent = error.message;
     $(`${name}-result`).hidden = true;
   } finally {
     $(`${name}-button`).disabled = false;
+  }
+}
+
+const REPORT_PATH = "/report";
+
+/** After a log upload, its accounting report (POST /report, CSV) offered as a download, with the same site settings. */
+async function offerReport(file, site) {
+  const link = $("batch-report");
+  if (!link) return; // the API has no report route
+  const status = $("batch-report-status");
+  const accepted = queryParameters(REPORT_PATH);
+  const params = new URLSearchParams(Object.entries(site).filter(([key]) => accepted.has(key)));
+  params.set("output", "csv");
+  status.textContent = "(preparing the report...)";
+  try {
+    const response = await fetch(`${REPORT_PATH}?${params}`, uploadRequest(REPORT_PATH, file));
+    if (!response.ok) {
+      const detail = await response.json().then((body) => body.detail).catch(() => `error ${response.status}`);
+      status.textContent = `(no report: ${detail})`;
+      return;
+    }
+    offerDownload(link, await response.text(), "text/csv", "genai-carbon-report.csv");
+    status.textContent = "";
+  } catch (error) { // the network failed: the log's own result stays
+    status.textContent = `(no report: ${error.message})`;
   }
 }
 
@@ -691,7 +717,12 @@ function renderUpload(name, data, site) {
   }
   const notes = [...(data.warnings || []), ...(data.notes || [])];
   if (notes.length) parts.push(el("ul", { className: "small warnings" }, ...notes.map((text) => el("li", {}, text))));
-  parts.push(el("p", { className: "downloads small" }, "Download: ", csvLink, " (one row per day) ", jsonLink, " (the whole answer)"));
+  const downloads = el("p", { className: "downloads small" }, "Download: ", csvLink, " (one row per day) ", jsonLink, " (the whole answer)");
+  if (name === "batch" && hasRoute(state.openapi, REPORT_PATH, "post")) {
+    downloads.append(" ", el("a", { id: "batch-report", hidden: true }, "Report"),
+      " (accounting report, CSV: location- and market-based totals per month, model and key) ", el("span", { id: "batch-report-status" }, ""));
+  }
+  parts.push(downloads);
   box.replaceChildren(...parts);
   box.hidden = false;
   offerDownload(jsonLink, JSON.stringify(data, null, 2) + "\n", "application/json", `genai-carbon-${name}.json`);
