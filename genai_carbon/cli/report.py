@@ -102,7 +102,7 @@ def format_report(report: dict[str, Any]) -> str:
         f"  requests     {'not counted by the export' if t['requests'] is None else number(t['requests'])}; tokens {number(t['input_tokens'])} in "
         f"({number(t['cached_input_tokens'])} cached), {number(t['output_tokens'])} out ({number(t['reasoning_tokens'])} reasoning)",
         "",
-        f"Totals ({t['served']}; ranges in brackets)",
+        f"Totals ({t['served']}; ranges in parentheses)",
         f"  energy                    {_figure(t['energy_kwh'], ENERGY_UNITS_KWH)}  [{report['figures']['energy_kwh']['label']}]",
         f"  location-based emissions  {_figure(t['carbon_location_based_gco2eq'], CARBON_UNITS_G)}  [grid average]",
         f"  market-based emissions    {_figure(t['carbon_market_based_gco2eq'], CARBON_UNITS_G)}  [{report['market_based']}]",
