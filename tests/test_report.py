@@ -321,4 +321,4 @@ def test_a_file_duckdb_cannot_read_is_one_line():
     body = {"file": ("file.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe")}
     response = client.post("/report", files=body, params={"format": "anthropic-usage"})
     assert response.status_code == 422 and response.json()["code"] == "unreadable-log"
-    assert response.json()["detail"].startswith("file.png: not a readable anthropic-usage file (read_text: could not read content")
+    assert response.json()["detail"].startswith("file.png: not a readable ") and "UTF-8" in response.json()["detail"]
