@@ -32,7 +32,9 @@ and the API `api.py` call). It shows:
 1. the footprint of **one request**, and two comparisons: **A100 versus H100**, **chatbot versus translation**;
 2. **models by name** compared, each with the range of its unknown deployment;
 3. a year of **Fluid Topics analytics**: daily carbon per service, monthly totals and shares,
-   how much each assumption moves the total (a tornado chart), and the regions compared.
+   how much each assumption moves the total (a tornado chart), and the regions compared;
+4. a **provider's usage export** turned into an **accounting report**: location-based and market-based totals,
+   per model and per project, framed as GHG Protocol scope 3 category 1.
 
 Every figure is **scope 2, location-based** carbon (facility energy x grid intensity) unless said otherwise, and
 comes with a low-high range from the ranges of the inputs.
@@ -305,6 +307,54 @@ if "carbon_gco2eq_per_1000_sessions" in context:
           f"(range {context['carbon_gco2eq_per_1000_sessions_min']:.3g} to {context['carbon_gco2eq_per_1000_sessions_max']:.3g}); "
           f"{context['requests_per_1000_sessions']:.3g} GenAI requests per 1,000 sessions")
 print(context["note"])""",
+    ),
+    (
+        "markdown",
+        """## 6. A provider's usage export and its accounting report
+
+An API's usage export (here OpenAI's organization Usage API, the project's sample written from OpenAI's public
+documentation) says how many tokens each model used per day and project, not where or on what it ran. Each row's
+model gets the model-aware estimate with the deployment unknown. The report gives the totals a sustainability team
+files: energy, **location-based** emissions (the grid average), **market-based** emissions with the contractual factor
+you supply (here 0 gCO2e/kWh, as for a provider buying only renewable certificates; an assumption, labelled), the
+embodied share apart, and, since the models are bought as a service, the GHG Protocol framing as **scope 3 category 1**
+(purchased goods and services).""",
+    ),
+    (
+        "code",
+        """from traitement.accounting import account_log, report_options
+
+report = account_log(
+    Path("data/samples/providers/openai-usage-completions.json"),
+    config,
+    options=report_options(market_factor_gco2eq_per_kwh=0),
+)
+print(report.title)
+print("operational:", report.totals.scope_operational)
+
+def figure_row(line):
+    row = {"dimension": line.dimension, "key": line.key, "requests": line.requests}
+    for name in ("energy_kwh", "carbon_location_based_gco2eq", "carbon_market_based_gco2eq", "carbon_embodied_gco2eq"):
+        figure = getattr(line, name)
+        row[name] = figure.value if figure else None
+        row[name + "_min"] = figure.min if figure else None
+        row[name + "_max"] = figure.max if figure else None
+    return row
+
+lines = pd.DataFrame([figure_row(report.totals)] + [figure_row(line) for line in report.lines])
+display(lines[["dimension", "key", "requests", "energy_kwh", "energy_kwh_min", "energy_kwh_max",
+               "carbon_location_based_gco2eq", "carbon_market_based_gco2eq", "carbon_embodied_gco2eq"]])
+
+per_model = lines[lines["dimension"] == "model"]
+fig, ax = plt.subplots(figsize=(8, 3.5))
+ax.barh(per_model["key"], per_model["carbon_location_based_gco2eq"], color=sns.color_palette()[3])
+ax.hlines(range(len(per_model)), per_model["carbon_location_based_gco2eq_min"], per_model["carbon_location_based_gco2eq_max"], color="black", linewidth=1)
+ax.set_xscale("log")
+ax.set_xlabel("gCO2e, location-based (line: low-high)")
+ax.set_title("A usage export: carbon per model")
+plt.show()
+for item in report.illustrations:
+    print(f"illustration: {item.amount:.3g} {item.result_unit} {item.label} (range {item.amount_min:.3g} to {item.amount_max:.3g}; {item.source}, {item.year})")""",
     ),
     (
         "markdown",

@@ -49,8 +49,12 @@ def connect(limits: Limits, workdir: Path) -> Any:
     if limits.threads:
         config["threads"] = limits.threads
     con = duckdb.connect(":memory:", config=config)
-    # Progress is measured (query_progress) but never printed by DuckDB: the caller draws its own bar.
-    con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false; SET progress_bar_time = 0")
+    # Progress is measured (query_progress) but never printed by DuckDB: the caller draws its own bar. In a Jupyter
+    # kernel without ipywidgets DuckDB refuses every progress setting: the estimate then runs without a bar.
+    try:
+        con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false; SET progress_bar_time = 0")
+    except duckdb.InvalidInputException:
+        pass
     con.execute("SET TimeZone = 'UTC'")  # text without an offset that takes the TIMESTAMPTZ path is UTC
     return con
 
