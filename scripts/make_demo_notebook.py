@@ -354,7 +354,8 @@ ax.set_xlabel("gCO2e, location-based (line: low-high)")
 ax.set_title("A usage export: carbon per model")
 plt.show()
 for item in report.illustrations:
-    print(f"illustration: {item.amount:.3g} {item.result_unit} {item.label} (range {item.amount_min:.3g} to {item.amount_max:.3g}; {item.source}, {item.year})")""",
+    spread = f"range {item.amount_min:.3g} to {item.amount_max:.3g}"
+    print(f"illustration: {item.amount:.3g} {item.result_unit} {item.label} ({spread}; {item.source}, {item.year})")""",
     ),
     (
         "markdown",
