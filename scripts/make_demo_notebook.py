@@ -322,12 +322,10 @@ embodied share apart, and, since the models are bought as a service, the GHG Pro
     ),
     (
         "code",
-        """from traitement.accounting import account_log, report_options
-
-report = account_log(
+        """report = traitement.account_log(
     Path("data/samples/providers/openai-usage-completions.json"),
     config,
-    options=report_options(market_factor_gco2eq_per_kwh=0),
+    options=traitement.report_options(market_factor_gco2eq_per_kwh=0),
 )
 print(report.title)
 print("operational:", report.totals.scope_operational)

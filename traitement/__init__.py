@@ -41,6 +41,12 @@ if TYPE_CHECKING:
     from .analytics import plot_analytics as plot_analytics
     from .analytics import plot_bytes as plot_bytes
     from .analytics import read_analytics as read_analytics
+    from .accounting import Report as Report
+    from .accounting import ReportOptions as ReportOptions
+    from .accounting import account_log as account_log
+    from .accounting import report_options as report_options
+    from .deployment import model_footprint as model_footprint
+    from .logs import estimate_log as estimate_log
     from .measurement import Measurement as Measurement
     from .measurement import measure as measure
 
@@ -63,6 +69,9 @@ _LAZY = {
         "read_analytics",
     ),
     "measurement": ("Measurement", "measure"),
+    "accounting": ("Report", "ReportOptions", "account_log", "report_options"),
+    "deployment": ("model_footprint",),
+    "logs": ("estimate_log",),
 }
 _LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names}
 

@@ -234,7 +234,7 @@ def structure_of(con: Any, docs: Documents, known: dict[str, Any], root: str = "
     return out
 
 
-def _guarded(what: str) -> Callable[..., Source]:
+def _guarded(what: str) -> Callable[[Callable[..., Source]], Callable[..., Source]]:
     """Decorator of a format's ``open``: DuckDB's errors and JSON nested too deep as one-line errors, never a traceback."""
 
     def decorate(open_source: Callable[..., Source]) -> Callable[..., Source]:
@@ -702,7 +702,7 @@ def _open_litellm(path: Path, name: str, limits: Limits, con: Any, *, header: tu
 
 def _open_litellm_csv(path: Path, name: str, limits: Limits, con: Any, header: tuple[list[str], bytes] | None) -> Source:
     names, raw = header if header is not None else read_header(path, name, limits)
-    index = {}
+    index: dict[str, int] = {}
     for position, column in enumerate(names):
         if column in index:
             raise InvalidInputError(f"{name}: the header names {column!r} twice (fields {index[column] + 1} and {position + 1})", code="duplicate-column")
