@@ -26,6 +26,10 @@ from .schemas import NamedRequest, RawRequest, estimate_named, estimate_raw
 # stays fast for a one-off estimate (PEP 562): ``traitement.analyse_analytics`` imports
 # ``traitement.analytics`` the first time it is read.
 if TYPE_CHECKING:
+    from .accounting import Report as Report
+    from .accounting import ReportOptions as ReportOptions
+    from .accounting import account_log as account_log
+    from .accounting import report_options as report_options
     from .analytics import MAX_UPLOAD_BYTES as MAX_UPLOAD_BYTES
     from .analytics import PLOT_FORMATS as PLOT_FORMATS
     from .analytics import AnalyticsFile as AnalyticsFile
@@ -41,10 +45,6 @@ if TYPE_CHECKING:
     from .analytics import plot_analytics as plot_analytics
     from .analytics import plot_bytes as plot_bytes
     from .analytics import read_analytics as read_analytics
-    from .accounting import Report as Report
-    from .accounting import ReportOptions as ReportOptions
-    from .accounting import account_log as account_log
-    from .accounting import report_options as report_options
     from .deployment import model_footprint as model_footprint
     from .logs import estimate_log as estimate_log
     from .measurement import Measurement as Measurement
