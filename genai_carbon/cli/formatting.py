@@ -89,12 +89,12 @@ def ranged(row: dict[str, Any], name: str, units: Sequence[tuple[float, str]], s
 
 
 def table(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
-    """A plain left-aligned text table; numbers in cells are written by :func:`number`."""
+    """A plain left-aligned text table; numbers in cells are written by :func:`number`; no rows: the head and ``(none)``."""
     cells = [[_cell(row.get(column, "")) for column in columns] for row in rows]
-    widths = [max(len(column), *(len(c[i]) for c in cells)) for i, column in enumerate(columns)]
+    widths = [max([len(column), *(len(c[i]) for c in cells)]) for i, column in enumerate(columns)]
     head = "  ".join(column.ljust(width) for column, width in zip(columns, widths, strict=True))
     body = ["  ".join(c.ljust(width) for c, width in zip(cell, widths, strict=True)) for cell in cells]
-    return "\n".join([head, "-" * len(head), *body])
+    return "\n".join([head, "-" * len(head), *(body or ["(none)"])])
 
 
 def _cell(value: Any) -> str:

@@ -320,15 +320,37 @@ def resolve_gpu(name: Any, option: str = "hardware") -> GpuEntry:
 # Listings (CLI ``regions``/``models``/``hardware``, API GET routes): filters, all entries validated.
 
 
-def _matches(search: str | None, *texts: Any) -> bool:
-    if not search:
+def filter_key(value: str | None, option: str) -> str | None:
+    """A listing's filter (``search``, ``provider``) in the form names are compared in; ``None`` when not given.
+
+    Given, it must hold a letter or a digit and be at most :data:`MAX_NAME_CHARS` characters: an empty or blank
+    filter, or one of punctuation only (``''``, ``' '``, ``'.*'``, ``'%'``), would silently keep every row.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInputError(f"{option}: must be text, got {type(value).__name__}", code="invalid-filter")
+    shown = value if len(value) <= 40 else value[:40] + "..."
+    if len(value) > MAX_NAME_CHARS:
+        raise InvalidInputError(f"{option}: {shown!r} is too long; allowed: at most {MAX_NAME_CHARS} characters", code="invalid-filter")
+    key = name_key(value)
+    if not any(char.isalnum() for char in key):
+        raise InvalidInputError(
+            f"{option}: {shown!r} holds no letter or digit; allowed: part of a name or code (or leave it out to list all)", code="invalid-filter"
+        )
+    return key
+
+
+def _matches(needle: str | None, *texts: Any) -> bool:
+    """Whether the filter key ``needle`` (from :func:`filter_key`) is part of one of ``texts``; no filter keeps every row."""
+    if needle is None:
         return True
-    needle = name_key(search)
     return any(needle in name_key(str(text)) for text in texts if text)
 
 
 def list_regions(kind: str | None = None, provider: str | None = None, country: str | None = None, search: str | None = None) -> list[RegionEntry]:
     """Regions filtered by kind, cloud provider, country (any name or code of it) and a search string."""
+    search = filter_key(search, "search")
     if provider is not None:
         provider = PROVIDER_PREFIXES.get(name_key(provider), name_key(provider))
         if provider not in CLOUD_PROVIDERS:
@@ -350,16 +372,24 @@ def list_regions(kind: str | None = None, provider: str | None = None, country: 
 
 
 def list_models(provider: str | None = None, search: str | None = None) -> list[ModelEntry]:
-    """Models filtered by provider (``openai``, ``mistral``...) and a search string."""
-    wanted = _MODEL_PROVIDER_PREFIXES.get(name_key(provider), name_key(provider)) if provider else None
+    """Models filtered by provider (``openai``, ``mistral``...) and a search string; an unknown provider is an error naming the known ones."""
+    search = filter_key(search, "search")
+    key = filter_key(provider, "provider")
+    wanted = None if key is None else _MODEL_PROVIDER_PREFIXES.get(key, key)
+    entries = table("models").entries.values()
+    if wanted is not None:
+        known = sorted({model.provider for model in entries})
+        if wanted not in known:
+            raise InvalidInputError(f"provider: unknown model provider {provider!r}; allowed: {', '.join(known)}", code="invalid-provider")
     return [
         model
-        for model in table("models").entries.values()
+        for model in entries
         if (wanted is None or model.provider == wanted) and _matches(search, model.id, model.name, *model.aliases)
     ]
 
 
 def list_gpus(vendor: str | None = None, search: str | None = None) -> list[GpuEntry]:
     """GPU boards filtered by vendor (``nvidia``, ``amd``) and a search string."""
-    wanted = name_key(vendor) if vendor else None
+    search = filter_key(search, "search")
+    wanted = filter_key(vendor, "vendor")
     return [gpu for gpu in table("gpus").entries.values() if (wanted is None or gpu.vendor == wanted) and _matches(search, gpu.id, gpu.name, *gpu.aliases)]
