@@ -15,7 +15,9 @@ traceback:
   silently keep one), a value its tag cannot hold (``2025-02-30``,
   ``0000-01-01``, an integer of 5,000 digits), an alias that contains itself,
   and a document that aliases expand past :data:`MAX_YAML_VALUES` values
-  ("billion laughs"); nesting is bounded by the parser (1,000 levels);
+  ("billion laughs"), and reading numbers as JSON writes them (YAML 1.1's
+  ``017``, ``1:30``, ``1_000``, ``0x1F`` stay text, which the schemas refuse);
+  nesting is bounded by the parser (1,000 levels);
 * :func:`load_json`: JSON with the line and column of a syntax error, and a
   one-line refusal of deep nesting or an integer too long to convert.
 
@@ -27,6 +29,7 @@ uploaded: exit code 2, HTTP 422 or 413).
 from __future__ import annotations
 
 import os
+import re
 import stat
 from functools import lru_cache
 from pathlib import Path
@@ -51,6 +54,12 @@ _KINDS = {
     "tag:yaml.org,2002:binary": "base64 data",
 }
 """The scalar tags whose constructors raise plain Python errors on a value they cannot hold, and what they hold."""
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_YAML_INT = re.compile(r"^-?(?:0|[1-9][0-9]*)$")
+"""An integer of a YAML file: as JSON writes it (``-12``; not ``017``, ``0x1F``, ``1_000``, ``1:30`` or ``+5``)."""
+_YAML_FLOAT = re.compile(r"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?$|^-?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$")
+"""A real number of a YAML file: as JSON writes it (``2.5``, ``1e3``), or ``.inf``/``.nan``, which the schemas refuse by name."""
 _SCALAR_ERRORS = (ValueError, OverflowError, KeyError, AttributeError, TypeError)
 _SHOWN_CHARS = 40
 
@@ -158,6 +167,15 @@ def _strict_loader() -> type:
 
     for tag, kind in _KINDS.items():
         StrictLoader.add_constructor(tag, guarded(StrictLoader.yaml_constructors[tag], kind))
+    # Numbers are read as JSON writes them (the project's one rule, traitement.base): YAML 1.1's other forms stay
+    # text, which the schemas refuse by name, instead of silently becoming another number: 017 (octal: 15),
+    # 1:30 (base 60: 90), 1_000, 0x1F, 0b101, +5.
+    StrictLoader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_INT_TAG, _FLOAT_TAG)]
+        for first, resolvers in base.yaml_implicit_resolvers.items()
+    }
+    StrictLoader.add_implicit_resolver(_INT_TAG, _YAML_INT, list("-0123456789"))
+    StrictLoader.add_implicit_resolver(_FLOAT_TAG, _YAML_FLOAT, list("-0123456789."))
     return StrictLoader
 
 

@@ -1,0 +1,64 @@
+"""Hostile YAML files (analytics files, cases files): numbers YAML 1.1 reads as other numbers.
+
+Found by the hardening sweep: PyYAML's safe loader follows YAML 1.1, where a
+count written ``017`` is octal (15), ``1:30`` is base 60 (90), ``1_000`` is
+1000 and ``0x1F`` is 31; the file's day then silently counted another number
+of requests, and the command line (which reads numbers as JSON does) refused
+the same text. Numbers in a YAML file are now read as JSON writes them; any
+other form stays text, which the schema refuses by name.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+import api
+import interface
+from traitement import files
+from traitement.errors import InvalidInputError
+
+client = TestClient(api.app, raise_server_exceptions=False)
+
+
+def analytics_file(count: str) -> str:
+    return f"""genai:
+  chatbots:
+  - date: 2025-01-06
+    count: {count}
+  completions:
+  - {{date: 2025-01-06, count: 5}}
+  translations: []
+"""
+
+
+@pytest.mark.parametrize("count", ["017", "1:30", "1_000", "0x1F", "0o17", "0b101", "+5", "1."])
+def test_yaml_1_1_number_forms_are_refused_naming_the_field(tmp_path, capsys, count) -> None:
+    path = tmp_path / "a.yaml"
+    path.write_text(analytics_file(count))
+    code = interface.main(["analytics", str(path), "--json"])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert f"genai.chatbots[0].count: must be an integer (got {count!r})" in err
+    answer = client.post("/analytics", files={"file": ("a.yaml", analytics_file(count).encode())})
+    assert answer.status_code == 422
+    assert answer.json()["detail"].startswith(f"a.yaml: genai.chatbots[0].count: must be an integer (got {count!r})")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("12", 12), ("-12", -12), ("0", 0), ("-0", 0), ("2.5", 2.5), ("1e3", 1000.0), ("-1.5E-3", -1.5e-3), ("'017'", "017"), ("1:30 pm", "1:30 pm")],
+)
+def test_json_numbers_still_read_as_numbers(text, value) -> None:
+    got = files.load_yaml(f"a: {text}\n", "x.yaml", InvalidInputError)["a"]
+    assert got == value and type(got) is type(value)
+
+
+def test_json_number_counts_give_the_same_estimate(tmp_path, capsys) -> None:
+    path = tmp_path / "a.yaml"
+    path.write_text(analytics_file("15"))
+    assert interface.main(["analytics", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["total"]["requests"] == 20  # 15 chatbots + 5 completions
