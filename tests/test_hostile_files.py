@@ -62,3 +62,50 @@ def test_json_number_counts_give_the_same_estimate(tmp_path, capsys) -> None:
     path.write_text(analytics_file("15"))
     assert interface.main(["analytics", str(path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["total"]["requests"] == 20  # 15 chatbots + 5 completions
+
+
+# --- JSON: a key given twice (parsers silently keep the last) ---------------------------------------------------------
+
+
+def test_a_saved_measurement_with_a_key_twice_is_refused(tmp_path, capsys) -> None:
+    path = tmp_path / "m.json"
+    path.write_text('{"method": "measured", "method": "measured"}')
+    code = interface.main(["compare", "--from-json", str(path), "--model", "gpt-4o"])
+    _, err = capsys.readouterr()
+    assert code == 2 and err.count("\n") == 1
+    assert "invalid JSON: key 'method' given more than once; allowed: each key once per object" in err
+
+
+def test_load_json_refuses_a_key_twice_at_any_depth() -> None:
+    with pytest.raises(InvalidInputError, match=r"^x.json: invalid JSON: key 'b' given more than once"):
+        files.load_json('{"a": [{"b": 1, "b": 2}]}', "x.json", InvalidInputError)
+    assert files.load_json('{"a": [{"b": 1}, {"b": 2}]}', "x.json", InvalidInputError) == {"a": [{"b": 1}, {"b": 2}]}
+
+
+RAW = {
+    "region": {"pue": 1.2, "carbon_intensity": 400},
+    "hardware": {"power_gpu": 700, "eta_gpu": 0.6},
+    "profile": {"input_size": 2000, "output_size": 500, "throughput": 50},
+}
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "key"),
+    [
+        ("/calculate", '{"input_tokens": 5, "input_tokens": 7}', "input_tokens"),
+        ("/calculate", '{"model": "gpt-4o", "count": 1, "region": "usa", "count": 1000}', "count"),
+        ("/calculate-raw", json.dumps(RAW).replace('"pue": 1.2', '"pue": 1.2, "pue": 3'), "pue"),
+    ],
+)
+def test_api_body_with_a_key_twice_is_422_naming_it(path, body, key) -> None:
+    answer = client.post(path, content=body, headers={"content-type": "application/json"})
+    assert answer.status_code == 422, answer.text
+    assert answer.json() == {
+        "detail": f"body: invalid JSON: key {key!r} given more than once; allowed: each key once per object",
+        "code": "invalid-input",
+    }
+
+
+def test_api_body_with_each_key_once_still_answers() -> None:
+    assert client.post("/calculate-raw", json=RAW).status_code == 200
+    assert client.post("/calculate", json={"input_tokens": 5}).json()["input_tokens"] == 5

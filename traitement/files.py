@@ -245,12 +245,32 @@ def load_yaml(text: str, where: str | Path, error: type[CalculatorError], code: 
 # --- JSON --------------------------------------------------------------------------------
 
 
+class DuplicateKeyError(ValueError):
+    """A JSON object names one key twice (``{"count": 1, "count": 5}``): JSON parsers silently keep the last."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"key {_shown(key)} given more than once; allowed: each key once per object")
+        self.key = key
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` of :func:`json.loads`: the object as a dict, or :class:`DuplicateKeyError` for a key given twice."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise DuplicateKeyError(key)
+        out[key] = value
+    return out
+
+
 def load_json(text: str | bytes, where: str | Path, error: type[CalculatorError], code: str | None = None) -> Any:
-    """Parse JSON; a refusal raises ``error``: ``WHERE: invalid JSON at line L column C: what is wrong``."""
+    """Parse JSON; a refusal raises ``error``: ``WHERE: invalid JSON at line L column C: what is wrong``; a key given twice is refused."""
     import json
 
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=unique_keys)
+    except DuplicateKeyError as problem:
+        raise error(f"{where}: invalid JSON: {problem}", code=code) from None
     except json.JSONDecodeError as problem:
         raise error(f"{where}: invalid JSON at line {problem.lineno} column {problem.colno}: {problem.msg}", code=code) from None
     except RecursionError:

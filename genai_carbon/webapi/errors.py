@@ -27,6 +27,7 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect
 
 from traitement.errors import CalculatorError, format_validation_error
+from traitement.files import DuplicateKeyError
 
 from .responses import Out, json_response
 
@@ -127,6 +128,8 @@ def _unreadable_body(cause: BaseException | None) -> str | None:
         return "body: invalid JSON: nested too deeply"
     if isinstance(cause, MultiPartException):
         return f"body: invalid multipart form: {cause.message}"
+    if isinstance(cause, DuplicateKeyError):  # {"count": 1, "count": 5}
+        return f"body: invalid JSON: {cause}"
     if isinstance(cause, ValueError):  # an integer of more than 4,300 digits, bytes that are not text
         return f"body: invalid JSON: {str(cause).split(':', 1)[0]}"
     return None

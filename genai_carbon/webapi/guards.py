@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import json
 import typing
 from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
@@ -19,6 +20,8 @@ from urllib.parse import parse_qsl
 from fastapi import HTTPException, Request, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
+
+from traitement.files import unique_keys
 
 from .errors import send_error
 
@@ -102,8 +105,18 @@ def _is_json(content_type: str) -> bool:
     return media in JSON_TYPES or (media.startswith("application/") and media.endswith("+json"))
 
 
+class _UniqueKeysRequest(Request):
+    """A request whose JSON body refuses a key given twice (``{"count": 1, "count": 5}`` silently kept 5)."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = json.loads(await self.body(), object_pairs_hook=unique_keys)
+        return self._json
+
+
 class JSONBodyRoute(APIRoute):
-    """A route whose body is JSON: a body of another declared type, or of none, is answered 415 without being read back."""
+    """A route whose body is JSON: a body of another declared type, or of none, is answered 415 without being read back;
+    a key given twice in an object is answered 422 naming it."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -113,6 +126,6 @@ class JSONBodyRoute(APIRoute):
             if not _is_json(content_type):
                 got = repr(content_type[:60]) if content_type else "none"
                 raise HTTPException(415, f"content-type: must be application/json (got {got}); allowed: a JSON object sent as application/json")
-            return await handler(request)
+            return await handler(_UniqueKeysRequest(request.scope, request.receive))
 
         return json_only
