@@ -19,7 +19,7 @@ from traitement.settings import Settings, load_settings
 from traitement.version import __version__
 
 from .errors import ERROR_RESPONSES, install_error_handlers
-from .guards import HeadAsGet, OneValuePerParameter, list_parameters
+from .guards import HeadAsGet, OneValuePerParameter, known_parameters, list_parameters
 from .limits import MULTIPART_OVERHEAD_BYTES, BodySizeLimit
 from .routes import analytics, batch, docs, equivalences, estimate, lists, page, report, validate
 
@@ -55,9 +55,10 @@ def create_app(settings: Settings | None = None, config: traitement.Config | Non
         app.include_router(module.router)
     app.mount("/static", page.static_files(), name="static")
     app.mount(docs.ASSETS_URL, docs.assets(), name="apidocs")
-    # Middleware, innermost first: body limits (413, 408), one value per query parameter (422), CORS, HEAD as GET.
+    # Middleware, innermost first: body limits (413, 408), known query parameters given once (422), CORS, HEAD as GET.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, upload_limits=upload_limits, timeout_s=settings.body_timeout_s)
-    app.add_middleware(OneValuePerParameter, lists=list_parameters(route for module in ROUTERS for route in module.router.routes))
+    routes = [route for module in ROUTERS for route in module.router.routes]
+    app.add_middleware(OneValuePerParameter, lists=list_parameters(routes), known=known_parameters(routes))
     if settings.origins:
         from fastapi.middleware.cors import CORSMiddleware
 

@@ -54,35 +54,58 @@ def _is_list(annotation: Any) -> bool:
     return any(_is_list(argument) for argument in typing.get_args(annotation) if argument is not type(None))
 
 
+def _query_names(route: APIRoute, lists_only: bool) -> set[str]:
+    """The query parameters of ``route`` (only those that take several values, with ``lists_only``)."""
+    names: set[str] = set()
+    for param in route.dependant.query_params:
+        annotation = param.field_info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):  # the query parameters are one model's fields
+            names.update(info.alias or name for name, info in annotation.model_fields.items() if not lists_only or _is_list(info.annotation))
+        elif not lists_only or _is_list(annotation):
+            names.add(param.alias)
+    return names
+
+
 def list_parameters(routes: Iterable[Any]) -> dict[str, frozenset[str]]:
     """Path -> the query parameters of its routes that take several values (the others may be given once)."""
     out: dict[str, set[str]] = {}
     for route in routes:
-        if not isinstance(route, APIRoute):
-            continue
-        names = out.setdefault(route.path, set())
-        for param in route.dependant.query_params:
-            annotation = param.field_info.annotation
-            if isinstance(annotation, type) and issubclass(annotation, BaseModel):  # the query parameters are one model's fields
-                names.update(info.alias or name for name, info in annotation.model_fields.items() if _is_list(info.annotation))
-            elif _is_list(annotation):
-                names.add(param.alias)
+        if isinstance(route, APIRoute):
+            out.setdefault(route.path, set()).update(_query_names(route, lists_only=True))
+    return {path: frozenset(names) for path, names in out.items()}
+
+
+def known_parameters(routes: Iterable[Any]) -> dict[str, frozenset[str]]:
+    """Path -> every query parameter its documented routes take; pages and the docs (out of the schema) take any."""
+    out: dict[str, set[str]] = {}
+    for route in routes:
+        if isinstance(route, APIRoute) and route.include_in_schema:
+            out.setdefault(route.path, set()).update(_query_names(route, lists_only=False))
     return {path: frozenset(names) for path, names in out.items()}
 
 
 class OneValuePerParameter:
-    """Pure ASGI middleware: 422 naming a query parameter given more than once, unless its route takes a list there."""
+    """Pure ASGI middleware: 422 naming a query parameter given more than once, unless its route takes a list there,
+    or one its route does not take (``/equivalences?energy_kwhh=5`` silently answered as if none were given)."""
 
-    def __init__(self, app: Any, lists: dict[str, frozenset[str]]) -> None:
+    def __init__(self, app: Any, lists: dict[str, frozenset[str]], known: dict[str, frozenset[str]] | None = None) -> None:
         self.app = app
         self.lists = lists
+        self.known = known or {}
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         query = scope.get("query_string", b"") if scope["type"] == "http" else b""
-        if b"&" in query:
-            allowed = self.lists.get(scope.get("path", ""), frozenset())
+        if query:
+            path = scope.get("path", "")
+            allowed = self.lists.get(path, frozenset())
+            known = self.known.get(path)
             seen: set[str] = set()
             for name, _ in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+                if known is not None and name not in known:
+                    shown = repr(name if len(name) <= 40 else name[:40] + "...")
+                    detail = f"{shown}: unknown query parameter; allowed: {', '.join(sorted(known)) or 'none on this path'}"
+                    await send_error(send, 422, "unknown-parameter", detail)
+                    return
                 if name in seen and name not in allowed:
                     detail = f"{name}: given more than once in the query; allowed: one value"
                     await send_error(send, 422, "repeated-parameter", detail)
