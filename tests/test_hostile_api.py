@@ -17,20 +17,21 @@ client = TestClient(api.app, raise_server_exceptions=False)
 
 
 @pytest.mark.parametrize(
-    ("path", "name", "allowed"),
+    ("path", "detail"),
     [
-        ("/equivalences?energy_kwhh=5", "energy_kwhh", "carbon_gco2eq, energy_kwh"),
-        ("/regions?serch=paris", "serch", "country, kind, provider, search"),
-        ("/validation?methods=parameter", "methods", "cases, cross_validate, method"),
-        ("/sources?x=1", "x", "none on this path"),
-        ("/health?%00=1", "\x00", "none on this path"),
-        ("/regions?=1", "", "country, kind, provider, search"),
+        ("/equivalences?energy_kwhh=5", "energy_kwhh: unknown field (got '5'); allowed: one of carbon_gco2eq, energy_kwh"),
+        ("/regions?serch=paris", "serch: unknown field (got 'paris'); allowed: one of country, kind, provider, search"),
+        ("/validation?methods=parameter", "methods: unknown field (got 'parameter'); allowed: one of cases, cross_validate, method"),
+        ("/sources?x=1", "x: unknown field (got '1'); allowed: no query parameter on this path"),
+        ("/health?%00=1", "'\\x00': unknown field (got '1'); allowed: no query parameter on this path"),
+        ("/health?a%0Ab=1", "'a\\nb': unknown field (got '1'); allowed: no query parameter on this path"),
+        ("/regions?=1", "'': unknown field (got '1'); allowed: one of country, kind, provider, search"),
     ],
 )
-def test_an_unknown_query_parameter_is_422_naming_it(path, name, allowed) -> None:
+def test_an_unknown_query_parameter_is_422_naming_it(path, detail) -> None:
     answer = client.get(path)
     assert answer.status_code == 422, answer.text
-    assert answer.json() == {"detail": f"{name!r}: unknown query parameter; allowed: {allowed}", "code": "unknown-parameter"}
+    assert answer.json() == {"detail": detail, "code": "unknown-parameter"}
 
 
 def test_an_unknown_query_parameter_of_an_upload_route_is_422() -> None:

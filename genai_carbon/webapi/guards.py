@@ -100,10 +100,12 @@ class OneValuePerParameter:
             allowed = self.lists.get(path, frozenset())
             known = self.known.get(path)
             seen: set[str] = set()
-            for name, _ in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
-                if known is not None and name not in known:
-                    shown = repr(name if len(name) <= 40 else name[:40] + "...")
-                    detail = f"{shown}: unknown query parameter; allowed: {', '.join(sorted(known)) or 'none on this path'}"
+            for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+                if known is not None and name not in known:  # worded as the schemas word an unknown field
+                    shown = name if name.isprintable() and 0 < len(name) <= 40 else repr(name[:40] + ("..." if len(name) > 40 else ""))
+                    got = repr(value if len(value) <= 40 else value[:40] + "...")
+                    allowed = "one of " + ", ".join(sorted(known)) if known else "no query parameter on this path"
+                    detail = f"{shown}: unknown field (got {got}); allowed: {allowed}"
                     await send_error(send, 422, "unknown-parameter", detail)
                     return
                 if name in seen and name not in allowed:
