@@ -255,7 +255,7 @@ def _lookup(table: Mapping[str, Any], name: str, kind: str, aliases: Mapping[str
     targets = {**{alias: target for alias, target in (aliases or {}).items()}, **{name: name for name in known}}
     close = list(dict.fromkeys(targets[match] for match in difflib.get_close_matches(key, list(targets), n=3, cutoff=0.6)))
     hint = f" (did you mean {', '.join(close)}?)" if close else ""
-    raise UnknownNameError(f"unknown {kind} {name!r}{hint}; known: {', '.join(known)}", code=f"unknown-{kind}")
+    raise UnknownNameError(f"{kind}: unknown {kind} {name!r}{hint}; known: {', '.join(known)}", code=f"unknown-{kind}")
 
 
 @dataclass(frozen=True)

@@ -169,7 +169,7 @@ class EnergyModelFile(Frozen):
             known = ", ".join(sorted(self.precisions))
             raise InvalidInputError(f"precision: must not be empty (got {name!r}); allowed: one of {known}", code="empty-precision")
         if key not in self.precisions:
-            raise UnknownNameError(f"unknown precision {name!r}; known: {', '.join(sorted(self.precisions))}", code="unknown-precision")
+            raise UnknownNameError(f"precision: unknown precision {name!r}; known: {', '.join(sorted(self.precisions))}", code="unknown-precision")
         return key, self.precisions[key]
 
     def task(self, label: str | None) -> tuple[str, TaskConfig] | None:

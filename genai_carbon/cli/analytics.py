@@ -14,7 +14,7 @@ import traitement
 from traitement.errors import InvalidInputError
 from traitement.export import output_path, write_bytes, write_csv
 
-from .common import SETUP_FLAGS, Command, add_setup_arguments, parse_options
+from .common import SETUP_FLAGS, Command, add_setup_arguments, flagged, parse_options
 from .formatting import CARBON_UNITS_G, ENERGY_UNITS_KWH, carbon, emit, energy, exact, number, scaled, table
 
 FLAGS = {
@@ -36,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "file", nargs="?", metavar="FILE", help="a Fluid Topics daily analytics export, YAML (default: the shipped synthetic sample)"
     )
-    add_setup_arguments(parser)
+    add_setup_arguments(parser, boards=False)
     parser.add_argument("--topic-chars", metavar="N", help="characters per documentation topic (default 2500, range 2000-3000)")
     parser.add_argument("--prompt-chars", metavar="N", help="characters per user prompt (default 450, range 400-500)")
     parser.add_argument("--chatbot-topics", metavar="N", help="topics read per chatbot conversation (default 6.5, range 3-10)")
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     csv_path = None if args.csv is None else output_path(args.csv, "--csv")
     plot = None if args.plot is None else _plot_target(args.plot)
     path, data = traitement.read_analytics(args.file)
-    result = traitement.analyse_analytics(traitement.load_config(), data, options, source=str(path))
+    result = flagged(lambda: traitement.analyse_analytics(traitement.load_config(), data, options, source=str(path)), FLAGS)
     if csv_path is not None:
         write_csv(result.daily, csv_path, "--csv", date_format="%Y-%m-%d")
     if plot is not None:

@@ -117,8 +117,9 @@ SETUP_FLAGS = {
 """The CLI flag of each setup field, so an error names what the user typed."""
 
 
-def add_setup_arguments(parser: argparse.ArgumentParser) -> None:
-    """Where and on what the requests run, and the overrides of those presets: shared by ``estimate`` and ``analytics``."""
+def add_setup_arguments(parser: argparse.ArgumentParser, boards: bool = True) -> None:
+    """Where and on what the requests run, and the overrides of those presets: shared by ``estimate`` and ``analytics``
+    (``boards``: whether ``--hardware`` also takes a GPU board of the data pack; ``analytics`` takes serving setups only)."""
     parser.add_argument(
         "--region",
         help="grid: a country (name, ISO alpha-3 or alpha-2 code: spain, ESP, es), a subdivision (US-CA, CA-QC) or a cloud region "
@@ -130,7 +131,9 @@ def add_setup_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--hardware",
         help="serving setup, e.g. h100, a100 (default: h100), or a GPU board of the data pack (a10g, l40s, mi325x): its GPU count and speeds "
-        "then come from the model-aware energy model for --model (default llama-3.1-70b); see 'hardware'",
+        "then come from the model-aware energy model for --model (default llama-3.1-70b); see 'hardware'"
+        if boards
+        else "a serving setup listed by 'hardware', e.g. h100, a100 (default: h100); not a bare GPU board",
     )
     parser.add_argument("--batch-size", metavar="B", help="requests served at once (default: the hardware preset's)")
     parser.add_argument("--gpu-utilisation", metavar="U", help="mean GPU draw as a fraction of board power, 0 to 1 (default: the preset's)")

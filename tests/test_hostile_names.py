@@ -1,0 +1,65 @@
+"""Hostile names (region, datacentre, hardware, profile, precision, model) in the CLI and the API.
+
+Found by the hardening sweep:
+
+* an unknown datacentre, profile, precision or serving setup was refused without
+  the field's name (``unknown datacenter 'x'``), so the CLI could not name the flag,
+  unlike an unknown region or model; ``analytics`` named neither;
+* ``analytics --help`` offered the data pack's GPU boards for ``--hardware``, which
+  analytics refuses (it runs a serving setup's speeds);
+* a name typed in decomposed Unicode (``'E' + U+0301`` for ``É``, as some keyboards and
+  macOS file names give it) was refused as "not a name", while the composed one was read.
+"""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+import api
+import interface
+from traitement.paths import DATA_DIR
+
+client = TestClient(api.app, raise_server_exceptions=False)
+SAMPLE = str(DATA_DIR / "sample-daily-analytics.yaml")
+
+
+def cli_error(capsys, *argv: str) -> str:
+    assert interface.main(list(argv)) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "Traceback" not in err, err
+    return err.removeprefix("interface.py: error: ").rstrip("\n")
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--datacenter", "garage"], "--datacenter (datacenter): unknown datacenter 'garage'; known: aws, google"),
+        (["--profile", "poem"], "--profile (profile): unknown profile 'poem'; known: chatbot"),
+        (["--active-params-b", "8", "--precision", "fp3"], "--precision (precision): unknown precision 'fp3'; known: bf16"),
+        (["--model", "llama-3.1-8b", "--precision", "fp3"], "--precision (precision): unknown precision 'fp3'; known: bf16"),
+        (["analytics", SAMPLE, "--datacenter", "garage"], "--datacenter (datacenter): unknown datacenter 'garage'; known: aws"),
+        (["analytics", SAMPLE, "--hardware", "a10g"], "--hardware (hardware): unknown hardware 'a10g' (did you mean a100?); known: a100"),
+        (["analytics", SAMPLE, "--region", "zz"], "--region (region): unknown region 'zz'"),
+    ],
+)
+def test_an_unknown_name_names_the_flag(capsys, argv, expected) -> None:
+    assert cli_error(capsys, *argv).startswith(expected)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [({"datacenter": "garage"}, "datacenter"), ({"profile": "poem"}, "profile"), ({"active_params_b": 8, "precision": "fp3"}, "precision")],
+)
+def test_api_unknown_name_starts_with_the_field(body, field) -> None:
+    answer = client.post("/calculate", json=body)
+    assert answer.status_code == 404
+    assert answer.json()["detail"].startswith(f"{field}: unknown {field} ")
+
+
+def test_analytics_help_offers_serving_setups_only(capsys) -> None:
+    assert interface.main(["analytics", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "not a bare GPU board" in text and "a10g" not in text
+    assert interface.main(["estimate", "--help"]) == 0
+    assert "a10g" in capsys.readouterr().out
