@@ -13,6 +13,8 @@ Found by the hardening sweep:
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -63,3 +65,22 @@ def test_analytics_help_offers_serving_setups_only(capsys) -> None:
     assert "not a bare GPU board" in text and "a10g" not in text
     assert interface.main(["estimate", "--help"]) == 0
     assert "a10g" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", ["Côte d'Ivoire", "Réunion", "São Tomé and Príncipe"])
+def test_a_decomposed_unicode_name_is_the_composed_one(capsys, name) -> None:
+    composed = unicodedata.normalize("NFC", name)
+    decomposed = unicodedata.normalize("NFD", name)
+    assert composed != decomposed
+    answers = []
+    for text in (composed, decomposed):
+        assert interface.main(["--region", text, "--json"]) == 0
+        answers.append(capsys.readouterr().out)
+    assert answers[0] == answers[1]
+    assert client.post("/calculate", json={"region": decomposed}).json()["region"] == client.post("/calculate", json={"region": composed}).json()["region"]
+
+
+@pytest.mark.parametrize("name", ["usa\u200b", "\u202eusa", "a\u0000b", "\u001b[31m"])
+def test_invisible_and_control_characters_are_not_a_name(capsys, name) -> None:
+    assert "is not a region name" in cli_error(capsys, "--region", name)
+    assert client.post("/calculate", json={"region": name}).status_code == 422

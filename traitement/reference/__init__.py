@@ -187,7 +187,7 @@ def _clean(value: Any, option: str, kind: str) -> str:
         raise InvalidInputError(f"{option}: must not be empty; allowed: a {kind} name or code", code=f"invalid-{kind}")
     if not isinstance(value, str):
         raise InvalidInputError(f"{option}: must be a {kind} name, got {type(value).__name__}", code=f"invalid-{kind}")
-    text = value.strip()
+    text = unicodedata.normalize("NFC", value.strip())  # "E" + U+0301 (as some keyboards type it) is "É"
     if len(text) > MAX_NAME_CHARS or not _ALLOWED.match(text):
         shown = text if len(text) <= 40 else text[:40] + "..."
         raise InvalidInputError(
