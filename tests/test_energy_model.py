@@ -234,7 +234,7 @@ def test_cli_model_aware_estimate_pinned(capsys):
 @pytest.mark.parametrize(
     ("argv", "message", "code"),
     [
-        (["--precision", "fp8"], "need active_params_b", 2),
+        (["--precision", "fp8"], "--precision (precision): needs active_params_b", 2),
         (["--active-params-b", "8", "--precision", "fp3"], "unknown precision 'fp3'", 2),
         (["--active-params-b", "0"], "--active-params-b (active_params_b): must be >= 0.1", 2),
         (["--active-params-b", "80", "--total-params-b", "8"], "(total_params_b): must be >= active_params_b", 2),

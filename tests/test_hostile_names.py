@@ -84,3 +84,28 @@ def test_a_decomposed_unicode_name_is_the_composed_one(capsys, name) -> None:
 def test_invisible_and_control_characters_are_not_a_name(capsys, name) -> None:
     assert "is not a region name" in cli_error(capsys, "--region", name)
     assert client.post("/calculate", json={"region": name}).status_code == 422
+
+
+# --- values: words of the one formatter ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--in_tok", "1e308"], "--in_tok (input_tokens): is too large (got 1e+308); allowed: prompt length in tokens, an integer from 1 to 10,000,000"),
+        (["--count", "1e30"], "--count (count): is too large (got 1e+30); allowed: number of such requests, an integer from 1 to 10,000,000,000,000"),
+        (["--total-params-b", "5"], "--total-params-b (total_params_b): needs active_params_b (the model's size) or model as well"),
+        (["--precision", "fp8"], "--precision (precision): needs active_params_b (the model's size) or model as well"),
+    ],
+)
+def test_value_errors_name_the_flag_given(capsys, argv, expected) -> None:
+    assert cli_error(capsys, *argv).startswith(expected)
+
+
+@pytest.mark.parametrize("value", ["1e-320", "-0", "1_0", "inf"])
+def test_a_bad_body_timeout_setting_is_one_line(capsys, monkeypatch, value) -> None:
+    monkeypatch.setenv("GENAI_CARBON_BODY_TIMEOUT_S", value)
+    assert interface.main(["--json"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert err.startswith("interface.py: error: GENAI_CARBON_BODY_TIMEOUT_S: ")

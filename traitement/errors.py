@@ -78,6 +78,7 @@ def _problem(error: Mapping[str, Any]) -> str:
         "int_parsing": "must be an integer",
         "int_type": "must be an integer",
         "int_from_float": "must be an integer",
+        "int_parsing_size": "is too large",
         "float_parsing": "must be a number",
         "float_type": "must be a number",
         "finite_number": "must be a finite number",

@@ -201,7 +201,8 @@ def estimate_named(config: Config, request: NamedRequest) -> Estimate | Paramete
     if request.model is not None or request.active_params_b is not None or method == MODEL_AWARE:
         return _estimate_model_aware(config, request, requete, site, profile, method, record, notes)
     if request.total_params_b is not None or request.precision is not None:
-        raise InvalidInputError("total_params_b, precision: need active_params_b (the model's size) or model as well", code="missing-model-size")
+        given = next(name for name in ("total_params_b", "precision") if getattr(request, name) is not None)
+        raise InvalidInputError(f"{given}: needs active_params_b (the model's size) or model as well", code="missing-model-size")
     if requete.cached_input_tokens:
         raise InvalidInputError(
             f"cached_input_tokens: not used by method {method!r} on a hardware preset (its prefill speed knows no cache); "

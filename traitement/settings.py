@@ -17,6 +17,7 @@ from pydantic import BeforeValidator, Field, ValidationError
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .base import NUMBER
 from .errors import ConfigError, format_validation_error
 
 ENV_PREFIX = "GENAI_CARBON_"
@@ -72,7 +73,7 @@ class Settings(BaseSettings):
     batch_threads: Annotated[int, Field(ge=0), BeforeValidator(_count)] = Field(
         0, description="DuckDB's threads for a request log, a whole number; 0: one per core (the default)"
     )
-    body_timeout_s: Annotated[float, Field(gt=0, le=3600, allow_inf_nan=False)] = Field(
+    body_timeout_s: Annotated[float, Field(gt=0, le=3600, allow_inf_nan=False), NUMBER] = Field(
         30.0, description="seconds the API waits for the next part of a request body before answering 408, > 0 and <= 3600 (default 30)"
     )
     cors_origins: str = Field("", description="origins allowed by the API's CORS, comma separated, or *; empty: CORS off (the default)")
