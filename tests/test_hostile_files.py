@@ -109,3 +109,37 @@ def test_api_body_with_a_key_twice_is_422_naming_it(path, body, key) -> None:
 def test_api_body_with_each_key_once_still_answers() -> None:
     assert client.post("/calculate-raw", json=RAW).status_code == 200
     assert client.post("/calculate", json={"input_tokens": 5}).json()["input_tokens"] == 5
+
+
+# --- a saved measurement whose figures contradict each other -----------------------------------------------------------
+
+MEASURED = {
+    "method": "measured",
+    "region": "FRA",
+    "input_tokens": 100,
+    "output_tokens": 400,
+    "energy_kwh": 0.003287795900070758,
+    "carbon_gco2eq": 0.18424479444406522,
+    "intensity_gco2eq_per_kwh": 56.03900000000001,
+    "sensors": {"cpu": "CPU-load model"},
+}
+
+
+@pytest.mark.parametrize("carbon", [1e9, 0.0, 0.19])
+def test_a_saved_measurement_whose_carbon_is_not_energy_times_intensity_is_refused(tmp_path, capsys, carbon) -> None:
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps({**MEASURED, "carbon_gco2eq": carbon}))
+    code = interface.main(["compare", "--from-json", str(path), "--model", "gpt-4o", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert f"carbon_gco2eq ({carbon:g}) is not energy_kwh x intensity_gco2eq_per_kwh (0.184245)" in err
+
+
+def test_a_saved_measurement_as_measure_writes_it_is_compared(tmp_path, capsys) -> None:
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(MEASURED))
+    assert interface.main(["compare", "--from-json", str(path), "--model", "gpt-4o", "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["local"]["carbon_gco2eq"] == pytest.approx(0.18424479444406522, rel=1e-12)
+    path.write_text(json.dumps({**MEASURED, "energy_kwh": 0, "carbon_gco2eq": 0}))
+    assert interface.main(["compare", "--from-json", str(path), "--model", "gpt-4o", "--json"]) == 0

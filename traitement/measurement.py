@@ -20,13 +20,14 @@ The core never runs commands: the CLI does (``interface.py measure``).
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, model_validator
 
 from . import physics
 from .base import NUMBER, Frozen, parse
@@ -79,6 +80,17 @@ class SavedMeasurement(Frozen):
     intensity_gco2eq_per_kwh: IntensityGPerKwh = Field(description="grid intensity of the run in gCO2e/kWh, from 0 to 2000")
     sensors: dict[str, Annotated[str, Field(max_length=500)]] = Field(description="the sensor used for each part (cpu, gpu, ram)")
     warnings: list[Annotated[str, Field(max_length=2000)]] = Field([], description="the run's warnings")
+
+    @model_validator(mode="after")
+    def _carbon_is_energy_times_intensity(self) -> SavedMeasurement:
+        """``measure`` writes carbon = energy x intensity: an edited figure would be shown beside a common perimeter that contradicts it."""
+        expected = physics.carbon_gco2eq(self.energy_kwh, self.intensity_gco2eq_per_kwh)
+        if not math.isclose(self.carbon_gco2eq, expected, rel_tol=1e-6, abs_tol=1e-12):
+            raise ValueError(
+                f"carbon_gco2eq ({self.carbon_gco2eq:g}) is not energy_kwh x intensity_gco2eq_per_kwh ({expected:g}); "
+                "allowed: the figures of 'measure --json' as written"
+            )
+        return self
 
 
 def load_measurement(path: Path | str) -> dict[str, Any]:
