@@ -71,12 +71,27 @@ class UsageError(CalculatorError):
     code = "usage"
 
 
+class _StoreOnce(argparse._StoreAction):
+    """argparse's ``store``, refusing an option given twice: ``--in_tok 2000 --in_tok 3000`` silently kept 3000."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, option_string: str | None = None) -> None:
+        given = namespace.__dict__.setdefault("_given_options", set())
+        if option_string is not None and self.dest in given:
+            names = "/".join(self.option_strings)
+            parser.error(f"argument {names}: given more than once; allowed: one value")
+        given.add(self.dest)
+        super().__call__(parser, namespace, values, option_string)
+
+
 class Parser(argparse.ArgumentParser):
-    """An argparse parser whose errors are one line, raised instead of printed; its help keeps the examples' line breaks."""
+    """An argparse parser whose errors are one line, raised instead of printed; its help keeps the examples' line breaks;
+    an option that takes one value may be given once."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
         super().__init__(*args, **kwargs)
+        self.register("action", None, _StoreOnce)
+        self.register("action", "store", _StoreOnce)
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see '{self.prog} --help')")
