@@ -143,3 +143,92 @@ def test_a_saved_measurement_as_measure_writes_it_is_compared(tmp_path, capsys) 
     assert answer["local"]["carbon_gco2eq"] == pytest.approx(0.18424479444406522, rel=1e-12)
     path.write_text(json.dumps({**MEASURED, "energy_kwh": 0, "carbon_gco2eq": 0}))
     assert interface.main(["compare", "--from-json", str(path), "--model", "gpt-4o", "--json"]) == 0
+
+
+# --- cases files: the number rule ------------------------------------------------------------------------------------
+
+CASE = {
+    "id": "a", "active_params_b": "8", "n_gpu": "1", "hardware": "h100", "batch_size": "8", "output_tokens": "389", "boundary": "gpu",
+    "energy_j_per_output_token": "0.455",
+}  # fmt: skip
+
+
+def cases_file(**fields: str) -> str:
+    """A cases file of one case: ``CASE`` with ``fields`` (YAML text) replacing or adding values."""
+    return "cases:\n  - {" + ", ".join(f"{key}: {value}" for key, value in {**CASE, **fields}.items()) + "}\n"
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "problem"),
+    [
+        ("n_gpu", "yes", "a boolean is not allowed here (got True)"),
+        ("pue", "true", "a boolean is not allowed here (got True)"),
+        ("output_tokens", "'1_000'", "must be an integer (got '1_000')"),
+        ("active_params_b", "'1_0'", "must be a number (got '1_0')"),
+        ("gpu_power_w", "1.0e-320", "must be 0 or at least 2.2e-308 in magnitude"),
+        ("parallelism", "{tensor: on}", "a boolean is not allowed here (got True)"),
+    ],
+)
+def test_a_cases_file_follows_the_number_rule(tmp_path, capsys, field, text, problem) -> None:
+    where = f"case 'a'.{field}" + (".tensor" if field == "parallelism" else "")
+    path = tmp_path / "c.yaml"
+    path.write_text(cases_file(**{field: text}))
+    code = interface.main(["validate", str(path), "--json"])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "" and err.count("\n") == 1, err
+    assert f"c.yaml: {where}: {problem}" in err
+    answer = client.post("/validate", files={"file": ("c.yaml", cases_file(**{field: text}).encode())})
+    assert answer.status_code == 422 and answer.json()["detail"].startswith(f"c.yaml: {where}: {problem}")
+
+
+def test_a_cases_file_with_numbers_as_text_is_read_as_the_cli_reads_them(tmp_path, capsys) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(cases_file(n_gpu="'1'", batch_size="'8.0'"))
+    assert interface.main(["validate", str(path), "--json"]) == 0
+
+
+def test_every_input_schema_follows_the_number_rule() -> None:
+    """Each int or float field of the schemas that read input (bodies, queries, files, config) passes through the number rule
+    (traitement.base.INTEGER / NUMBER): no boolean, no 1_000, no subnormal. Out of it: answer schemas (they are written,
+    not read), the settings (their own digits-only rule), the data pack's tables (generated and checked by
+    scripts/build_data_pack.py; a validator per value would slow every one-off estimate) and an analytics count (strict)."""
+    import importlib
+    import pkgutil
+    import typing
+
+    from pydantic import BaseModel
+
+    import genai_carbon
+    import traitement
+    from traitement.base import parse_integer, parse_real
+
+    for package in (traitement, genai_carbon):
+        for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            importlib.import_module(module.name)
+
+    def numbers(annotation, metadata):
+        if typing.get_origin(annotation) is typing.Annotated:
+            inner, *more = typing.get_args(annotation)
+            yield from numbers(inner, [*metadata, *more])
+        elif annotation in (int, float):
+            yield metadata
+        else:
+            for argument in typing.get_args(annotation):
+                yield from numbers(argument, metadata)
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    exempt = ("genai_carbon.webapi.responses.", "traitement.settings.", "traitement.reference.", "traitement.analytics.DailyCount.")
+    missing = []
+    for cls in set(subclasses(BaseModel)):
+        for name, info in cls.model_fields.items():
+            where = f"{cls.__module__}.{cls.__qualname__}.{name}"
+            if not cls.__module__.startswith(("traitement", "genai_carbon")) or where.startswith(exempt):
+                continue
+            for metadata in numbers(info.annotation, list(info.metadata)):
+                if not {parse_integer, parse_real} & {getattr(item, "func", None) for item in metadata}:
+                    missing.append(where)
+    assert sorted(missing) == []

@@ -23,7 +23,7 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import Field, model_validator
 
-from .base import Frozen, parse
+from .base import INTEGER, NUMBER, Frozen, parse
 from .config import Config, Uncertain, config_dir, read_yaml, validate_file, within
 from .core import MAX_PREFILL_TOKENS_PER_S, BatchSize, Modele
 from .errors import InvalidInputError, UnknownNameError
@@ -41,33 +41,33 @@ J_PER_WH = 3600.0
 HOST_POWER_LIMIT_W = 5000.0
 """Upper bound of ``Modele.cpu_power_w`` (core.py): one host's power."""
 
-Positive = Annotated[float, Field(gt=0)]
-Efficiency = Annotated[float, Field(gt=0, le=1)]
-Fraction = Annotated[float, Field(ge=0, le=1)]
+Positive = Annotated[float, Field(gt=0), NUMBER]
+Efficiency = Annotated[float, Field(gt=0, le=1), NUMBER]
+Fraction = Annotated[float, Field(ge=0, le=1), NUMBER]
 
 
 class PrecisionConfig(Frozen):
-    bytes_per_param: Annotated[float, Field(gt=0, le=8)]
+    bytes_per_param: Annotated[float, Field(gt=0, le=8), NUMBER]
     source: str
 
 
 class MemoryConfig(Frozen):
-    overhead_fraction: Annotated[float, Field(ge=0, le=5)]
+    overhead_fraction: Annotated[float, Field(ge=0, le=5), NUMBER]
     usable_fraction: Efficiency
 
 
 class KvCacheConfig(Frozen):
     bytes_per_token_coefficient: Positive
-    bytes_per_token_exponent: Annotated[float, Field(ge=0, le=2)]
+    bytes_per_token_exponent: Annotated[float, Field(ge=0, le=2), NUMBER]
 
 
 class MoeConfig(Frozen):
-    routed_share: Annotated[float, Field(gt=0, lt=1)]
-    gpu_count_cap: Annotated[int, Field(ge=1, le=1024)]
+    routed_share: Annotated[float, Field(gt=0, lt=1), NUMBER]
+    gpu_count_cap: Annotated[int, Field(ge=1, le=1024), INTEGER]
 
 
 class TaskConfig(Frozen):
-    input_tokens: Annotated[int, Field(ge=1, le=10_000_000)]
+    input_tokens: Annotated[int, Field(ge=1, le=10_000_000), INTEGER]
     labels: Annotated[list[str], Field(min_length=1)]
     source: str
 
@@ -76,37 +76,37 @@ class EcologitsConfig(Frozen):
     """EcoLogits' published LLM formula (its constants as shipped), a reference row of ``validate``."""
 
     gpu_energy_alpha_wh_per_token_per_b: Positive
-    gpu_energy_beta_per_request: float
-    gpu_energy_gamma_wh_per_token: Annotated[float, Field(ge=0)]
-    latency_alpha_s_per_token_per_b: Annotated[float, Field(ge=0)]
-    latency_beta_s_per_token_per_request: Annotated[float, Field(ge=0)]
-    latency_gamma_s_per_token: Annotated[float, Field(ge=0)]
-    batch_size: Annotated[float, Field(ge=1)]
-    quantization_bits: Annotated[int, Field(ge=1, le=64)]
+    gpu_energy_beta_per_request: Annotated[float, NUMBER]
+    gpu_energy_gamma_wh_per_token: Annotated[float, Field(ge=0), NUMBER]
+    latency_alpha_s_per_token_per_b: Annotated[float, Field(ge=0), NUMBER]
+    latency_beta_s_per_token_per_request: Annotated[float, Field(ge=0), NUMBER]
+    latency_gamma_s_per_token: Annotated[float, Field(ge=0), NUMBER]
+    batch_size: Annotated[float, Field(ge=1), NUMBER]
+    quantization_bits: Annotated[int, Field(ge=1, le=64), INTEGER]
     gpu_memory_gb: Positive
-    memory_overhead_fraction: Annotated[float, Field(ge=0, le=5)]
-    server_power_w: Annotated[float, Field(ge=0)]
-    server_gpu_count: Annotated[int, Field(ge=1)]
+    memory_overhead_fraction: Annotated[float, Field(ge=0, le=5), NUMBER]
+    server_power_w: Annotated[float, Field(ge=0), NUMBER]
+    server_gpu_count: Annotated[int, Field(ge=1), INTEGER]
     source: str
 
 
 class BoundaryConfig(Frozen):
     """From the GPUs' energy to the server's: host CPUs and memory, and machines held idle in reserve."""
 
-    host_share_of_gpu_energy: Annotated[float, Field(ge=0, le=5)]
-    idle_reserve_share_of_gpu_energy: Annotated[float, Field(ge=0, le=5)]
+    host_share_of_gpu_energy: Annotated[float, Field(ge=0, le=5), NUMBER]
+    idle_reserve_share_of_gpu_energy: Annotated[float, Field(ge=0, le=5), NUMBER]
     source: str
 
 
 class FitConfig(Frozen):
-    memory_pj_per_byte: Annotated[float, Field(gt=0, le=10_000)]
-    flop_energy_factor: Annotated[float, Field(gt=0, le=100)]
-    moe_flop_energy_factor_per_gpu: Annotated[float, Field(gt=0, le=100)]
-    step_overhead_ms_per_sqrt_b: Annotated[float, Field(ge=0, le=1000)]
-    token_overhead_us_per_sqrt_b: Annotated[float, Field(ge=0, le=1_000_000)]
+    memory_pj_per_byte: Annotated[float, Field(gt=0, le=10_000), NUMBER]
+    flop_energy_factor: Annotated[float, Field(gt=0, le=100), NUMBER]
+    moe_flop_energy_factor_per_gpu: Annotated[float, Field(gt=0, le=100), NUMBER]
+    step_overhead_ms_per_sqrt_b: Annotated[float, Field(ge=0, le=1000), NUMBER]
+    token_overhead_us_per_sqrt_b: Annotated[float, Field(ge=0, le=1_000_000), NUMBER]
     draw_fraction_small_batch: Efficiency
-    draw_half_batch: Annotated[float, Field(ge=0, le=1_000_000)]
-    residual_factor: Annotated[float, Field(ge=1, le=100)]
+    draw_half_batch: Annotated[float, Field(ge=0, le=1_000_000), NUMBER]
+    residual_factor: Annotated[float, Field(ge=1, le=100), NUMBER]
     provenance: str
 
 
@@ -114,8 +114,8 @@ class OlderBoardConfig(Frozen):
     """A board of an older generation that also serves the models up to a size (``deployment.older_boards``)."""
 
     board: str = Field(description="a GPU board of config_model.yaml or of the data pack")
-    models_up_to_total_params_b: Annotated[float, Field(gt=0, le=100_000)] = Field(description="the largest model it serves, in billions of parameters")
-    max_batch_size: Annotated[float, Field(ge=1, le=100_000)] | None = Field(None, description="the most requests it runs at once (null: the range's)")
+    models_up_to_total_params_b: Annotated[float, Field(gt=0, le=100_000), NUMBER] = Field(description="the largest model it serves, in billions of parameters")
+    max_batch_size: Annotated[float, Field(ge=1, le=100_000), NUMBER] | None = Field(None, description="the most requests it runs at once (null: the range's)")
 
 
 class DeploymentConfig(Frozen):
@@ -123,7 +123,7 @@ class DeploymentConfig(Frozen):
 
     boards: Annotated[list[str], Field(min_length=1)] = Field(description="the GPU boards models are served on")
     older_boards: list[OlderBoardConfig] = Field(default_factory=list, description="boards that also serve the smaller models")
-    node_gpus: Annotated[int, Field(ge=1, le=1024)] = Field(description="the most GPUs of a serving instance that fits in memory with fewer")
+    node_gpus: Annotated[int, Field(ge=1, le=1024), INTEGER] = Field(description="the most GPUs of a serving instance that fits in memory with fewer")
     precisions: Annotated[list[str], Field(min_length=1)] = Field(description="weight precisions when the data pack does not know the model's")
     batch_size: Annotated[Uncertain, within(BatchSize)] = Field(description="mean running batch per serving instance: central value and range")
     kv_cache_low_factor: Efficiency = Field(description="the low estimate's share of the KV-cache formula (latent attention, sliding windows)")
@@ -142,7 +142,7 @@ class EnergyModelFile(Frozen):
     kv_cache: KvCacheConfig
     moe: MoeConfig
     tasks: dict[str, TaskConfig]
-    default_input_tokens: Annotated[int, Field(ge=1, le=10_000_000)]
+    default_input_tokens: Annotated[int, Field(ge=1, le=10_000_000), INTEGER]
     ecologits: EcologitsConfig
     boundaries: BoundaryConfig
     deployment: DeploymentConfig

@@ -23,7 +23,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from . import methods, physics
-from .base import NUMBER, Frozen, parse
+from .base import INTEGER, NUMBER, Frozen, parse
 from .config import Config, parse_yaml, read_yaml
 from .core import Requete, estimate
 from .energy_model import (
@@ -69,7 +69,7 @@ BATCH_BANDS = ((1.0, 16.0, "1-15"), (16.0, 64.0, "16-63"), (64.0, 256.0, "64-255
 
 WORST_CASES_LISTED = 10
 
-GpuCount = Annotated[int, Field(ge=1, le=1024)]
+GpuCount = Annotated[int, Field(ge=1, le=1024), INTEGER]
 
 
 class Parallelism(Frozen):
@@ -86,8 +86,8 @@ class Case(Frozen):
     id: str = Field(min_length=1, max_length=200, description="the case's unique name, 1 to 200 characters")
     model: str | None = Field(None, description="the model's name, for the record")
     task: str | None = Field(None, max_length=200, description="the workload, e.g. chat, reasoning (GPQA), code fill-in-the-middle: its typical prompt length")
-    active_params_b: Annotated[float, Field(ge=0.1, le=100_000)] | None = Field(None, description="active parameters in billions, 0.1 to 100,000")
-    total_params_b: Annotated[float, Field(ge=0.1, le=100_000)] | None = Field(
+    active_params_b: Annotated[float, Field(ge=0.1, le=100_000), NUMBER] | None = Field(None, description="active parameters in billions, 0.1 to 100,000")
+    total_params_b: Annotated[float, Field(ge=0.1, le=100_000), NUMBER] | None = Field(
         None, description="total parameters in billions, 0.1 to 100,000, >= active_params_b (null: dense)"
     )
     precision: str | None = Field(None, description="weight precision, e.g. bf16, fp8, mxfp4 (null: bf16)")
@@ -95,14 +95,14 @@ class Case(Frozen):
     hardware: str | None = Field(None, description="the GPU board, e.g. h100-sxm, b200")
     n_gpu: GpuCount | None = Field(None, description="GPUs serving the model, an integer from 1 to 1024 (null: from memory)")
     parallelism: Parallelism | None = Field(None, description="tensor, expert and data-parallel sizes, each at most n_gpu")
-    max_num_seqs: Annotated[int, Field(ge=1, le=1_000_000)] | None = Field(None, description="the server's cap on running requests, for the record")
-    batch_size: Annotated[float, Field(ge=1, le=100_000)] | None = Field(
+    max_num_seqs: Annotated[int, Field(ge=1, le=1_000_000), INTEGER] | None = Field(None, description="the server's cap on running requests, for the record")
+    batch_size: Annotated[float, Field(ge=1, le=100_000), NUMBER] | None = Field(
         None, description="mean running batch (requests served at once), 1 to 100,000 (null: the hardware preset's)"
     )
-    input_tokens: Annotated[int, Field(ge=1, le=10_000_000)] | None = Field(
+    input_tokens: Annotated[int, Field(ge=1, le=10_000_000), INTEGER] | None = Field(
         None, description="prompt tokens, an integer from 1 to 10,000,000 (null: the task's typical prompt)"
     )
-    output_tokens: Annotated[int, Field(ge=1, le=10_000_000)] = Field(description="answer tokens, an integer from 1 to 10,000,000")
+    output_tokens: Annotated[int, Field(ge=1, le=10_000_000), INTEGER] = Field(description="answer tokens, an integer from 1 to 10,000,000")
     boundary: Literal["gpu", "server", "facility"] = Field(description="what the figure includes: gpu, server or facility")
     # Physical bounds: a subnormal or a 1e308 figure made the ratio 0 or infinite (issue 15, item 20).
     energy_j_per_output_token: Annotated[float, Field(ge=1e-6, le=1e6), NUMBER] | None = Field(
@@ -111,10 +111,10 @@ class Case(Frozen):
     energy_wh_per_request: Annotated[float, Field(ge=1e-9, le=1e9), NUMBER] | None = Field(
         None, description="published energy per request in Wh, from 1e-9 to 1e9"
     )
-    gpu_power_w: Annotated[float, Field(gt=0, le=1_000_000)] | None = Field(
+    gpu_power_w: Annotated[float, Field(gt=0, le=1_000_000), NUMBER] | None = Field(
         None, description="measured mean draw of all the GPUs in W, > 0 (for the draw curve's fit, never an input)"
     )
-    pue: Annotated[float, Field(ge=1, le=3)] | None = Field(None, description="the facility's PUE where the source states it, 1 to 3")
+    pue: Annotated[float, Field(ge=1, le=3), NUMBER] | None = Field(None, description="the facility's PUE where the source states it, 1 to 3")
     kind: str | None = Field(None, description="'modelled' for a figure that is not a measurement")
     source: str | None = Field(None, description="where the figure comes from")
 
