@@ -232,3 +232,47 @@ def test_every_input_schema_follows_the_number_rule() -> None:
                 if not {parse_integer, parse_real} & {getattr(item, "func", None) for item in metadata}:
                     missing.append(where)
     assert sorted(missing) == []
+
+
+# --- the user's hardware file (GENAI_CARBON_USER_CONFIG) ----------------------------------------------------------------
+
+PROFILE = """hardware:
+  my-box:
+    description: a measured machine
+    gpu: h100
+    n_gpu: {n_gpu}
+    gpu_utilisation: 1.0
+    cpu_power_w: 0.0
+    cpu_utilisation: 0.0
+    prefill_tokens_per_s: 1000
+    decode_tokens_per_s: {decode}
+    batch_size: 1.0
+    server_embodied_kgco2eq: 0.0
+    lifetime_years: 4.0
+    source: measured
+"""
+
+
+@pytest.mark.parametrize(
+    ("n_gpu", "decode", "expected"),
+    [
+        ("010", "50", "hardware.my-box.n_gpu: must be an integer (got '010'); allowed: number of GPUs"),
+        ("1", "0", "hardware.my-box.decode_tokens_per_s: value must be >= 0.01 (got 0); allowed: generation speed"),
+    ],
+)
+def test_a_bad_user_hardware_file_is_one_line_naming_the_value_once(tmp_path, capsys, monkeypatch, n_gpu, decode, expected) -> None:
+    path = tmp_path / "hardware.yaml"
+    path.write_text(PROFILE.format(n_gpu=n_gpu, decode=decode))
+    monkeypatch.setenv("GENAI_CARBON_USER_CONFIG", str(path))
+    code = interface.main(["--hardware", "my-box", "--json"])
+    _, err = capsys.readouterr()
+    assert code == 1 and err.count("\n") == 1
+    assert f"hardware.yaml: {expected}" in err and err.count("(got ") == 1
+
+
+def test_a_good_user_hardware_file_is_used(tmp_path, capsys, monkeypatch) -> None:
+    path = tmp_path / "hardware.yaml"
+    path.write_text(PROFILE.format(n_gpu="2", decode="50"))
+    monkeypatch.setenv("GENAI_CARBON_USER_CONFIG", str(path))
+    assert interface.main(["--hardware", "my-box", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["assumptions"]["n_gpu"] == 2

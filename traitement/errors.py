@@ -187,7 +187,7 @@ def format_validation_error(error: Any, model: Any = None, prefix: str = "", who
     where = prefix + path if path else (prefix.removesuffix(".") if prefix.endswith(".") else prefix + whole)
     message = f"{where}: {_problem(first)}"
     got = first.get("input")
-    if first["type"] != "missing" and not isinstance(got, (dict, list, tuple)):
+    if first["type"] != "missing" and not isinstance(got, (dict, list, tuple)) and "(got " not in message:  # a validator may show it already
         shown = repr(got)
         message += f" (got {shown if len(shown) <= _SHOWN_CHARS else shown[:_SHOWN_CHARS] + '...'})"
     allowed = _allowed(model, loc, first["type"]) if model is not None else ""
