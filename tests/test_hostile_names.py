@@ -13,6 +13,7 @@ Found by the hardening sweep:
 
 from __future__ import annotations
 
+import json
 import unicodedata
 
 import pytest
@@ -109,3 +110,23 @@ def test_a_bad_body_timeout_setting_is_one_line(capsys, monkeypatch, value) -> N
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1
     assert err.startswith("interface.py: error: GENAI_CARBON_BODY_TIMEOUT_S: ")
+
+
+@pytest.mark.parametrize(
+    ("name", "model"),
+    [
+        ("claude-3.5-sonnet", "claude-3-5-sonnet"),
+        ("anthropic/claude-3.5-sonnet", "claude-3-5-sonnet"),
+        ("Claude 3.7 Sonnet", "claude-3-7-sonnet"),
+        ("llama-3.1-70b", "llama-3.1-70b"),
+        ("gpt-4.1", "gpt-4.1"),
+    ],
+)
+def test_a_version_written_with_a_dot_finds_an_id_written_with_a_dash(capsys, name, model) -> None:
+    assert interface.main(["--model", name, "--method", "parameter", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["model"] == model
+    assert client.post("/calculate", json={"model": name, "method": "parameter"}).json()["model"] == model
+
+
+def test_a_dashed_version_keeps_the_provider_check(capsys) -> None:
+    assert "claude-3-5-sonnet is published by anthropic, not openai" in cli_error(capsys, "--model", "openai/claude-3.5-sonnet")

@@ -46,6 +46,8 @@ MAX_NAME_CHARS = 200
 _ALLOWED = re.compile(r"^[\w .,'’()&:/@+-]+$")
 _SUBDIVISION = re.compile(r"^[a-z]{2}-[a-z0-9]{1,3}$")
 _SNAPSHOT = re.compile(r"(?:[-@](?:\d{4}-\d{2}-\d{2}|\d{8}))$")
+_VERSION_DOT = re.compile(r"(?<=-\d)\.(?=\d(?:-|$))")
+"""The dot of a one-digit version between dashes (``-3.5-``), which some ids write with a dash (``claude-3-5-sonnet``)."""
 _VENDOR = re.compile(r"^(?:nvidia-|amd-|tesla-|instinct-|amd-instinct-)+")
 
 
@@ -267,6 +269,10 @@ def _model_candidates(key: str) -> list[tuple[str, str | None]]:
         stripped = _SNAPSHOT.sub("", candidate)
         if stripped != candidate:
             candidates.append((stripped, prefix))
+    for candidate, prefix in list(candidates):  # claude-3.5-sonnet (OpenRouter's spelling) is claude-3-5-sonnet, when no id has the dot
+        dashed = _VERSION_DOT.sub("-", candidate)
+        if dashed != candidate:
+            candidates.append((dashed, prefix))
     return candidates
 
 
