@@ -276,3 +276,27 @@ def test_a_good_user_hardware_file_is_used(tmp_path, capsys, monkeypatch) -> Non
     monkeypatch.setenv("GENAI_CARBON_USER_CONFIG", str(path))
     assert interface.main(["--hardware", "my-box", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["assumptions"]["n_gpu"] == 2
+
+
+def test_a_case_whose_two_published_figures_disagree_is_refused(tmp_path, capsys) -> None:
+    """Only the per-token figure was compared: a per-request figure 3,600 times larger was silently ignored."""
+    text = cases_file(output_tokens="5", energy_j_per_output_token="1", energy_wh_per_request="5")
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    code = interface.main(["validate", str(path), "--json"])
+    _, err = capsys.readouterr()
+    assert code == 2 and err.count("\n") == 1
+    expected = (
+        "case 'a': energy_wh_per_request (5) disagrees with energy_j_per_output_token x output_tokens / 3600 (0.00138889); "
+        "allowed: both within 1% (their rounding), or only one of them"
+    )
+    assert expected in err
+    answer = client.post("/validate", files={"file": ("c.yaml", text.encode())})
+    assert answer.status_code == 422 and expected in answer.json()["detail"]
+
+
+def test_two_figures_that_agree_to_their_rounding_are_accepted(tmp_path) -> None:
+    # the shipped case mlenergy-v3-gpt-oss-20b-batch-64: 0.102 J x 2,091 tokens / 3,600 = 0.05925 Wh, published 0.0595 (0.43 % apart)
+    path = tmp_path / "c.yaml"
+    path.write_text(cases_file(output_tokens="2091", energy_j_per_output_token="0.102", energy_wh_per_request="0.0595"))
+    assert interface.main(["validate", str(path), "--json"]) == 0

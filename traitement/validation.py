@@ -69,6 +69,9 @@ BATCH_BANDS = ((1.0, 16.0, "1-15"), (16.0, 64.0, "16-63"), (64.0, 256.0, "64-255
 
 WORST_CASES_LISTED = 10
 
+FIGURES_AGREE_REL = 0.01
+"""How far a case's two published figures (J per output token, Wh per request) may differ: their rounding (the shipped cases: 0.4 % at most)."""
+
 GpuCount = Annotated[int, Field(ge=1, le=1024), INTEGER]
 
 
@@ -122,6 +125,14 @@ class Case(Frozen):
     def _has_figure(self) -> Case:
         if self.energy_j_per_output_token is None and self.energy_wh_per_request is None:
             raise ValueError("needs energy_j_per_output_token or energy_wh_per_request")
+        if self.energy_j_per_output_token is not None and self.energy_wh_per_request is not None:
+            # The per-token figure is the one compared; a per-request figure that says otherwise would be silently ignored.
+            per_request = self.energy_j_per_output_token * self.output_tokens / J_PER_WH
+            if not math.isclose(per_request, self.energy_wh_per_request, rel_tol=FIGURES_AGREE_REL):
+                raise ValueError(
+                    f"energy_wh_per_request ({self.energy_wh_per_request:g}) disagrees with energy_j_per_output_token x output_tokens / 3600 "
+                    f"({per_request:.6g}); allowed: both within {FIGURES_AGREE_REL:.0%} (their rounding), or only one of them"
+                )
         if self.active_params_b is not None and self.total_params_b is not None and self.total_params_b < self.active_params_b:
             raise ValueError(f"total_params_b ({self.total_params_b}) must be >= active_params_b ({self.active_params_b})")
         if self.n_gpu is not None and self.parallelism is not None:
