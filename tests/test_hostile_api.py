@@ -53,3 +53,30 @@ def test_known_parameters_still_answer() -> None:
     answer = client.get("/equivalences?energy_kwh=2")
     assert answer.status_code == 200 and answer.json()
     assert client.get("/validation?cases=published&method=parameter&method=ecologits").status_code == 200
+
+
+# --- multipart uploads: one field, file, once ------------------------------------------------------------------------
+
+SMALL = b"genai:\n  chatbots: [{date: 2025-01-06, count: 5}]\n  completions: []\n  translations: []\n"
+
+
+@pytest.mark.parametrize("route", ["/analytics", "/validate"])
+def test_a_second_file_is_refused_not_silently_dropped(route) -> None:
+    answer = client.post(route, files=[("file", ("a.yaml", SMALL)), ("file", ("b.yaml", SMALL))])
+    assert answer.status_code == 422
+    assert answer.json() == {"detail": "file: given 2 times in the form; allowed: one file per request", "code": "repeated-form-field"}
+
+
+@pytest.mark.parametrize(("route", "field"), [("/analytics", "region"), ("/validate", "method"), ("/analytics", "file2")])
+def test_an_option_sent_in_the_form_is_refused_not_ignored(route, field) -> None:
+    answer = client.post(route, files=[("file", ("a.yaml", SMALL))], data={field: "france"})
+    assert answer.status_code == 422
+    assert answer.json() == {
+        "detail": f"{field}: unknown form field; allowed: one field, file (the options go in the query: ?region=...)",
+        "code": "unknown-form-field",
+    }
+
+
+def test_one_file_with_its_options_in_the_query_still_answers() -> None:
+    answer = client.post("/analytics?region=france", files=[("file", ("a.yaml", SMALL))])
+    assert answer.status_code == 200 and answer.json()["assumptions"]["region"] == "FRA"

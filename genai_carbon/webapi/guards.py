@@ -21,6 +21,7 @@ from fastapi import HTTPException, Request, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
+from traitement.errors import InvalidInputError
 from traitement.files import unique_keys
 
 from .errors import send_error
@@ -114,6 +115,21 @@ class OneValuePerParameter:
                     return
                 seen.add(name)
         await self.app(scope, receive, send)
+
+
+async def one_file_field(request: Request) -> None:
+    """A dependency of the upload routes: the form holds one field, ``file``, once. A second file was silently dropped
+    (the last one kept), and another field silently ignored (``region=france`` sent in the form, not the query)."""
+    form = await request.form()  # FastAPI has read it already: this is its cached copy
+    names = [name for name, _ in form.multi_items()]
+    other = next((name for name in names if name != "file"), None)
+    if other is not None:
+        shown = other if other.isprintable() and 0 < len(other) <= 40 else repr(other[:40])
+        raise InvalidInputError(
+            f"{shown}: unknown form field; allowed: one field, file (the options go in the query: ?region=...)", code="unknown-form-field"
+        )
+    if names.count("file") > 1:
+        raise InvalidInputError(f"file: given {names.count('file')} times in the form; allowed: one file per request", code="repeated-form-field")
 
 
 def upload_name(filename: str | None) -> str:

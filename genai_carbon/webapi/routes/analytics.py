@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, Query, Request, Response, UploadFile
 
 import traitement
 
 from .. import state
-from ..guards import upload_name
+from ..guards import one_file_field, upload_name
 from ..responses import json_response
 
 PATH = "/analytics"
@@ -24,7 +24,12 @@ MAX_FILE_BYTES = traitement.MAX_UPLOAD_BYTES
 router = APIRouter()
 
 
-@router.post(PATH, summary="Footprint of a Fluid Topics daily analytics file (YAML upload)", response_model=dict[str, Any])
+@router.post(
+    PATH,
+    summary="Footprint of a Fluid Topics daily analytics file (YAML upload)",
+    response_model=dict[str, Any],
+    dependencies=[Depends(one_file_field)],
+)
 def analytics(request: Request, file: UploadFile, options: Annotated[traitement.AnalyticsOptions, Query()]) -> Response:
     """Upload the YAML as multipart field `file`; options as query parameters. Same keys as the CLI's `analytics --json`.
 

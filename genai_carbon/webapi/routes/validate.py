@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
 
 from traitement import methods
 from traitement.base import OneOf
@@ -17,7 +17,7 @@ from traitement.errors import UploadTooLargeError
 from traitement.paths import SHIPPED_CASES
 
 from .. import state
-from ..guards import upload_name
+from ..guards import one_file_field, upload_name
 from ..responses import json_response
 
 PATH = "/validate"
@@ -32,7 +32,12 @@ _CASES_HELP = (
 )
 
 
-@router.post(PATH, summary="Compare the methods with published measurements (a cases YAML upload)", response_model=dict[str, Any])
+@router.post(
+    PATH,
+    summary="Compare the methods with published measurements (a cases YAML upload)",
+    response_model=dict[str, Any],
+    dependencies=[Depends(one_file_field)],
+)
 def validate(
     request: Request,
     file: Annotated[UploadFile, File(description="cases YAML, the schema of data/validation/published_cases.yaml")],
