@@ -47,3 +47,11 @@ def test_flags_and_list_options_may_repeat(capsys) -> None:
     assert code == 0 and json.loads(out)["input_tokens"] == 2000
     code, out, _ = run(capsys, "validate", "--method", "parameter", "--method", "ecologits", "--json")
     assert code == 0 and list(json.loads(out)["methods"]) == ["parameter", "ecologits"]
+
+
+def test_version_with_other_arguments_is_a_usage_error(capsys) -> None:
+    code, out, err = run(capsys, "--version", "--in_tok", "5")
+    assert code == 2 and out == ""
+    assert err == "interface.py: error: --version takes no other argument (got '--in_tok 5'); allowed: interface.py --version alone\n"
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out.startswith("interface.py ")

@@ -66,6 +66,8 @@ def main(argv: Sequence[str] | None = None, prog: str = common.SCRIPT) -> int:
         argv.insert(0, DEFAULT_COMMAND)
     try:
         if argv[0] == "--version":
+            if len(argv) > 1:  # they would be silently ignored
+                raise UsageError(f"--version takes no other argument (got {' '.join(argv[1:])[:60]!r}); allowed: {prog} --version alone")
             from traitement.version import version_text
 
             print(version_text(prog))
