@@ -25,6 +25,10 @@ MIN_TOKENS_PER_S = 0.01
 token counts, so a speed near zero would overflow the result to infinity (found by fuzzing the API)."""
 MAX_PREFILL_TOKENS_PER_S = 1e7
 """Fastest prompt reading speed accepted, in tokens/s (``Modele.prefill_tokens_per_s``)."""
+MIN_PARAMS_B = 0.1
+"""Smallest model size accepted, in billions of parameters (``active_params_b``, ``total_params_b``)."""
+MAX_PARAMS_B = 100_000
+"""Largest model size accepted, in billions of parameters (100 trillion)."""
 MAX_COUNT = 10**13
 """Largest number of requests accepted in one estimate (about 1,000 years of 300 requests per second)."""
 

@@ -21,15 +21,17 @@ Nothing here reads a file: the caller passes the loaded config and energy model.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Literal
 
 import numpy as np
 
 from . import physics
 from .config import Config
-from .core import MAX_COUNT, MAX_TOKENS, Site
+from .core import MAX_COUNT, MAX_PARAMS_B, MAX_TOKENS, MIN_PARAMS_B, Site
 from .energy_model import (
     MAX_GPUS,
     PARAMS_PER_B,
@@ -98,6 +100,9 @@ class ModelSizes:
     def exact(cls, active_params_b: float, total_params_b: float | None = None, precision: str | None = None, name: str | None = None) -> ModelSizes:
         """A model given by its size (total defaults to active: a dense model)."""
         total = active_params_b if total_params_b is None else total_params_b
+        for field_name, size in (("active_params_b", active_params_b), ("total_params_b", total)):
+            if isinstance(size, bool) or not isinstance(size, numbers.Real) or not MIN_PARAMS_B <= size <= MAX_PARAMS_B:
+                raise InvalidInputError(f"{field_name}: must be from {MIN_PARAMS_B:g} to {MAX_PARAMS_B:,} (got {size!r}); allowed: billions of parameters")
         if total < active_params_b:
             raise InvalidInputError(f"total_params_b: must be >= active_params_b ({active_params_b:g}), got {total:g}")
         return cls(Span.exact(active_params_b), Span.exact(total), precision, name)
@@ -380,13 +385,37 @@ def _site_figures(energy_gpu_kwh: Any, embodied_gco2eq: Any, host_share: float, 
     }
 
 
+def _column(name: str, values: Any) -> np.ndarray:
+    """One token argument as a 1-D float column (a single number: one value), or a one-line error: booleans, text,
+    a table (2-D) or no rows are not a column of counts."""
+    array = np.asarray(values)
+    numeric = array.dtype.kind in "iuf" or (
+        array.dtype.kind == "O" and all(isinstance(item, numbers.Real | Decimal) and not isinstance(item, bool) for item in array.flat)
+    )
+    code = "invalid-token-count"
+    if not numeric:
+        got = {"b": "booleans", "U": "text", "S": "bytes", "M": "dates", "m": "durations", "c": "complex numbers"}.get(array.dtype.kind, "other values")
+        raise InvalidInputError(f"{name}: must be numbers (got {got}); allowed: a number or a column of numbers", code=code)
+    if array.ndim > 1:
+        raise InvalidInputError(f"{name}: must be one column (got shape {array.shape}); allowed: a number or a 1-D column", code=code)
+    if array.size == 0:
+        raise InvalidInputError(f"{name}: no rows; allowed: at least one row", code=code)
+    return np.atleast_1d(array.astype(float))
+
+
 def _columns(tokens: Mapping[str, Any]) -> dict[str, np.ndarray]:
     """The token sums as float columns of one length, checked: a bad row is a one-line error naming the column and row."""
-    arrays = dict(zip(TOKEN_COLUMNS, np.broadcast_arrays(*(np.atleast_1d(np.asarray(tokens[name], dtype=float)) for name in TOKEN_COLUMNS)), strict=True))
+    given = {name: _column(name, tokens[name]) for name in TOKEN_COLUMNS}
+    try:
+        arrays = dict(zip(TOKEN_COLUMNS, np.broadcast_arrays(*given.values()), strict=True))
+    except ValueError:
+        lengths = ", ".join(f"{name} {values.size:,}" for name, values in given.items() if values.size != 1)
+        message = f"columns: not of one length ({lengths}); allowed: columns of one length, or single numbers"
+        raise InvalidInputError(message, code="invalid-token-count") from None
     arrays = {name: np.array(values, dtype=float) for name, values in arrays.items()}  # writable copies, one length
     count = arrays["count"]
     checks = (
-        ("count", (count >= 1) & (count <= MAX_COUNT), f"an integer number of requests from 1 to {MAX_COUNT:,}"),
+        ("count", (count >= 1) & (count <= MAX_COUNT) & (count == np.floor(count)), f"an integer number of requests from 1 to {MAX_COUNT:,}"),
         ("input_tokens", arrays["input_tokens"] >= count, "at least 1 per request (input_tokens >= count)"),
         ("output_tokens", arrays["output_tokens"] >= count, "at least 1 per request (output_tokens >= count)"),
         ("input_tokens", arrays["input_tokens"] <= MAX_TOKENS * count, f"at most {MAX_TOKENS:,} per request"),

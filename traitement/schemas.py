@@ -17,7 +17,9 @@ from .config import Config
 from .core import (
     CACHED_DESCRIPTION,
     MAX_COUNT,
+    MAX_PARAMS_B,
     MAX_TOKENS,
+    MIN_PARAMS_B,
     REASONING_DESCRIPTION,
     BatchSize,
     BoardPowerW,
@@ -50,7 +52,7 @@ from .presets import modele_from_config, requete_from_profile, site_and_record
 # Fields of the serving setup: meaningless for the parameter method, which knows only the model's size.
 _HARDWARE_ONLY = ("hardware", "datacenter", "batch_size", "gpu_utilisation", "pue", "active_params_b", "total_params_b", "precision")
 MODEL_AWARE = methods.model_aware.NAME
-ModelSizeB = Annotated[float, Field(ge=0.1, le=100_000), NUMBER]
+ModelSizeB = Annotated[float, Field(ge=MIN_PARAMS_B, le=MAX_PARAMS_B), NUMBER]
 
 
 class SetupOptions(Frozen):
