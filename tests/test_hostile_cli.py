@@ -55,3 +55,43 @@ def test_version_with_other_arguments_is_a_usage_error(capsys) -> None:
     assert err == "interface.py: error: --version takes no other argument (got '--in_tok 5'); allowed: interface.py --version alone\n"
     code, out, _ = run(capsys, "--version")
     assert code == 0 and out.startswith("interface.py ")
+
+
+# --- compare --from-json: flags that contradict the saved run ---------------------------------------------------------
+
+RUN = {
+    "method": "measured",
+    "region": "FRA",
+    "input_tokens": 100,
+    "output_tokens": 400,
+    "energy_kwh": 0.003287795900070758,
+    "carbon_gco2eq": 0.003287795900070758 * 56.039,
+    "intensity_gco2eq_per_kwh": 56.039,
+    "sensors": {"cpu": "CPU-load model"},
+}
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (["--out_tok", "5"], "--out_tok: 5 is not the saved run's output_tokens (400); allowed: leave it out"),
+        (["--in_tok", "99"], "--in_tok: 99 is not the saved run's input_tokens (100); allowed: leave it out"),
+        (["--region", "USA"], "--region: 'USA' (USA) is not the saved run's region (FRA); allowed: leave it out, or the same region"),
+    ],
+)
+def test_compare_refuses_a_flag_that_contradicts_the_saved_run(tmp_path, capsys, flags, expected) -> None:
+    """The API model was estimated for the flag's tokens while the local energy was the run's: a silent mismatch."""
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(RUN))
+    code, out, err = run(capsys, "compare", "--from-json", str(path), "--model", "gpt-4o", *flags)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith(f"interface.py: error: {expected}")
+
+
+@pytest.mark.parametrize("flags", [[], ["--out_tok", "400"], ["--out_tok", "4e2"], ["--region", "france"], ["--region", "FR"]])
+def test_compare_takes_flags_that_agree_with_the_saved_run(tmp_path, capsys, flags) -> None:
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(RUN))
+    code, out, _ = run(capsys, "compare", "--from-json", str(path), "--model", "gpt-4o", "--json", *flags)
+    assert code == 0
+    assert (json.loads(out)["input_tokens"], json.loads(out)["output_tokens"]) == (100, 400)

@@ -149,6 +149,25 @@ def format_comparison(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _agrees_with_the_run(options: Any, given: dict[str, Any], measured: dict[str, Any], config: traitement.Config) -> None:
+    """A flag that contradicts the saved run is refused: the API model would be estimated for other tokens than the run wrote
+    (or another grid), and the comparison would silently compare different things."""
+    for name, flag in (("input_tokens", "--in_tok"), ("output_tokens", "--out_tok")):
+        if given[name] is not None and measured.get(name) is not None and getattr(options, name) != measured[name]:
+            raise UsageError(
+                f"{flag}: {getattr(options, name):,} is not the saved run's {name} ({measured[name]:,}); "
+                "allowed: leave it out (the comparison is for the run's own tokens), or the same number",
+                code="contradicts-measurement",
+            )
+    if given["region"] is not None and measured.get("region") is not None:
+        region, saved = config.region(options.region)[0], config.region(measured["region"])[0]
+        if region != saved:
+            raise UsageError(
+                f"--region: {options.region!r} ({region}) is not the saved run's region ({saved}); allowed: leave it out, or the same region",
+                code="contradicts-measurement",
+            )
+
+
 def run_compare(args: argparse.Namespace) -> int:
     args.command_name = "compare"
     if args.model is None:
@@ -161,10 +180,12 @@ def run_compare(args: argparse.Namespace) -> int:
             measured = load_measurement(args.from_json)
         except InvalidInputError as error:
             raise UsageError(f"--from-json: {error}", code=error.code) from None
-        for name in ("input_tokens", "output_tokens", "region"):
-            if getattr(args, name) is None and measured.get(name) is not None:
+        given = {name: getattr(args, name) for name in ("input_tokens", "output_tokens", "region")}
+        for name in given:
+            if given[name] is None and measured.get(name) is not None:
                 setattr(args, name, str(measured[name]))
         options = _measure_options(args)
+        _agrees_with_the_run(options, given, measured, config)
     else:
         options = _measure_options(args)
         measurement, code = _run_measured(args, options, config)
