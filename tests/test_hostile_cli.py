@@ -95,3 +95,20 @@ def test_compare_takes_flags_that_agree_with_the_saved_run(tmp_path, capsys, fla
     code, out, _ = run(capsys, "compare", "--from-json", str(path), "--model", "gpt-4o", "--json", *flags)
     assert code == 0
     assert (json.loads(out)["input_tokens"], json.loads(out)["output_tokens"]) == (100, 400)
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["analytics", "a\x00b"], "'a\\x00b': a file name cannot hold a NUL character; allowed: a path"),
+        (["validate", "a\x00b"], "'a\\x00b': a file name cannot hold a NUL character; allowed: a path"),
+        (["compare", "--model", "gpt-4o", "--from-json", "a\x00b"], "--from-json: 'a\\x00b': a file name cannot hold a NUL character"),
+        (["analytics", SAMPLE, "--csv", "a\x00b.csv"], "--csv: 'a\\x00b.csv' cannot hold a NUL character; allowed: a file name to write"),
+        (["analytics", SAMPLE, "--plot", "a\x00b.png"], "--plot: 'a\\x00b.png' cannot hold a NUL character; allowed: a file name to write"),
+    ],
+)
+def test_a_file_name_with_a_nul_character_is_one_line(capsys, argv, expected) -> None:
+    """A command line cannot hold NUL, but main(argv) can: open() raised ValueError, a traceback."""
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith(f"interface.py: error: {expected}")

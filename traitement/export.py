@@ -67,6 +67,8 @@ def output_path(path: str | Path, flag: str) -> Path:
     """``path`` as an output file name; an empty one is an error naming ``flag`` (it is never silently ignored)."""
     if not str(path).strip():
         raise InvalidInputError(f"{flag}: must not be empty; allowed: a file name to write", code="empty-path")
+    if "\x00" in str(path):  # only from a caller in process (a command line cannot hold it); open() raises ValueError
+        raise InvalidInputError(f"{flag}: {str(path)!r} cannot hold a NUL character; allowed: a file name to write", code="invalid-path")
     return Path(path)
 
 

@@ -79,6 +79,8 @@ def read_bounded(path: Path | str, limit: int, error: type[CalculatorError]) -> 
     device, a pipe or a file that grows is read up to ``limit + 1`` bytes and
     refused there, so ``/dev/zero`` stops at once.
     """
+    if "\x00" in str(path):  # only from a caller in process (a command line cannot hold it); open() raises ValueError
+        raise error(f"{str(path)!r}: a file name cannot hold a NUL character; allowed: a path", code="invalid-path")
     path = Path(path)
     try:
         with open(path, "rb") as handle:
