@@ -130,3 +130,12 @@ def test_a_version_written_with_a_dot_finds_an_id_written_with_a_dash(capsys, na
 
 def test_a_dashed_version_keeps_the_provider_check(capsys) -> None:
     assert "claude-3-5-sonnet is published by anthropic, not openai" in cli_error(capsys, "--model", "openai/claude-3.5-sonnet")
+
+
+def test_a_name_with_bytes_that_are_not_utf8_is_worded(capsys) -> None:
+    """A shell passes such bytes as lone surrogates (``$'\\xff'``); JSON can write one (``"\\ud800"``): pydantic's words were
+    'input should be a valid string, unable to parse raw data as a unicode string'."""
+    expected = "must be valid text (it holds bytes that are not UTF-8, or a lone surrogate)"
+    assert cli_error(capsys, "--region", "\udcff").startswith(f"--region (region): {expected} (got '\\udcff')")
+    answer = client.post("/calculate", content=b'{"model": "\\ud800"}', headers={"content-type": "application/json"})
+    assert answer.status_code == 422 and answer.json()["detail"].startswith(f"model: {expected}")
