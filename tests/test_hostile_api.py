@@ -80,3 +80,9 @@ def test_an_option_sent_in_the_form_is_refused_not_ignored(route, field) -> None
 def test_one_file_with_its_options_in_the_query_still_answers() -> None:
     answer = client.post("/analytics?region=france", files=[("file", ("a.yaml", SMALL))])
     assert answer.status_code == 200 and answer.json()["assumptions"]["region"] == "FRA"
+
+
+def test_a_boolean_query_parameter_is_worded() -> None:
+    answer = client.get("/validation?cross_validate=maybe")
+    assert answer.status_code == 422
+    assert answer.json()["detail"].startswith("cross_validate: must be true or false (got 'maybe'); allowed: also refit")

@@ -83,6 +83,8 @@ def _problem(error: Mapping[str, Any]) -> str:
         "float_type": "must be a number",
         "finite_number": "must be a finite number",
         "string_type": "must be a string",
+        "bool_parsing": "must be true or false",
+        "bool_type": "must be true or false",
         "string_unicode": "must be valid text (it holds bytes that are not UTF-8, or a lone surrogate)",
         "string_pattern_mismatch": "has characters or a form not allowed",
         "model_type": "must be a mapping of field names to values",
