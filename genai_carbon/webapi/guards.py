@@ -105,8 +105,8 @@ class OneValuePerParameter:
                 if known is not None and name not in known:  # worded as the schemas word an unknown field
                     shown = name if name.isprintable() and 0 < len(name) <= 40 else repr(name[:40] + ("..." if len(name) > 40 else ""))
                     got = repr(value if len(value) <= 40 else value[:40] + "...")
-                    allowed = "one of " + ", ".join(sorted(known)) if known else "no query parameter on this path"
-                    detail = f"{shown}: unknown field (got {got}); allowed: {allowed}"
+                    listed = "one of " + ", ".join(sorted(known)) if known else "no query parameter on this path"
+                    detail = f"{shown}: unknown field (got {got}); allowed: {listed}"
                     await send_error(send, 422, "unknown-parameter", detail)
                     return
                 if name in seen and name not in allowed:
