@@ -510,3 +510,43 @@ def test_json_lines_fast_reader_falls_back_line_by_line(tmp_path, engine):
 def test_answers_are_json(tmp_path):
     result = run(save(random_log(50), tmp_path, "jsonl"), group_by=GROUPS)
     assert json.loads(json.dumps(result)) == result
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_bad_rows_of_a_log_in_other_scripts_are_named_by_line(tmp_path, engine):
+    """UTF-8 text whose bytes fall in 0x80-0x9F (Japanese, the euro sign) in a log with a bad row: the row is named by
+    its line, with empty lines and a quoted line break before it (DuckDB's latin-1 reader refused such files)."""
+    text = 'input_tokens,output_tokens,region,note\n5,5,france,"€\n"\n\n6,6,東京,x\n１２,5,usa,y\n'
+    with pytest.raises(BadRowsError) as caught:
+        run(write(tmp_path, "tokyo.csv", text), engine)
+    assert caught.value.lines == [(5, "region '東京' unknown"), (6, "input_tokens: not a number (got '１２')")]
+
+
+def test_bad_rows_of_a_log_in_other_scripts_through_the_cli_and_the_api(tmp_path, capsys):
+    from fastapi.testclient import TestClient
+
+    import api
+    import interface
+
+    text = "input_tokens,output_tokens,region\n5,5,France\n6,6,東京\n"
+    assert interface.main(["batch", str(write(tmp_path, "tokyo.csv", text))]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "line 3: region '東京' unknown" in err
+    response = TestClient(api.app).post("/batch", files={"file": ("tokyo.csv", text.encode())})
+    assert response.status_code == 422 and "line 3: region '東京' unknown" in response.json()["detail"]
+
+
+def test_an_upload_form_holds_only_the_file(tmp_path):
+    """Options go in the query: a form field beside the file (region=france) was silently ignored, now a 422 naming it,
+    for POST /batch and POST /report, which share the upload reader."""
+    from fastapi.testclient import TestClient
+
+    import api
+
+    client = TestClient(api.app)
+    body = THREE_ROWS.encode()
+    for path in ("/batch", "/report"):
+        response = client.post(path, files={"file": ("log.csv", body)}, data={"region": "france"})
+        assert response.status_code == 422, path
+        assert response.json()["detail"].startswith("region: unknown form field; allowed: one field, file")
+        assert client.post(path + "?region=france", files={"file": ("log.csv", body)}).status_code == 200

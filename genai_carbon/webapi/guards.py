@@ -120,7 +120,11 @@ class OneValuePerParameter:
 async def one_file_field(request: Request) -> None:
     """A dependency of the upload routes: the form holds one field, ``file``, once. A second file was silently dropped
     (the last one kept), and another field silently ignored (``region=france`` sent in the form, not the query)."""
-    form = await request.form()  # FastAPI has read it already: this is its cached copy
+    check_form_fields(await request.form())  # FastAPI has read it already: this is its cached copy
+
+
+def check_form_fields(form: Any) -> None:
+    """A form (Starlette's ``FormData``) holds one field, ``file``, once: else a one-line error naming the field."""
     names = [name for name, _ in form.multi_items()]
     other = next((name for name in names if name != "file"), None)
     if other is not None:

@@ -30,6 +30,7 @@ from traitement.logs import AUTO, FORMATS, GROUP_BY, Limits, estimate_log
 from traitement.settings import variable
 
 from .. import state
+from ..guards import check_form_fields
 from ..limits import MULTIPART_OVERHEAD_BYTES
 from ..responses import json_response
 
@@ -126,6 +127,7 @@ async def _save_upload(request: Request, limit: int, folder: Path, fmt: str | No
             form = await MultiPartParser(request.headers, _limited(request, limit + MULTIPART_OVERHEAD_BYTES), max_files=1, max_fields=10).parse()
         except MultiPartException as error:
             raise InvalidInputError(f"file: {error.message}") from None
+        check_form_fields(form)  # region=france sent in the form, not the query, was silently ignored
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
             raise InvalidInputError("file: missing; send the log as a multipart file field named 'file'")
