@@ -138,6 +138,9 @@ def _relations(columns: dict[str, str], plan: CheckPlan) -> list[tuple[str, str]
     return out
 
 
+JSON_NUMBER_SQL = r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?"
+"""A number as JSON writes it (``traitement.base``'s rule, as a DuckDB regular expression): no ``1_000``, ``+5``, ``inf``."""
+
 def _number(layers: _Layers, column: str, kind: str, rule: NumberRule) -> None:
     """A number column: ``<column>__code``, ``__text``, ``__num`` (for messages) and its validated value."""
     maximum, default, minimum = rule.maximum, rule.default, rule.minimum
@@ -152,7 +155,11 @@ def _number(layers: _Layers, column: str, kind: str, rule: NumberRule) -> None:
         return f"({value} >= {minimum} AND {value} <= {maximum} AND {value} = floor({value}))"
 
     if kind in ("text", "json"):
-        layers.parse += [f"{c}::VARCHAR AS {text}", f"TRY_CAST({c}::VARCHAR AS DOUBLE) AS {num}"]
+        # DuckDB's cast also reads 1_000, +5 and 0x1F: text that is not a number as JSON writes it is none (the number rule).
+        layers.parse += [
+            f"{c}::VARCHAR AS {text}",
+            f"CASE WHEN regexp_full_match(trim({c}::VARCHAR), '{JSON_NUMBER_SQL}') THEN TRY_CAST({c}::VARCHAR AS DOUBLE) END AS {num}",
+        ]
         wrong_kind = ""
         if kind == "json":
             layers.parse.append(f"{column}__kind")
