@@ -221,7 +221,8 @@ def test_every_input_schema_follows_the_number_rule() -> None:
             yield sub
             yield from subclasses(sub)
 
-    exempt = ("genai_carbon.webapi.responses.", "traitement.settings.", "traitement.reference.", "traitement.analytics.DailyCount.")
+    answers = ("traitement.accounting.Report.", "traitement.accounting.Figure.", "traitement.accounting.Illustration.")  # the report's answer
+    exempt = ("genai_carbon.webapi.responses.", "traitement.settings.", "traitement.reference.", "traitement.analytics.DailyCount.", *answers)
     missing = []
     for cls in set(subclasses(BaseModel)):
         for name, info in cls.model_fields.items():
