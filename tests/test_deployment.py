@@ -301,3 +301,14 @@ def test_the_deployment_section_is_validated(tmp_path):
     )
     with pytest.raises(traitement.ConfigError, match="deployment.batch_size"):
         em.load_energy_model(folder)
+
+
+def test_model_footprint_takes_a_model_by_name():
+    """The public function reads a model's name as the CLI does (aliases, case), and names the closest for an unknown one."""
+    by_entry = traitement.model_footprint(traitement.reference.resolve_model("llama-3.1-8b"), SITE, 2000, 400, config=CONFIG, energy_model=MODEL)
+    by_name = traitement.model_footprint("Llama-3.1-8B", SITE, 2000, 400, config=CONFIG, energy_model=MODEL)
+    assert by_name == by_entry
+    with pytest.raises(traitement.UnknownNameError, match=r"^model: unknown model 'llama-9'; closest: "):
+        traitement.model_footprint("llama-9", SITE, 2000, 400, config=CONFIG, energy_model=MODEL)
+    with pytest.raises(traitement.InvalidInputError, match=r"^model: a model of the data pack .* \(got int\)$"):
+        traitement.model_footprint(5, SITE, 2000, 400, config=CONFIG, energy_model=MODEL)

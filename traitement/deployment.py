@@ -449,7 +449,7 @@ class ModelFootprint:
 
 
 def model_footprint(
-    model: ModelEntry | ModelSizes,
+    model: ModelEntry | ModelSizes | str,
     site: Site,
     input_tokens: Any,
     output_tokens: Any,
@@ -463,13 +463,20 @@ def model_footprint(
 ) -> ModelFootprint:
     """The model-aware footprint of rows of requests, each row ``count`` requests with these token sums.
 
-    ``model``: a model of the data pack or :class:`ModelSizes`. ``site``: where it runs (its ``bounds``
+    ``model``: a model of the data pack (its name, as :func:`traitement.reference.resolve_model` reads it, or its entry)
+    or :class:`ModelSizes`. ``site``: where it runs (its ``bounds``
     give the low and high site). Token arguments: numbers or numpy columns of one length, the sums over
     the row's ``count`` requests (``cached_input_tokens`` part of ``input_tokens``, ``reasoning_tokens``
     part of ``output_tokens``); each row is estimated at its mean request. ``deployment``: a
     :class:`Deployment` (:func:`deployment_for` with the known axes), else the unknown deployment's
     ranges. Vectorised over rows and scenarios: one call for a million rows.
     """
+    if isinstance(model, str):  # a name as users write it: resolved against the data pack (unknown: the closest named)
+        from .reference import resolve_model
+
+        model = resolve_model(model)
+    if not isinstance(model, (ModelEntry, ModelSizes)):
+        raise InvalidInputError(f"model: a model of the data pack (its name, or its entry) or ModelSizes (got {type(model).__name__})")
     sizes = model if isinstance(model, ModelSizes) else ModelSizes.of(model)
     plan = deployment if deployment is not None else deployment_for(config, energy_model, sizes)
     sums = _columns(

@@ -373,6 +373,10 @@ def serving(
     utilisation = power_fraction(batch_size, draw_fraction_small_batch, draw_half_batch)
     power_w = n_gpu * gpu_power_w * utilisation
     step_s = step_j / power_w
+    # One request's prompt costs prompt_j: at the GPUs' draw shared by the batch, its prefill lasts prompt_j x B / power.
+    # A prompt that costs nothing (a refit on a few cases may set the FLOP energy to 0) is read at infinite speed.
+    with np.errstate(divide="ignore"):
+        prefill_tokens_per_s = power_w * input_tokens / (batch_size * prompt_j)
     return {
         "decode_step_energy_j": step_j,
         "prefill_energy_j": prompt_j,
@@ -380,8 +384,7 @@ def serving(
         "gpu_utilisation": utilisation,
         "decode_step_s": step_s,
         "decode_tokens_per_s": 1 / step_s,
-        # One request's prompt costs prompt_j: at the GPUs' draw shared by the batch, its prefill lasts prompt_j x B / power.
-        "prefill_tokens_per_s": power_w * input_tokens / (batch_size * prompt_j),
+        "prefill_tokens_per_s": prefill_tokens_per_s,
         "weight_read_gb": weights / BYTES_PER_GB,
         "kv_cache_read_gb": kv_bytes / BYTES_PER_GB,
     }
