@@ -105,21 +105,22 @@ def run(command: list[str]) -> tuple[float, float, int]:
     return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 
-def estimate_command(engine: str, path: Path, group_by: list[str]) -> list[str]:
+def estimate_command(engine: str, path: Path, group_by: list[str], method: str | None = None) -> list[str]:
     if engine == "library":
         return [sys.executable, "-c", LIBRARY, str(path), *group_by]
-    return [sys.executable, "interface.py", "batch", str(path), *(["--group-by", *group_by] if group_by else [])]
+    options = [*(["--group-by", *group_by] if group_by else []), *(["--method", method] if method else [])]
+    return [sys.executable, "interface.py", "batch", str(path), *options]
 
 
-def speed(paths: dict[str, Path], rounds: int, engine: str) -> list[dict]:
+def speed(paths: dict[str, Path], rounds: int, engine: str, method: str | None = None) -> list[dict]:
     """Interleaved rounds of (minimal, totals, grouped) per file; medians and per-round ratios."""
     grouped = ["day", "region", "hardware"]
     out = []
     for fmt, path in paths.items():
         commands = {
             "minimal": [sys.executable, "-c", MINIMAL, str(path)],
-            "totals": estimate_command(engine, path, []),
-            "grouped": estimate_command(engine, path, grouped),
+            "totals": estimate_command(engine, path, [], method),
+            "grouped": estimate_command(engine, path, grouped, method),
         }
         for command in commands.values():  # warm the page cache and the bytecode
             run(command)
@@ -169,6 +170,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--engine", choices=["interface", "library"], default="interface")
     parser.add_argument("--folder", type=Path, help="where the generated logs are kept (default: a temporary folder)")
+    parser.add_argument(
+        "--method", help="batch's --method (default: the log's default, 'auto': the model-aware estimate for rows with a model)"
+    )
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--json-out", type=Path, help="also write the figures to this JSON file")
@@ -181,6 +185,7 @@ def main() -> None:
         "python": platform.python_version(),
         "duckdb": version.stdout.strip(),
         "engine": args.engine,
+        "method": args.method or "auto",
         "rounds": args.rounds,
     }
     print(json.dumps(machine), flush=True)
@@ -192,7 +197,7 @@ def main() -> None:
             csv_path, parquet_path = generate(folder, args.rows)
             figures["rows"] = args.rows
             figures["csv_mb"] = round(csv_path.stat().st_size / 1e6)
-            figures["speed"] = speed({"csv": csv_path, "parquet": parquet_path}, args.rounds, args.engine)
+            figures["speed"] = speed({"csv": csv_path, "parquet": parquet_path}, args.rounds, args.engine, args.method)
         if not args.skip_memory:
             csv_path, _ = generate(folder, args.memory_rows, parquet=False)
             figures["memory"] = {"rows": args.memory_rows, **memory(csv_path, args.engine)}

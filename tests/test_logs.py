@@ -550,3 +550,14 @@ def test_an_upload_form_holds_only_the_file(tmp_path):
         assert response.status_code == 422, path
         assert response.json()["detail"].startswith("region: unknown form field; allowed: one field, file")
         assert client.post(path + "?region=france", files={"file": ("log.csv", body)}).status_code == 200
+
+
+def test_a_batch_held_down_by_memory_is_one_warning_per_model(tmp_path):
+    """Long prompts on a 70B model: the memory holds fewer requests than the central batch in every setup; the answer
+    says so once per model, with the fewest, not once per region."""
+    text = "input_tokens,output_tokens,model,region\n100000,500,llama-3.1-70b,france\n90000,500,llama-3.1-70b,usa\n120000,500,llama-3.1-70b,germany\n"
+    result = run(write(tmp_path, "long.csv", text))
+    memory = [warning for warning in result["warnings"] if "memory left after the weights" in warning]
+    assert len(memory) == 1
+    assert memory[0].startswith("llama-3.1-70b: the memory left after the weights holds the KV cache of as few as ")
+    assert "(in 3 of the groups estimated)" in memory[0]

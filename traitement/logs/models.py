@@ -67,6 +67,9 @@ class ModelRuns:
     models: dict[str, dict[str, Any]] = field(default_factory=dict)
     assumed_requests: int = 0
     """Requests assumed where the export does not count them (0: none assumed)."""
+    memory_batch: dict[str, tuple[float, int]] = field(default_factory=dict)
+    """Model -> (the fewest requests the memory holds at once, the groups held below the central batch): one note per
+    model, not one per setup."""
 
 
 def assumed_requests(input_tokens: int, output_tokens: int, per_request: int) -> int:
@@ -156,5 +159,21 @@ def model_figures(
     about = deployment.describe()
     if about not in described["deployments"]:
         described["deployments"].append(about)
-    described["notes"] += [note for note in result.notes if note not in described["notes"]]
+    notes = [note for note in result.notes if not note.startswith(MEMORY_NOTE)]
+    batch = np.asarray(result.central["batch_size"], dtype=np.float64)
+    short_batch = batch < deployment.batch_size.value
+    if bool(np.any(short_batch)):
+        least, groups_short = runs.memory_batch.get(name, (math.inf, 0))
+        least, groups_short = min(least, float(np.min(batch[short_batch]))), groups_short + int(np.sum(short_batch))
+        runs.memory_batch[name] = (least, groups_short)
+        described["notes"] = [note for note in described["notes"] if not note.startswith(MEMORY_NOTE)]
+        notes.append(
+            f"{MEMORY_NOTE} as few as {least:,.3g} such requests at once (in {groups_short:,} of the groups estimated), fewer than "
+            f"the central batch of {deployment.batch_size.value:g}: the central estimate serves that many there"
+        )
+    described["notes"] += [note for note in notes if note not in described["notes"]]
     return out
+
+
+MEMORY_NOTE = "the memory left after the weights holds the KV cache of"
+"""The start of the note on a batch held down by memory (traitement.deployment.central_notes), merged per model."""
