@@ -1,0 +1,59 @@
+"""Hostile inputs to the request-log and usage-export readers and the accounting report (second sweep, branch
+``hardening2``): each case a regression test of a failure found, in the CLI (``interface.main``) and the API
+(``TestClient``), both engines where the engine matters. What was tried: docs/reliability.md."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+import api
+import interface
+import traitement
+
+client = TestClient(api.app, raise_server_exceptions=False)
+CONFIG = traitement.load_config()
+
+
+def run(argv: list[str], capsys) -> tuple[int, str, str]:
+    code = interface.main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_line_error(code: int, err: str) -> str:
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, err
+    return err
+
+
+def anthropic(cache_5m: object) -> str:
+    row = {"uncached_input_tokens": 1500, "cache_read_input_tokens": 200, "output_tokens": 500, "model": "claude-sonnet-4-20250514",
+           "cache_creation": {"ephemeral_5m_input_tokens": cache_5m, "ephemeral_1h_input_tokens": 1000}}  # fmt: skip
+    return json.dumps({"data": [{"starting_at": "2025-08-01T00:00:00Z", "ending_at": "2025-08-02T00:00:00Z", "results": [row]}]})
+
+
+# --- Anthropic's cache parts: text that is no number was summed as 0 -------------------------------------------------
+
+
+@pytest.mark.parametrize(("value", "shown"), [("abc", "'abc'"), ("1_000", "'1_000'"), ("+5", "'+5'"), ("0x10", "'0x10'")])
+def test_an_anthropic_cache_part_written_as_text_that_is_no_number_is_a_bad_row(tmp_path, capsys, value, shown) -> None:
+    path = tmp_path / "usage.json"
+    path.write_text(anthropic(value))
+    for engine in ("duckdb", "dask"):
+        err = one_line_error(*run(["batch", str(path), "--engine", engine, "--quiet"], capsys)[::2])
+        assert f"data[0].results[0]: uncached_input_tokens + cache_read_input_tokens + cache_creation: not a number (got {shown})" in err
+    err = one_line_error(*run(["report", str(path)], capsys)[::2])
+    assert "not a number" in err
+    answer = client.post("/batch", files={"file": ("usage.json", path.read_bytes())})
+    assert answer.status_code == 422 and answer.json()["code"] == "bad-rows"
+
+
+def test_an_anthropic_cache_part_written_as_json_text_of_a_number_is_read(tmp_path, capsys) -> None:
+    path = tmp_path / "usage.json"
+    path.write_text(anthropic("500"))
+    code, out, err = run(["batch", str(path), "--json", "--quiet"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["totals"]["input_tokens"] == 1500 + 200 + 500 + 1000
+
