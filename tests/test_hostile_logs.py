@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
 import api
 import interface
 import traitement
+from traitement.deployment import ModelSizes, deployment_for, model_footprint
+from traitement.energy_model import load_energy_model
+from traitement.presets import site_from_config
 
 client = TestClient(api.app, raise_server_exceptions=False)
 CONFIG = traitement.load_config()
@@ -56,4 +60,34 @@ def test_an_anthropic_cache_part_written_as_json_text_of_a_number_is_read(tmp_pa
     code, out, err = run(["batch", str(path), "--json", "--quiet"], capsys)
     assert code == 0, err
     assert json.loads(out)["totals"]["input_tokens"] == 1500 + 200 + 500 + 1000
+
+
+# --- model_footprint: the central value above the range's high end ---------------------------------------------------
+
+
+def test_model_footprint_range_holds_the_central_value_where_the_gpu_count_steps() -> None:
+    """gpt-4o-mini on L4 boards: the central size (18 B) on 2 GPUs keeps a batch of 2 requests of 33,552 tokens, the
+    largest size (28 B) needs 4 GPUs and holds 7, so the central request cost more than the 'dearest' scenario."""
+    energy_model = load_energy_model(CONFIG.directory)
+    _, entry = CONFIG.llm("gpt-4o-mini")
+    sizes = ModelSizes.of(entry)
+    board = CONFIG.gpu(CONFIG.hardware("l4")[1].gpu, "hardware")[0]
+    plan = deployment_for(CONFIG, energy_model, sizes, board=board)
+    site = site_from_config(CONFIG)
+    result = model_footprint(sizes, site, np.array([9069.0, 2000.0]), np.array([24483.0, 400.0]), 1, np.array([5997.0, 0.0]),
+                             config=CONFIG, energy_model=energy_model, deployment=plan)  # fmt: skip
+    for name in traitement.deployment.RANGED:
+        low, value, high = result.columns[f"{name}_min"], result.columns[name], result.columns[f"{name}_max"]
+        assert np.all(low <= value) and np.all(value <= high), name
+
+
+def test_batch_group_range_holds_the_central_value(tmp_path, capsys) -> None:
+    path = tmp_path / "log.csv"
+    path.write_text("input_tokens,output_tokens,cached_input_tokens,model,hardware\n9069,24483,5997,gpt-4o-mini,l4\n")
+    for engine in ("duckdb", "dask"):
+        code, out, err = run(["batch", str(path), "--json", "--quiet", "--engine", engine], capsys)
+        assert code == 0, err
+        totals = json.loads(out)["totals"]
+        for name in ("energy_gpu_kwh", "energy_cpu_kwh", "energy_it_kwh", "energy_kwh", "carbon_gco2eq", "water_l", "carbon_embodied_gco2eq"):
+            assert totals[f"{name}_min"] <= totals[name] <= totals[f"{name}_max"], name
 

@@ -14,7 +14,9 @@ high ends:
   size, the fewest bytes per parameter, the smaller KV cache, on every board and GPU count, divided by
   the fit's residual factor; the **high** end the dearest (the smallest batch, the largest size, up to
   a full node of GPUs) times it. The energy of a request falls with the batch and rises with the size,
-  the bytes and the KV cache, so the two ends need only those extremes of each axis.
+  the bytes and the KV cache, so the two ends need only those extremes of each axis, except where the
+  GPU count steps with the size (a larger model on more GPUs can hold a larger batch): each end is
+  also taken no further in than the central deployment, so ``min <= central <= max`` always holds.
 
 Nothing here reads a file: the caller passes the loaded config and energy model.
 """
@@ -496,6 +498,11 @@ def model_footprint(
     k = plan.residual_factor
     low_j, low_embodied = _extreme(scenarios(plan, sizes, energy_model, "low"), rows, energy_model, np.min)
     high_j, high_embodied = _extreme(scenarios(plan, sizes, energy_model, "high"), rows, energy_model, np.max)
+    # The ends hold the central deployment too: the energy is not monotone in the model's size where the GPU count steps
+    # (gpt-4o-mini on L4: the central 18 B on 2 GPUs keeps a batch of 2 requests, the largest 28 B on 4 GPUs a batch of 7,
+    # so the central request cost more than the "dearest" scenario and min <= central <= max failed).
+    low_j, low_embodied = np.minimum(low_j, central["energy_gpu_j"]), np.minimum(low_embodied, central["embodied_gco2eq"])
+    high_j, high_embodied = np.maximum(high_j, central["energy_gpu_j"]), np.maximum(high_embodied, central["embodied_gco2eq"])
     figures = _site_figures(central["energy_gpu_j"] / physics.J_PER_KWH * count_column, central["embodied_gco2eq"] * count_column, host_share, site)
     low = _site_figures(low_j / k / physics.J_PER_KWH * count_column, low_embodied / k * count_column, host_share, site.at("low"))
     high = _site_figures(high_j * k / physics.J_PER_KWH * count_column, high_embodied * k * count_column, host_share, site.at("high"))
