@@ -91,3 +91,23 @@ def test_batch_group_range_holds_the_central_value(tmp_path, capsys) -> None:
         for name in ("energy_gpu_kwh", "energy_cpu_kwh", "energy_it_kwh", "energy_kwh", "carbon_gco2eq", "water_l", "carbon_embodied_gco2eq"):
             assert totals[f"{name}_min"] <= totals[name] <= totals[f"{name}_max"], name
 
+
+# --- an unreadable upload named the server's temporary folder ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("route", ["/batch", "/report"])
+def test_an_unreadable_parquet_upload_does_not_name_the_servers_folders(route) -> None:
+    answer = client.post(route, files={"file": ("log.parquet", b"PAR1 not a parquet file")})
+    assert answer.status_code == 422
+    detail = answer.json()["detail"]
+    assert detail.startswith("log.parquet: not a readable Parquet file") and "/tmp" not in detail and "upload" not in detail, detail
+    answer = client.post(route, files={"file": ("log.csv", b"input_tokens,output_tokens\n1,2\n")}, params={"format": "parquet"})
+    assert answer.status_code == 422 and "/" not in answer.json()["detail"], answer.json()
+
+
+def test_an_unreadable_parquet_file_is_named_as_the_user_gave_it(tmp_path, capsys) -> None:
+    path = tmp_path / "log.parquet"
+    path.write_bytes(b"PAR1" + b"\0" * 100)
+    err = one_line_error(*run(["batch", str(path)], capsys)[::2])
+    assert str(tmp_path) not in err and "log.parquet: not a readable Parquet file" in err
+

@@ -423,6 +423,8 @@ def unreadable(name: str, what: str, error: Exception) -> InvalidInputError:
         return InvalidInputError(f"{name}: {'line ' + line.group(1) + ': ' if line else ''}not UTF-8 text; save the file as UTF-8", code="unreadable-log")
     message = text.strip().splitlines()[0] if text.strip() else type(error).__name__
     message = re.sub(r"^[A-Za-z ]*Error: ", "", message)
+    # DuckDB quotes the path it read: an upload's is the server's temporary folder (/tmp/genai-batch-x/upload.parquet).
+    message = re.sub(r"'(?:[A-Za-z]:)?[/\\][^']*'", lambda _: repr(name), message)
     if len(message) > 200:
         message = message[:200] + "..."
     return InvalidInputError(f"{name}: not a readable {what} file ({message})", code="unreadable-log")
