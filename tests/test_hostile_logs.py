@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -110,4 +111,27 @@ def test_an_unreadable_parquet_file_is_named_as_the_user_gave_it(tmp_path, capsy
     path.write_bytes(b"PAR1" + b"\0" * 100)
     err = one_line_error(*run(["batch", str(path)], capsys)[::2])
     assert str(tmp_path) not in err and "log.parquet: not a readable Parquet file" in err
+
+
+# --- POST /report: Accept's qualities ---------------------------------------------------------------------------------
+
+SAMPLE = (Path(__file__).resolve().parent.parent / "data" / "sample_requests.csv").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("accept", "csv"),
+    [
+        ("text/csv", True),
+        ("text/csv, */*;q=0.1", True),
+        ("text/csv;q=0, application/json", False),
+        ("application/json, text/csv;q=0.5", False),
+        ("text/csv-schema", False),
+        ("*/*", False),
+        ("text/csv;q=abc", False),
+    ],
+)
+def test_report_accept_header_follows_its_qualities(accept, csv) -> None:
+    answer = client.post("/report", files={"file": ("log.csv", SAMPLE)}, headers={"Accept": accept})
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/csv" if csv else "application/json"), accept
 

@@ -32,6 +32,27 @@ PATH = "/report"
 router = APIRouter()
 CSV_TYPE = "text/csv"
 
+
+def prefers_csv(accept: str) -> bool:
+    """Whether an ``Accept`` header asks for CSV: ``text/csv`` with a quality above 0 and at least that of JSON
+    (``application/json``, ``application/*`` or ``*/*``). ``text/csv;q=0`` refuses CSV (RFC 9110, 12.5.1); a substring
+    test answered CSV to it, and to ``text/csv-schema``."""
+    quality: dict[str, float] = {}
+    for part in accept.split(","):
+        media, *parameters = (item.strip() for item in part.split(";"))
+        q = 1.0
+        for parameter in parameters:
+            key, _, value = parameter.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = min(max(float(value), 0.0), 1.0)
+                except ValueError:
+                    q = 0.0  # a quality that is not a number: that media type is not asked for
+        media = media.lower()
+        quality[media] = max(quality.get(media, 0.0), q)
+    csv = quality.get(CSV_TYPE, 0.0)
+    return csv > 0 and csv >= max(quality.get(media, 0.0) for media in ("application/json", "application/*", "*/*"))
+
 _UPLOAD = {
     "requestBody": {
         "required": True,
@@ -104,7 +125,7 @@ async def report(
             source=name,
             limits=Limits.from_settings(settings),
         )
-    wants_csv = output == "csv" or (output is None and CSV_TYPE in request.headers.get("accept", ""))
+    wants_csv = output == "csv" or (output is None and prefers_csv(request.headers.get("accept", "")))
     if wants_csv:
         return Response(report_csv(result), media_type=f"{CSV_TYPE}; charset=utf-8")
     return json_response(result.model_dump())
