@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -135,3 +136,33 @@ def test_report_accept_header_follows_its_qualities(accept, csv) -> None:
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("text/csv" if csv else "application/json"), accept
 
+
+# --- messages showed numbers to 6 digits ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        ("5.0000000001", "count: not an integer (got 5.0000000001)"),
+        ("10000000000001", "count: above 10,000,000,000,000 (got 10000000000001)"),
+        ("12345678.5", "count: not an integer (got 12345678.5)"),
+    ],
+)
+def test_a_bad_numbers_message_shows_all_its_digits(tmp_path, capsys, cell, message) -> None:
+    jsonl = f'{{"input_tokens": 10, "output_tokens": 10, "count": {cell}}}\n'
+    for name, text in (("log.csv", f"input_tokens,output_tokens,count\n10,10,{cell}\n"), ("log.jsonl", jsonl)):
+        path = tmp_path / name
+        path.write_text(text)
+        for engine in ("duckdb", "dask"):
+            err = one_line_error(*run(["batch", str(path), "--engine", engine], capsys)[::2])
+            assert message in err, err
+
+
+def test_report_market_factor_is_shown_with_all_its_digits(capsys) -> None:
+    code, out, err = run(["report", "data/sample_requests.csv", "--json", "--market-factor-gco2eq-per-kwh", "57.123456789"], capsys)
+    assert code == 0, err
+    answer = json.loads(out)
+    assert answer["market_based"].endswith(": 57.123456789 gCO2e/kWh")
+    total = answer["totals"]
+    for side in ("value", "min", "max"):
+        assert math.isclose(total["carbon_market_based_gco2eq"][side], total["energy_kwh"][side] * 57.123456789, rel_tol=1e-12)

@@ -251,7 +251,7 @@ def test_bad_rows_are_named_by_line(tmp_path, engine):
         (5, "input_tokens: below 1 (got 0)"),
         (6, "output_tokens: below 1 (got -3)"),
         (7, "input_tokens: not an integer (got 1.5)"),
-        (8, "input_tokens: above 10,000,000 (got 2e+07)"),
+        (8, "input_tokens: above 10,000,000 (got 20000000)"),
         (9, "input_tokens: missing"),
         (10, "count: below 1 (got 0)"),
         (11, "region 'mars' unknown"),

@@ -42,7 +42,7 @@ from . import physics
 from .base import INTEGER, Frozen, parse
 from .config import Config, config_dir, read_yaml, validate_file
 from .core import IntensityGPerKwh
-from .errors import InvalidInputError, UnknownNameError
+from .errors import InvalidInputError, UnknownNameError, shown_number
 
 ACCOUNTING_FILE = "accounting.yaml"
 SERVED = ("api", "self-hosted")
@@ -418,7 +418,7 @@ def build_report(
             method=f"{methods_used}; x the contractual factor",
             data_pack_version=version,
             covers="facility energy x the contractual emission factor given; usage only",
-            basis=MARKET_OMITTED if factor is None else f"energy_kwh x {factor:g} gCO2e/kWh, the contractual factor supplied by the user",
+            basis=MARKET_OMITTED if factor is None else f"energy_kwh x {shown_number(factor)} gCO2e/kWh, the contractual factor supplied by the user",
         ),
         "carbon_embodied_gco2eq": FigureInfo(
             unit="gCO2e",
@@ -474,7 +474,7 @@ def build_report(
         defaults_used=result["defaults_used"],
         by=dimensions,
         market_factor_gco2eq_per_kwh=factor,
-        market_based=MARKET_OMITTED if factor is None else f"{MARKET_LABEL}: {factor:g} gCO2e/kWh",
+        market_based=MARKET_OMITTED if factor is None else f"{MARKET_LABEL}: {shown_number(factor)} gCO2e/kWh",
         embodied_in_totals=False,
         served_rule=_served_rule(rules, options.served),
         totals=totals,

@@ -62,6 +62,15 @@ _FRAMEWORK_PARTS = ("body", "query")
 """FastAPI's first element of an error location: where the value came from, not a field."""
 
 
+def shown_number(value: float) -> str:
+    """A number a message shows, to all its digits: ``5.0000000001``, ``20000001``, ``1.8446744073709552e+19`` (``:g`` kept
+    6 digits: "not an integer (got 5)", "above 10,000,000 (got 1e+07)" for 10,000,001)."""
+    value = float(value)
+    if value.is_integer() and abs(value) < 2**53:
+        return str(int(value))
+    return repr(value)
+
+
 def _number(value: Any) -> str:
     """A bound as people write it: 10,000,000, 0.01, 1."""
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:

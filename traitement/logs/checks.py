@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..core import MAX_TOKENS
-from ..errors import InvalidInputError
+from ..errors import InvalidInputError, shown_number
 from .columns import EARLIEST, KEY_COLUMNS, LATEST, NAME_COLUMNS, NUMBERS, PARTS, TIME_ALLOWED, TIME_COLUMN, TIME_RANGE, TOTAL_NUMBERS, NumberRule
 
 MAX_SHOWN = 10
@@ -293,11 +293,11 @@ def _got(row: dict[str, Any], column: str, kind: str) -> str:
             return "a list" if json_kind == "ARRAY" else "an object"
         if json_kind == "BOOLEAN":
             return "True" if text == "true" else "False"
-        return f"{float(text):g}" if json_kind == "DOUBLE" else _shown(text)
+        return shown_number(float(text)) if json_kind == "DOUBLE" else _shown(text)
     if kind in ("text", "bool") and text is not None:
         return repr(_shown(text)) if kind == "text" else text.capitalize()
     number = row.get(f"{column}__num")
-    return f"{number:g}" if number is not None else repr(_shown(str(text)))
+    return shown_number(number) if number is not None else repr(_shown(str(text)))
 
 
 def describe(
@@ -322,9 +322,9 @@ def describe(
             "missing": f"{label}: missing",
             "not-number": f"{label}: not a number (got {_got(row, column, kind)})",
             "not-finite": f"{label}: not a finite number (got {_got(row, column, kind)})",
-            "not-integer": f"{label}: not an integer (got {number:g})" if number is not None else "",
-            "below": f"{label}: below {rule.minimum} (got {number:g})" if number is not None else "",
-            "above": f"{label}: above {rule.maximum:,} (got {number:g})" if number is not None else "",
+            "not-integer": f"{label}: not an integer (got {shown_number(number)})" if number is not None else "",
+            "below": f"{label}: below {rule.minimum} (got {shown_number(number)})" if number is not None else "",
+            "above": f"{label}: above {rule.maximum:,} (got {shown_number(number)})" if number is not None else "",
         }[code]
         out.append((text, allowed))
     for part, whole in PARTS.items():
