@@ -166,3 +166,36 @@ def test_report_market_factor_is_shown_with_all_its_digits(capsys) -> None:
     total = answer["totals"]
     for side in ("value", "min", "max"):
         assert math.isclose(total["carbon_market_based_gco2eq"][side], total["energy_kwh"][side] * 57.123456789, rel_tol=1e-12)
+
+
+# --- timestamps: an offset past +-14:00 was applied, Unix seconds as text took DuckDB's number syntax -------------------
+
+
+@pytest.mark.parametrize("cell", ["2025-03-01T00:00:00+25:00", "2025-03-01T00:00:00-15:00", "2025-03-01T00:00:00+9900", "1_740_787_200", "+1740787200"])
+def test_a_timestamp_beyond_any_zone_or_in_another_number_syntax_is_a_bad_row(tmp_path, capsys, cell) -> None:
+    jsonl = json.dumps({"input_tokens": 10, "output_tokens": 10, "timestamp": cell}) + "\n"
+    for name, text in (("log.csv", f"input_tokens,output_tokens,timestamp\n10,10,{cell}\n"), ("log.jsonl", jsonl)):
+        path = tmp_path / name
+        path.write_text(text)
+        for engine in ("duckdb", "dask"):
+            err = one_line_error(*run(["batch", str(path), "--engine", engine, "--group-by", "day"], capsys)[::2])
+            assert f"timestamp: not a date and time (got '{cell}')" in err, err
+        answer = client.post("/report", files={"file": (name, text.encode())})
+        assert answer.status_code == 422 and answer.json()["code"] == "bad-rows"
+
+
+WITHIN = [
+    ("2025-03-01T00:00:00+14:00", "2025-02-28"),
+    ("2025-03-01T00:00:00-12:00", "2025-03-01"),
+    ("2025-03-01T23:30:00-0100", "2025-03-02"),
+    ("1740787200", "2025-03-01"),
+]
+
+
+@pytest.mark.parametrize(("cell", "day"), WITHIN)
+def test_timestamps_within_the_zones_still_read(tmp_path, capsys, cell, day) -> None:
+    path = tmp_path / "log.csv"
+    path.write_text(f"input_tokens,output_tokens,timestamp\n10,10,{cell}\n")
+    code, out, err = run(["batch", str(path), "--json", "--quiet", "--group-by", "day"], capsys)
+    assert code == 0, err
+    assert [group["day"] for group in json.loads(out)["groups"]] == [day]

@@ -205,6 +205,10 @@ _HIGH = f"TIMESTAMP '{LATEST:%Y-%m-%d %H:%M:%S}'"
 _LOW_S, _HIGH_S = EARLIEST.timestamp(), LATEST.timestamp()
 
 
+_OFFSET_BEYOND_SQL = r"[+-](1[5-9]|[2-9][0-9])(:?[0-9]{2})?$"
+"""A UTC offset past +-14:00, the furthest any zone uses (Kiribati's +14:00): DuckDB applies +25:00, a day off."""
+
+
 def _time(layers: _Layers, kind: str, required: bool) -> None:
     """The timestamp: ``_ts`` (a naive UTC ``TIMESTAMP`` within the accepted range) and ``timestamp__code``.
 
@@ -221,13 +225,16 @@ def _time(layers: _Layers, kind: str, required: bool) -> None:
         t = f"{c}::VARCHAR"
         plain = f"(strlen({t}) = 19 AND substr({t}, 17, 1) = ':') OR strlen({t}) = 10 OR ends_with({t}, 'Z')"
         layers.parse.append(
-            f"CASE WHEN {plain} THEN TRY_CAST({t} AS TIMESTAMP) ELSE make_timestamp(epoch_us(TRY_CAST({t} AS TIMESTAMPTZ))) END AS timestamp__parsed"
+            f"CASE WHEN {plain} THEN TRY_CAST({t} AS TIMESTAMP) WHEN regexp_matches({t}, '{_OFFSET_BEYOND_SQL}') THEN NULL "
+            f"ELSE make_timestamp(epoch_us(TRY_CAST({t} AS TIMESTAMPTZ))) END AS timestamp__parsed"
         )
         if kind == "json":
             layers.parse.append("timestamp__kind")
             passed.append("timestamp__kind")
             wrong_kind = "timestamp__kind IN ('BOOLEAN', 'ARRAY', 'OBJECT')"
-        layers.check += [*passed, "timestamp__parsed", "CASE WHEN timestamp__parsed IS NULL THEN TRY_CAST(timestamp__text AS DOUBLE) END AS timestamp__seconds"]
+        # Unix seconds written as text follow the number rule (DuckDB's cast reads 1_740_787_200 and +1740787200).
+        seconds_text = f"CASE WHEN regexp_full_match(trim(timestamp__text), '{JSON_NUMBER_SQL}') THEN TRY_CAST(timestamp__text AS DOUBLE) END"
+        layers.check += [*passed, "timestamp__parsed", f"CASE WHEN timestamp__parsed IS NULL THEN {seconds_text} END AS timestamp__seconds"]
         parsed, seconds = "timestamp__parsed", "timestamp__seconds"
     elif kind in ("time", "date"):
         # A TIMESTAMP WITH TIME ZONE holds UTC microseconds: taken as they are, with no time-zone conversion.
