@@ -199,3 +199,31 @@ def test_timestamps_within_the_zones_still_read(tmp_path, capsys, cell, day) -> 
     code, out, err = run(["batch", str(path), "--json", "--quiet", "--group-by", "day"], capsys)
     assert code == 0, err
     assert [group["day"] for group in json.loads(out)["groups"]] == [day]
+
+
+# --- 100,000 distinct unknown model names: four minutes of closest-name suggestions no message showed ------------------
+
+
+def test_many_unknown_names_compute_few_suggestions(tmp_path, capsys, monkeypatch) -> None:
+    from traitement import reference
+    from traitement.logs.report import MAX_SUGGESTED_NAMES
+
+    calls = []
+    closest = reference._closest
+    monkeypatch.setattr(reference, "_closest", lambda *args, **kwargs: calls.append(reference._SUGGEST.get()) or closest(*args, **kwargs))
+    path = tmp_path / "log.csv"
+    names = MAX_SUGGESTED_NAMES + 50
+    path.write_text("input_tokens,output_tokens,model,region\n" + "".join(f"10,10,unknown-model-{i},mars{i}\n" for i in range(names)))
+    for engine in ("duckdb", "dask"):
+        calls.clear()
+        err = one_line_error(*run(["batch", str(path), "--engine", engine], capsys)[::2])
+        assert f"{names} bad rows, nothing estimated" in err
+        assert calls.count(True) == 2 * MAX_SUGGESTED_NAMES  # the model and the region columns
+        assert "(unknown model" not in err and "(unknown region" not in err  # the hint does not repeat the message
+
+
+def test_an_unknown_name_still_gets_its_closest_names(tmp_path, capsys) -> None:
+    path = tmp_path / "log.csv"
+    path.write_text("input_tokens,output_tokens,model\n10,10,llama-3.1-8bb\n")
+    err = one_line_error(*run(["batch", str(path)], capsys)[::2])
+    assert "model 'llama-3.1-8bb' unknown (closest: llama-3.1-8b" in err

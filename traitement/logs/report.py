@@ -87,6 +87,7 @@ class Plan:
     """The rows are a usage export's token sums (set from the source when it is opened)."""
     _names: dict[tuple[str, str], str | None] = field(default_factory=dict, repr=False)
     _known: dict[Any, str] = field(default_factory=dict, repr=False)
+    _unknown_counts: dict[str, int] = field(default_factory=dict, repr=False)
     _setups: dict[tuple[str, str, str], Any] = field(default_factory=dict, repr=False)
     _sites: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
 
@@ -146,11 +147,19 @@ class Plan:
             return name
         key = (column, name)
         if key not in self._names:
+            look_up = getattr(self.config, "llm" if column == "model" else column)
+            # The closest names for the first few unknown names of a column only: a message shows ten bad rows.
+            suggest = self._unknown_counts.get(column, 0) < MAX_SUGGESTED_NAMES
             try:
-                self._names[key] = getattr(self.config, "llm" if column == "model" else column)(name)[0]
+                if suggest:
+                    self._names[key] = look_up(name)[0]
+                else:
+                    with reference.without_suggestions():
+                        self._names[key] = look_up(name)[0]
             except (UnknownNameError, InvalidInputError) as error:
+                self._unknown_counts[column] = self._unknown_counts.get(column, 0) + 1
                 self._names[key] = None
-                self._known[key] = _hint(str(error))
+                self._known[key] = _hint(str(error), column)
                 self._known.setdefault(column, self._known[key])
         return self._names[key]
 
@@ -176,15 +185,23 @@ class Plan:
         return self._setups[key]
 
 
-def _hint(message: str) -> str:
+MAX_SUGGESTED_NAMES = 100
+"""Unknown names of one column given their closest names (difflib, a few milliseconds each); the others say where the
+known names are listed."""
+
+
+def _hint(message: str, column: str) -> str:
     """What to tell about an unknown name, from the look-up's message: the closest names (data pack), the known ones
-    (config presets), or what is allowed."""
+    (config presets), or what is allowed. The message itself ("unknown model 'x'") is not repeated."""
     if "; closest: " in message:
         return "closest: " + message.split("; closest: ", 1)[1]
     for lead in ("known: ", "allowed: "):
         if lead in message:
             return lead + message.rsplit(lead, 1)[1]
-    return message.split(": ", 1)[-1]
+    rest = message.split(": ", 1)[-1]
+    if rest.startswith("unknown ") and column in ("model", "region"):
+        return f"allowed: a {column} of the data pack (python interface.py {column}s lists them)"
+    return rest
 
 
 def make_plan(
