@@ -227,3 +227,13 @@ def test_an_unknown_name_still_gets_its_closest_names(tmp_path, capsys) -> None:
     path.write_text("input_tokens,output_tokens,model\n10,10,llama-3.1-8bb\n")
     err = one_line_error(*run(["batch", str(path)], capsys)[::2])
     assert "model 'llama-3.1-8bb' unknown (closest: llama-3.1-8b" in err
+
+
+# --- POST /report named an unrecognised upload 'upload.yaml' -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("route", ["/batch", "/report"])
+def test_an_unrecognised_upload_is_named_as_sent(route) -> None:
+    answer = client.post(route, files={"file": ("mine.yaml", b"a: 1\n")})
+    assert answer.status_code == 422
+    assert answer.json()["detail"].startswith("mine.yaml: not a known log format"), answer.json()

@@ -309,7 +309,7 @@ def file_columns(path: str | os.PathLike, fmt: str | None, limits: Any, name: st
     from .logs.formats import MissingColumnError, Workdir, detect_format, not_a_known_format, open_source, unreadable
 
     given = fmt is not None
-    fmt = detect_format(path, fmt)
+    fmt = detect_format(path, fmt, name=name)
     with Workdir() as workdir:
         con = connect(limits, workdir)
         try:
