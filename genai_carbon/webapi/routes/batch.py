@@ -58,7 +58,7 @@ async def _limited(request: Request, limit: int) -> AsyncGenerator[bytes, None]:
         yield chunk
 
 
-_UPLOAD_BODY = {
+UPLOAD_BODY = {  # the upload's body in the OpenAPI schema (the route reads it as a stream, not as a parameter)
     "requestBody": {
         "required": True,
         "content": {
@@ -81,7 +81,7 @@ def _split(values: Any) -> Any:
 GroupBy = Annotated[list[Annotated[str, OneOf(GROUP_BY)]], BeforeValidator(_split)]
 
 
-@router.post(PATH, summary="Estimate an uploaded log of requests (CSV, JSON Lines, Parquet)", openapi_extra=_UPLOAD_BODY, response_model=dict[str, Any])
+@router.post(PATH, summary="Estimate an uploaded log of requests (CSV, JSON Lines, Parquet)", openapi_extra=UPLOAD_BODY, response_model=dict[str, Any])
 async def batch(
     request: Request,
     group_by: Annotated[GroupBy, Query(description=_GROUP_BY_HELP)] = [],  # noqa: B006 - FastAPI copies defaults

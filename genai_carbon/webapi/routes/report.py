@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BeforeValidator
 from starlette.concurrency import run_in_threadpool
 
 from traitement.accounting import Report, account_log, report_csv, report_options
@@ -26,7 +25,7 @@ from traitement.logs import AUTO, FORMATS, GROUP_BY, Limits
 from .. import state
 from ..limits import MULTIPART_OVERHEAD_BYTES
 from ..responses import json_response
-from .batch import BATCH_METHODS, METHOD_HELP, _save_upload, _too_large
+from .batch import BATCH_METHODS, METHOD_HELP, UPLOAD_BODY, GroupBy, _save_upload, _too_large
 
 PATH = "/report"
 router = APIRouter()
@@ -53,34 +52,13 @@ def prefers_csv(accept: str) -> bool:
     csv = quality.get(CSV_TYPE, 0.0)
     return csv > 0 and csv >= max(quality.get(media, 0.0) for media in ("application/json", "application/*", "*/*"))
 
-_UPLOAD = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {"type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}},
-            },
-            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
-        },
-    }
-}
-
-
-def _split(values: object) -> object:
-    """``?by=month,model`` as ``?by=month&by=model``; names are case-insensitive."""
-    if isinstance(values, list):
-        return [key.strip().lower() for value in values for key in str(value).split(",") if key.strip()]
-    return values
-
-
 BY_HELP = f"the report's lines (repeat or comma-separate): {', '.join(GROUP_BY)}; default: month, model, provider keys"
-By = Annotated[list[Annotated[str, OneOf(GROUP_BY)]], BeforeValidator(_split)]
 
 
 @router.post(
     PATH,
     summary="Accounting report of an uploaded log or usage export: location- and market-based totals, embodied apart",
-    openapi_extra=_UPLOAD,
+    openapi_extra=UPLOAD_BODY,
     response_model=Report,
     responses={200: {"content": {CSV_TYPE: {"schema": {"type": "string"}}}, "description": "the report as JSON, or as CSV (?output=csv)"}},
 )
@@ -91,7 +69,7 @@ async def report(
         Query(ge=0, le=2000, description="contractual emission factor for the market-based figure, gCO2e/kWh, from 0 to 2000; absent: none"),
         NUMBER,
     ] = None,
-    by: Annotated[By | None, Query(description=BY_HELP)] = None,
+    by: Annotated[GroupBy | None, Query(description=BY_HELP)] = None,
     served: Annotated[Literal["api", "self-hosted"] | None, Query(description="api or self-hosted for every row; default: from the file")] = None,
     hardware: Annotated[str | None, Query(max_length=64, description="hardware of rows without one (default from config)")] = None,
     region: Annotated[str | None, Query(max_length=64, description="region of rows without one, for the location-based figure (default from config)")] = None,
