@@ -237,3 +237,19 @@ def test_an_unrecognised_upload_is_named_as_sent(route) -> None:
     answer = client.post(route, files={"file": ("mine.yaml", b"a: 1\n")})
     assert answer.status_code == 422
     assert answer.json()["detail"].startswith("mine.yaml: not a known log format"), answer.json()
+
+
+# --- a folder given as a log -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["batch", "report"])
+@pytest.mark.parametrize("extra", [[], ["--format", "csv"], ["--engine", "dask"]])
+def test_a_folder_is_named_as_a_folder(tmp_path, capsys, command, extra) -> None:
+    """A folder (with or without a log's extension) is 'a folder', not 'not a known log format'."""
+    if command == "report" and extra[:1] == ["--engine"]:
+        extra = []
+    folder = tmp_path / "logs.csv"
+    folder.mkdir()
+    assert interface.main([command, str(folder), *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "logs.csv: is a folder; allowed: a log file" in err

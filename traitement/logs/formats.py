@@ -148,6 +148,9 @@ class UnknownFormatError(InvalidInputError):
 def detect_format(path: str | os.PathLike, fmt: str | None = None, *, name: str | None = None) -> str:
     """The format: ``fmt`` if given; else a provider's export recognised from the content; else from the extension.
     ``name``: the file's name in messages (an upload's own name), else the path's."""
+    if Path(path).is_dir():
+        shown = name or Path(path).name
+        raise InvalidInputError(f"{shown}: is a folder; allowed: a log file (CSV, JSON Lines, Parquet or a provider's usage export)", code="not-a-file")
     if fmt is not None:
         name = str(fmt).strip().lower()
         if name not in FORMATS:
