@@ -252,4 +252,4 @@ def test_a_folder_is_named_as_a_folder(tmp_path, capsys, command, extra) -> None
     folder.mkdir()
     assert interface.main([command, str(folder), *extra]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "logs.csv: is a folder; allowed: a log file" in err
+    assert err.count("\n") == 1 and "logs.csv: is a folder, not a file; allowed: a log file" in err
