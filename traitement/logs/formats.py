@@ -150,7 +150,8 @@ def detect_format(path: str | os.PathLike, fmt: str | None = None, *, name: str 
     ``name``: the file's name in messages (an upload's own name), else the path's."""
     if Path(path).is_dir():
         shown = name or Path(path).name
-        raise InvalidInputError(f"{shown}: is a folder, not a file; allowed: a log file (CSV, JSON Lines, Parquet or a provider's usage export)", code="not-a-file")
+        allowed = "a log file (CSV, JSON Lines, Parquet or a provider's usage export)"
+        raise InvalidInputError(f"{shown}: is a folder, not a file; allowed: {allowed}", code="not-a-file")
     if fmt is not None:
         name = str(fmt).strip().lower()
         if name not in FORMATS:
