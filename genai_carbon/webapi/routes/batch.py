@@ -14,9 +14,9 @@ event loop, so the server keeps answering meanwhile; the caps of the settings
 from __future__ import annotations
 
 import tempfile
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BeforeValidator
@@ -35,6 +35,7 @@ from ..limits import MULTIPART_OVERHEAD_BYTES
 from ..responses import json_response
 
 PATH = "/batch"
+T = TypeVar("T")
 router = APIRouter()
 BATCH_METHODS = (AUTO, *methods.names("batch"))
 METHOD_HELP = (
@@ -94,29 +95,26 @@ async def batch(
     ] = None,
 ) -> Response:
     """Same keys as the CLI's `batch --json`. 413 past the size limit, 422 for bad rows (with their line numbers)."""
+    result = await on_upload(
+        request, "genai-batch-", format, estimate_log, hardware=hardware, region=region, datacenter=datacenter, method=method, group_by=group_by
+    )
+    return json_response(result)  # one check that the answer is finite JSON, as every route's
+
+
+async def on_upload(request: Request, prefix: str, fmt: str | None, work: Callable[..., T], **options: Any) -> T:
+    """``work(path, config, fmt=, source=, limits=, **options)`` on the uploaded file, saved in a temporary folder
+    (``prefix``) and run in a worker thread: the upload routes' one path. A declared length past the limit is 413 at once."""
     settings = state.settings(request)
     limit = settings.batch_max_bytes
     declared = request.headers.get("content-length")
     envelope = MULTIPART_OVERHEAD_BYTES if request.headers.get("content-type", "").startswith("multipart/form-data") else 0
     if declared and declared.isdigit() and int(declared) > limit + envelope:
         raise _too_large(limit)
-    keys = group_by
-    with tempfile.TemporaryDirectory(prefix="genai-batch-") as folder:
-        name, path = await _save_upload(request, limit, Path(folder), format)
-        result = await run_in_threadpool(
-            estimate_log,
-            path,
-            state.config(request),
-            fmt=format,
-            hardware=hardware,
-            region=region,
-            datacenter=datacenter,
-            method=method,
-            group_by=keys,
-            source=name,
-            limits=Limits.from_settings(settings),
+    with tempfile.TemporaryDirectory(prefix=prefix) as folder:
+        name, path = await _save_upload(request, limit, Path(folder), fmt)
+        return await run_in_threadpool(
+            work, path, state.config(request), fmt=fmt, source=name, limits=Limits.from_settings(settings), **options
         )
-    return json_response(result)  # one check that the answer is finite JSON, as every route's
 
 
 async def _save_upload(request: Request, limit: int, folder: Path, fmt: str | None) -> tuple[str, Path]:

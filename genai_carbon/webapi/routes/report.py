@@ -11,21 +11,16 @@ per line of the report). ``?format=`` is the uploaded file's format, as for
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from traitement.accounting import Report, account_log, report_csv, report_options
 from traitement.base import NUMBER, OneOf
-from traitement.logs import AUTO, FORMATS, GROUP_BY, Limits
+from traitement.logs import AUTO, FORMATS, GROUP_BY
 
-from .. import state
-from ..limits import MULTIPART_OVERHEAD_BYTES
 from ..responses import json_response
-from .batch import BATCH_METHODS, METHOD_HELP, UPLOAD_BODY, GroupBy, _save_upload, _too_large
+from .batch import BATCH_METHODS, METHOD_HELP, UPLOAD_BODY, GroupBy, on_upload
 
 PATH = "/report"
 router = APIRouter()
@@ -81,28 +76,10 @@ async def report(
     output: Annotated[Literal["json", "csv"] | None, Query(description="json or csv; default: csv when Accept asks for text/csv, else json")] = None,
 ) -> Response:
     """The keys of the CLI's `report --json`, or its CSV. 413 past the size limit, 422 for bad input (naming the field or the rows)."""
-    settings = state.settings(request)
     options = report_options(market_factor_gco2eq_per_kwh, by, served)
-    limit = settings.batch_max_bytes
-    declared = request.headers.get("content-length")
-    envelope = MULTIPART_OVERHEAD_BYTES if request.headers.get("content-type", "").startswith("multipart/form-data") else 0
-    if declared and declared.isdigit() and int(declared) > limit + envelope:
-        raise _too_large(limit)
-    with tempfile.TemporaryDirectory(prefix="genai-report-") as folder:
-        name, path = await _save_upload(request, limit, Path(folder), format)
-        result = await run_in_threadpool(
-            account_log,
-            path,
-            state.config(request),
-            options=options,
-            fmt=format,
-            hardware=hardware,
-            region=region,
-            datacenter=datacenter,
-            method=method,
-            source=name,
-            limits=Limits.from_settings(settings),
-        )
+    result = await on_upload(
+        request, "genai-report-", format, account_log, options=options, hardware=hardware, region=region, datacenter=datacenter, method=method
+    )
     wants_csv = output == "csv" or (output is None and prefers_csv(request.headers.get("accept", "")))
     if wants_csv:
         return Response(report_csv(result), media_type=f"{CSV_TYPE}; charset=utf-8")
