@@ -163,6 +163,19 @@ def memory(path: Path, engine: str) -> dict:
     return figures
 
 
+def prepare(**run: object) -> dict:
+    """Byte-compile the project (as an installed package is) and describe the machine and the run, for the figures' head."""
+    version = subprocess.run([sys.executable, "-c", "import duckdb; print(duckdb.__version__)"], capture_output=True, text=True, check=True)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "traitement", "genai_carbon", "interface.py"], cwd=ROOT, check=False, capture_output=True)
+    return {
+        "date": datetime.date.today().isoformat(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
+        "python": platform.python_version(),
+        "duckdb": version.stdout.strip(),
+        **run,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=5_000_000)
@@ -177,17 +190,7 @@ def main() -> None:
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--json-out", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args()
-    version = subprocess.run([sys.executable, "-c", "import duckdb; print(duckdb.__version__)"], capture_output=True, text=True, check=True)
-    subprocess.run([sys.executable, "-m", "compileall", "-q", "traitement", "genai_carbon", "interface.py"], cwd=ROOT, check=False, capture_output=True)
-    machine = {
-        "date": datetime.date.today().isoformat(),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
-        "python": platform.python_version(),
-        "duckdb": version.stdout.strip(),
-        "engine": args.engine,
-        "method": args.method or "auto",
-        "rounds": args.rounds,
-    }
+    machine = prepare(engine=args.engine, method=args.method or "auto", rounds=args.rounds)
     print(json.dumps(machine), flush=True)
     figures: dict = {"machine": machine}
     with tempfile.TemporaryDirectory(prefix="bench-logs-") as scratch:

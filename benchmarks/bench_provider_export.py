@@ -25,10 +25,7 @@ each process (``os.wait4``). The Python files are byte-compiled first.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
-import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -37,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_logs import ROOT, run  # noqa: E402
+from bench_logs import ROOT, prepare, run  # noqa: E402
 
 ROWS = """
 SELECT
@@ -157,16 +154,7 @@ def main() -> None:
     parser.add_argument("--folder", type=Path, help="where the generated files are kept (default: a temporary folder)")
     parser.add_argument("--json-out", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args()
-    version = subprocess.run([sys.executable, "-c", "import duckdb; print(duckdb.__version__)"], capture_output=True, text=True, check=True)
-    subprocess.run([sys.executable, "-m", "compileall", "-q", "traitement", "genai_carbon", "interface.py"], cwd=ROOT, check=False, capture_output=True)
-    machine = {
-        "date": datetime.date.today().isoformat(),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
-        "python": platform.python_version(),
-        "duckdb": version.stdout.strip(),
-        "rows": args.rows,
-        "rounds": args.rounds,
-    }
+    machine = prepare(rows=args.rows, rounds=args.rounds)
     print(json.dumps(machine), flush=True)
     figures: dict = {"machine": machine}
     with tempfile.TemporaryDirectory(prefix="bench-usage-") as scratch:
