@@ -31,14 +31,14 @@ M = TypeVar("M", bound=BaseModel)
 _SMALLEST_NORMAL = sys.float_info.min
 _LARGEST_FLOAT = sys.float_info.max
 
-_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 """A number as JSON writes it: ASCII digits, an optional fraction and exponent (no ``1_000``, no ``inf``)."""
 
 
 def _number_from_text(text: str, refused: Literal["int_parsing", "float_parsing"]) -> Any:
     """``text`` read as JSON reads a number, or pydantic's ``refused`` error (its kind: ``int_parsing`` or ``float_parsing``)."""
     text = text.strip()
-    if _JSON_NUMBER.fullmatch(text) is None:
+    if JSON_NUMBER.fullmatch(text) is None:
         raise PydanticKnownError(refused)
     try:
         return json.loads(text)

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..base import JSON_NUMBER
 from ..core import MAX_TOKENS
 from ..errors import InvalidInputError, shown_number
 from .columns import EARLIEST, KEY_COLUMNS, LATEST, NAME_COLUMNS, NUMBERS, PARTS, TIME_ALLOWED, TIME_COLUMN, TIME_RANGE, TOTAL_NUMBERS, NumberRule
@@ -138,8 +139,10 @@ def _relations(columns: dict[str, str], plan: CheckPlan) -> list[tuple[str, str]
     return out
 
 
-JSON_NUMBER_SQL = r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?"
-"""A number as JSON writes it (``traitement.base``'s rule, as a DuckDB regular expression): no ``1_000``, ``+5``, ``inf``."""
+def number_from_text(text: str) -> str:
+    """SQL: the DOUBLE that the text ``text`` (an SQL expression) holds when it is a number as JSON writes it, else NULL.
+    The number rule of :data:`traitement.base.JSON_NUMBER`: DuckDB's cast alone also reads ``1_000``, ``+5`` and ``0x1F``."""
+    return f"CASE WHEN regexp_full_match(trim({text}), {sql_string(JSON_NUMBER.pattern)}) THEN TRY_CAST({text} AS DOUBLE) END"
 
 def _number(layers: _Layers, column: str, kind: str, rule: NumberRule) -> None:
     """A number column: ``<column>__code``, ``__text``, ``__num`` (for messages) and its validated value."""
@@ -158,7 +161,7 @@ def _number(layers: _Layers, column: str, kind: str, rule: NumberRule) -> None:
         # DuckDB's cast also reads 1_000, +5 and 0x1F: text that is not a number as JSON writes it is none (the number rule).
         layers.parse += [
             f"{c}::VARCHAR AS {text}",
-            f"CASE WHEN regexp_full_match(trim({c}::VARCHAR), '{JSON_NUMBER_SQL}') THEN TRY_CAST({c}::VARCHAR AS DOUBLE) END AS {num}",
+            f"{number_from_text(f'{c}::VARCHAR')} AS {num}",
         ]
         wrong_kind = ""
         if kind == "json":
@@ -233,7 +236,7 @@ def _time(layers: _Layers, kind: str, required: bool) -> None:
             passed.append("timestamp__kind")
             wrong_kind = "timestamp__kind IN ('BOOLEAN', 'ARRAY', 'OBJECT')"
         # Unix seconds written as text follow the number rule (DuckDB's cast reads 1_740_787_200 and +1740787200).
-        seconds_text = f"CASE WHEN regexp_full_match(trim(timestamp__text), '{JSON_NUMBER_SQL}') THEN TRY_CAST(timestamp__text AS DOUBLE) END"
+        seconds_text = number_from_text("timestamp__text")
         layers.check += [*passed, "timestamp__parsed", f"CASE WHEN timestamp__parsed IS NULL THEN {seconds_text} END AS timestamp__seconds"]
         parsed, seconds = "timestamp__parsed", "timestamp__seconds"
     elif kind in ("time", "date"):

@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidInputError
-from .checks import JSON_NUMBER_SQL, sql_string
+from .checks import number_from_text, sql_string
 from .columns import KEY_COLUMNS
 from .formats import Format, MissingColumnError, Source, read_header, register, unreadable
 from .limits import CapError, Limits, setting
@@ -522,7 +522,7 @@ def _open_anthropic(path: Path, name: str, limits: Limits, con: Any) -> Source:
             # A part written as text follows the number rule (DuckDB's cast reads '1_000' and '+5'); text that is no number
             # ('abc') is not ok (the comparison's NULL let it through, summed as 0).
             text = json_text(value)
-            number_value = f"CASE WHEN regexp_full_match(trim({text}), '{JSON_NUMBER_SQL}') THEN TRY_CAST({text} AS DOUBLE) END"
+            number_value = number_from_text(text)
             whole = f"coalesce({number_value} >= 0 AND {number_value} = floor({number_value}), false)"
             return f"({value} IS NULL OR {value}::VARCHAR = 'null' OR ({json_kind(value)} IN ('DOUBLE', 'VARCHAR') AND {whole}))"
 
