@@ -525,6 +525,10 @@ def model_footprint(
     return ModelFootprint(columns=columns, central=details, deployment=plan, sizes=sizes, notes=central_notes(plan, sizes, details, energy_model))
 
 
+MEMORY_NOTE = "the memory left after the weights holds the KV cache of"
+"""The start of the note on a central batch held down by memory (a request log merges these per model)."""
+
+
 def central_notes(plan: Deployment, sizes: ModelSizes, central: Mapping[str, np.ndarray], energy_model: EnergyModelFile) -> tuple[str, ...]:
     """What an answer must say about the central deployment of these rows: a batch held down by memory, a cache beyond memory,
     a mixture of experts beyond the GPUs measured."""
@@ -533,7 +537,7 @@ def central_notes(plan: Deployment, sizes: ModelSizes, central: Mapping[str, np.
     rows = "" if batch.size == 1 else f" (in {int(np.sum(batch < plan.batch_size.value)):,} of {batch.size:,} rows)"
     if bool(np.any(batch < plan.batch_size.value)):
         notes.append(
-            f"the memory left after the weights holds the KV cache of {float(np.min(batch)):,.3g} such requests at once{rows}, "
+            f"{MEMORY_NOTE} {float(np.min(batch)):,.3g} such requests at once{rows}, "
             f"fewer than the central batch of {plan.batch_size.value:g}: the central estimate serves that many"
         )
     if bool(np.any(central["kv_cache_clipped"])):

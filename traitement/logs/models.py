@@ -97,7 +97,7 @@ def model_figures(
     """
     import numpy as np
 
-    from ..deployment import ModelSizes, deployment_for, model_footprint
+    from ..deployment import MEMORY_NOTE, ModelSizes, deployment_for, model_footprint
     from ..energy_model import load_energy_model
 
     hardware, _, _, model = setup
@@ -174,6 +174,3 @@ def model_figures(
     described["notes"] += [note for note in notes if note not in described["notes"]]
     return out
 
-
-MEMORY_NOTE = "the memory left after the weights holds the KV cache of"
-"""The start of the note on a batch held down by memory (traitement.deployment.central_notes), merged per model."""
